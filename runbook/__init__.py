@@ -1,0 +1,1 @@
+"""runbook: checks and repairs a server needs after its provider's maintenance."""

@@ -1,0 +1,204 @@
+"""What a run found and did: plain typed records, serialisable to JSON and back.
+
+``CommandRecord`` is one remote (or local) command; ``StepResult`` is one step with its
+outcome and the commands it ran; ``HostRun`` is one host's run; ``FleetRun`` collects
+host runs. Results are truthy unless they failed, like ``invoke.runners.Result``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+JSONValue = Any
+
+
+class Outcome(enum.StrEnum):
+    """How a step ended. ``changed`` means it succeeded and did something."""
+
+    OK = "ok"
+    CHANGED = "changed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass
+class CommandRecord:
+    """One command as it ran: what, where, how it ended and what it printed.
+
+    ``exit_code`` is ``None`` when the command never finished (timeout, dropped
+    connection); ``note`` then says why.
+    """
+
+    command: str
+    exit_code: int | None
+    stdout: str = ""
+    stderr: str = ""
+    started: float = 0.0
+    duration: float = 0.0
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+    def to_dict(self) -> dict[str, JSONValue]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, JSONValue]) -> CommandRecord:
+        return cls(**data)
+
+
+@dataclass
+class StepResult:
+    """One step's result: outcome, a one-line message, commands, timing and data.
+
+    ``dry_run`` marks a result that only says what would have been done; its
+    outcome is then ``changed`` when something would have changed.
+    """
+
+    step: str
+    outcome: Outcome
+    message: str
+    commands: list[CommandRecord] = field(default_factory=list)
+    started: float = 0.0
+    duration: float = 0.0
+    data: dict[str, JSONValue] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def __bool__(self) -> bool:
+        return self.outcome is not Outcome.FAILED
+
+    @property
+    def ok(self) -> bool:
+        return bool(self)
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome is Outcome.FAILED
+
+    @property
+    def changed(self) -> bool:
+        return self.outcome is Outcome.CHANGED
+
+    def to_dict(self) -> dict[str, JSONValue]:
+        data = asdict(self)
+        data["outcome"] = self.outcome.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, JSONValue]) -> StepResult:
+        fields = dict(data)
+        fields["outcome"] = Outcome(fields["outcome"])
+        fields["commands"] = [CommandRecord.from_dict(c) for c in fields.get("commands", [])]
+        return cls(**fields)
+
+    def __repr__(self) -> str:
+        return f"<StepResult {self.step}: {self.outcome.value} - {self.message}>"
+
+
+@dataclass
+class HostRun:
+    """One host's run: its step results in order, and what stopped it if anything did.
+
+    ``error`` holds a failure outside any step (unreachable, auth failure);
+    ``interrupted`` marks a run cut short by the operator or a crash.
+    """
+
+    host: str
+    results: list[StepResult] = field(default_factory=list)
+    started: float = 0.0
+    finished: float = 0.0
+    error: str | None = None
+    interrupted: bool = False
+    facts: dict[str, JSONValue] = field(default_factory=dict)
+    connections: int = 0
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.error or self.interrupted or any(r.failed for r in self.results):
+            return Outcome.FAILED
+        if any(r.changed for r in self.results):
+            return Outcome.CHANGED
+        if self.results and all(r.outcome is Outcome.SKIPPED for r in self.results):
+            return Outcome.SKIPPED
+        return Outcome.OK
+
+    def __bool__(self) -> bool:
+        return self.outcome is not Outcome.FAILED
+
+    @property
+    def commands(self) -> list[CommandRecord]:
+        return [cmd for result in self.results for cmd in result.commands]
+
+    def counts(self) -> dict[str, int]:
+        """How many steps ended in each outcome, every outcome present."""
+        tally = {outcome.value: 0 for outcome in Outcome}
+        for result in self.results:
+            tally[result.outcome.value] += 1
+        return tally
+
+    def result(self, step: str) -> StepResult | None:
+        """The result of the named step, if it ran."""
+        return next((r for r in self.results if r.step == step), None)
+
+    def to_dict(self) -> dict[str, JSONValue]:
+        return {
+            "host": self.host,
+            "outcome": self.outcome.value,
+            "started": self.started,
+            "finished": self.finished,
+            "error": self.error,
+            "interrupted": self.interrupted,
+            "facts": self.facts,
+            "connections": self.connections,
+            "commands": len(self.commands),
+            "counts": self.counts(),
+            "results": [r.to_dict() for r in self.results],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, JSONValue]) -> HostRun:
+        return cls(
+            host=data["host"],
+            results=[StepResult.from_dict(r) for r in data.get("results", [])],
+            started=data.get("started", 0.0),
+            finished=data.get("finished", 0.0),
+            error=data.get("error"),
+            interrupted=data.get("interrupted", False),
+            facts=data.get("facts", {}),
+            connections=data.get("connections", 0),
+        )
+
+    def __repr__(self) -> str:
+        return f"<HostRun {self.host}: {self.outcome.value}, {len(self.results)} steps>"
+
+
+@dataclass
+class FleetRun:
+    """Several hosts' runs, in the order the hosts were given."""
+
+    runs: list[HostRun] = field(default_factory=list)
+    started: float = 0.0
+    finished: float = 0.0
+
+    def __bool__(self) -> bool:
+        return all(self.runs)
+
+    @property
+    def succeeded(self) -> list[HostRun]:
+        return [run for run in self.runs if run]
+
+    @property
+    def failed(self) -> list[HostRun]:
+        return [run for run in self.runs if not run]
+
+    def to_dict(self) -> dict[str, JSONValue]:
+        return {
+            "started": self.started,
+            "finished": self.finished,
+            "runs": [run.to_dict() for run in self.runs],
+        }

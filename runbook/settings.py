@@ -1,0 +1,276 @@
+"""The runbook's settings: defaults, Invoke config (``runbook:`` section) and overrides.
+
+Steps read their settings with ``settings_for(c, **overrides)``: built-in defaults, then
+the ``runbook`` section of the context's Invoke config (``invoke.yaml``, ``invoke -f FILE``,
+``Connection(config=...)``), then keyword overrides. Bad values raise ``SettingsError``
+naming the setting, the value and what is accepted, before anything runs on a host.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from invoke.context import Context
+
+from runbook.durations import DurationError, parse_duration
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names it and says what to do."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """The provider's maintenance window, as aware datetimes; ``source`` says where it came from."""
+
+    start: datetime
+    end: datetime
+    source: str = "given"
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    """The backup to rerun when it was missed, and how to tell that it was.
+
+    Evidence is ``evidence_file`` (the backup writes its finish time into it, as epoch
+    seconds or ISO 8601) and/or ``check_command`` (exit 0 means the backup is fresh).
+    """
+
+    command: str
+    evidence_file: str | None = None
+    check_command: str | None = None
+    max_age: float = 26 * 3600.0
+    timeout: float = 3600.0
+    output_lines: int = 20
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a step may need to know beyond the host itself."""
+
+    ntp_servers: tuple[str, ...] = ("pool.ntp.org",)
+    ntp_port: int = 123
+    ntp_timeout: float = 5.0
+    max_offset: float = 0.5
+    samples: int = 7
+    sync_wait: float = 90.0
+    command_timeout: float = 120.0
+    dry_run: bool = False
+    backup: BackupSettings | None = None
+    urls: tuple[str, ...] = ()
+    expect_text: str | None = None
+    http_timeout: float = 10.0
+    record_dir: str = "records"
+    timezone: str = "UTC"
+    window: Window | None = None
+    sudo_password: str | None = field(default=None, repr=False)
+    operator: str = ""
+    parallel: int = 10
+    stop_on_failure: bool = True
+    ssh_config: str | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def settings_for(c: Context | None = None, **overrides: Any) -> Settings:
+    """Settings from defaults, ``c.config.runbook`` and ``overrides`` (``None`` values ignored)."""
+    merged: dict[str, Any] = {}
+    if c is not None:
+        section = c.config.get("runbook", None)
+        if section is not None:
+            merged.update(_plain(section))
+    merged.update({k: v for k, v in overrides.items() if v is not None})
+    return build_settings(merged)
+
+
+def build_settings(raw: dict[str, Any]) -> Settings:
+    """Validate ``raw`` (config-file shapes: lists, strings with units) into ``Settings``."""
+    known = {f.name for f in fields(Settings)} | {"ntp_server"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise SettingsError(
+            f"unknown runbook setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    values: dict[str, Any] = {}
+    servers = raw.get("ntp_servers", raw.get("ntp_server"))
+    if servers is not None:
+        values["ntp_servers"] = _strings("ntp_servers", servers)
+        if not values["ntp_servers"]:
+            raise SettingsError("ntp_servers is empty: give at least one NTP server (--ntp-server HOST)")
+    for name in ("ntp_timeout", "max_offset", "sync_wait", "command_timeout", "http_timeout"):
+        if name in raw:
+            values[name] = _seconds(name, raw[name], positive=True)
+    for name in ("ntp_port", "samples", "parallel"):
+        if name in raw:
+            values[name] = _positive_int(name, raw[name])
+    for name in ("dry_run", "stop_on_failure"):
+        if name in raw:
+            values[name] = _bool(name, raw[name])
+    for name in ("record_dir", "operator", "expect_text", "sudo_password", "ssh_config"):
+        if name in raw and raw[name] is not None:
+            values[name] = str(raw[name])
+    if "urls" in raw:
+        values["urls"] = _strings("urls", raw["urls"])
+        for url in values["urls"]:
+            if not url.startswith(("http://", "https://")):
+                raise SettingsError(f"url {url!r} is not http:// or https://: give a full URL")
+    if "timezone" in raw:
+        values["timezone"] = _timezone(str(raw["timezone"]))
+    if raw.get("backup") is not None:
+        values["backup"] = _backup(raw["backup"])
+    if raw.get("window") is not None:
+        window = raw["window"]
+        values["window"] = window if isinstance(window, Window) else parse_window(str(window))
+    values.setdefault("operator", default_operator())
+    if "sudo_password" not in values and os.environ.get("RUNBOOK_SUDO_PASSWORD"):
+        values["sudo_password"] = os.environ["RUNBOOK_SUDO_PASSWORD"]
+    return replace(Settings(), **values)
+
+
+def parse_window(text: str) -> Window:
+    """``START..END`` in ISO 8601 with an offset or a trailing zone name.
+
+    ``2017-08-22T02:00+09:00..2017-08-22T05:00+09:00`` or ``2017-08-22 02:00..05:00 Asia/Tokyo``
+    (an END without a date takes START's date; a zone name applies to both ends).
+    """
+    body = text.strip()
+    zone: ZoneInfo | None = None
+    head, _, last = body.rpartition(" ")
+    if (head and "/" in last) or last.upper() in {"UTC", "JST"}:
+        zone = _zone_from_name(last)
+        body = head.strip()
+    start_text, sep, end_text = body.partition("..")
+    if not sep or not start_text or not end_text:
+        raise SettingsError(
+            f"window {text!r} is not START..END (e.g. 2017-08-22T02:00+09:00..2017-08-22T05:00+09:00 "
+            "or '2017-08-22 02:00..05:00 Asia/Tokyo')"
+        )
+    start = _moment(start_text.strip(), zone, text)
+    end_text = end_text.strip()
+    if len(end_text) <= 5 or (end_text[0:2].isdigit() and end_text[2:3] == ":"):
+        end_text = f"{start.date().isoformat()}T{end_text}"
+    end = _moment(end_text, zone or start.tzinfo, text)
+    if end <= start:
+        raise SettingsError(f"window {text!r} ends before it starts")
+    return Window(start=start, end=end)
+
+
+def default_operator() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def _moment(text: str, zone: Any, whole: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        raise SettingsError(f"window {whole!r}: {text!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        if zone is None:
+            raise SettingsError(
+                f"window {whole!r}: {text!r} has no time zone; "
+                "add an offset (+09:00) or a zone name"
+            )
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+def _zone_from_name(name: str) -> ZoneInfo:
+    return ZoneInfo("Asia/Tokyo") if name.upper() == "JST" else _timezone_info(name)
+
+
+def _timezone(name: str) -> str:
+    _timezone_info(name)
+    return name
+
+
+def _timezone_info(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"unknown time zone {name!r}: use an IANA name such as Asia/Tokyo or UTC") from None
+
+
+def _plain(section: Any) -> dict[str, Any]:
+    """An Invoke DataProxy section as plain dicts and lists."""
+    if hasattr(section, "_config"):
+        section = dict(section.items())
+    return {k: _plain(v) if hasattr(v, "_config") else v for k, v in dict(section).items()}
+
+
+def _strings(name: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        items = [part.strip() for part in value.split(",")]
+    elif isinstance(value, list | tuple):
+        items = [str(part).strip() for part in value]
+    else:
+        raise SettingsError(f"{name} must be a list or a comma-separated string, not {value!r}")
+    return tuple(item for item in items if item)
+
+
+def _seconds(name: str, value: Any, *, positive: bool = False) -> float:
+    try:
+        seconds = parse_duration(value)
+    except DurationError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
+    if positive and seconds <= 0:
+        raise SettingsError(f"{name} must be more than zero, not {value!r}")
+    return seconds
+
+
+def _positive_int(name: str, value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name} must be a whole number, not {value!r}") from None
+    if number <= 0 or (str(value).strip() not in {str(number), f"+{number}"} and not isinstance(value, int)):
+        raise SettingsError(f"{name} must be a whole number above zero, not {value!r}")
+    return number
+
+
+def _bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, not {value!r}")
+
+
+def _backup(value: Any) -> BackupSettings:
+    if isinstance(value, BackupSettings):
+        return value
+    if isinstance(value, str):
+        value = {"command": value}
+    if not isinstance(value, dict) or not value.get("command"):
+        raise SettingsError("backup needs at least a command (backup: {command: ..., evidence_file: ...})")
+    allowed = {f.name for f in fields(BackupSettings)}
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise SettingsError(
+            f"unknown backup setting(s): {', '.join(unknown)}; known: {', '.join(sorted(allowed))}"
+        )
+    backup = BackupSettings(command=str(value["command"]))
+    changes: dict[str, Any] = {}
+    for name in ("evidence_file", "check_command"):
+        if value.get(name):
+            changes[name] = str(value[name])
+    for name in ("max_age", "timeout"):
+        if name in value:
+            changes[name] = _seconds(f"backup.{name}", value[name], positive=True)
+    if "output_lines" in value:
+        changes["output_lines"] = _positive_int("backup.output_lines", value["output_lines"])
+    return replace(backup, **changes)
