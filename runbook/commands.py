@@ -65,7 +65,8 @@ class StepRecorder:
             else:
                 result = c.run(wire, **options)
         except CommandTimedOut as exc:
-            record.stdout, record.stderr = exc.result.stdout, exc.result.stderr
+            if exc.result is not None:
+                record.stdout, record.stderr = exc.result.stdout, exc.result.stderr
             record.note = f"timed out after {exc.timeout:g} s"
         except Failure as exc:
             if exc.result is not None:
@@ -120,9 +121,9 @@ def step(name: str) -> Callable[[StepBody[P]], StepTask[P]]:
 
         signature = inspect.signature(body)
         params = list(signature.parameters.values())
-        wrapper.__signature__ = signature.replace(parameters=[params[0], *params[2:]])  # type: ignore[attr-defined]
+        wrapper.__signature__ = signature.replace(parameters=[params[0], *params[2:]])
         del wrapper.__wrapped__  # type: ignore[attr-defined]
-        wrapper.step_name = name  # type: ignore[attr-defined]
-        return task(wrapper)
+        made: StepTask[P] = task(wrapper)
+        return made
 
     return decorate

@@ -199,7 +199,9 @@ def _timezone_info(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(f"unknown time zone {name!r}: use an IANA name such as Asia/Tokyo or UTC") from None
+        raise SettingsError(
+            f"unknown time zone {name!r}: use an IANA name such as Asia/Tokyo or UTC"
+        ) from None
 
 
 def _plain(section: Any) -> dict[str, Any]:
