@@ -77,8 +77,9 @@ class StepRecorder:
             record.note = f"did not finish: {type(exc).__name__}: {exc}"
             raise
         else:
-            record.exit_code = result.exited
-            record.stdout, record.stderr = result.stdout, result.stderr
+            if result is not None:
+                record.exit_code = result.exited
+                record.stdout, record.stderr = result.stdout, result.stderr
         finally:
             record.duration = time.monotonic() - clock
         return record
@@ -121,8 +122,8 @@ def step(name: str) -> Callable[[StepBody[P]], StepTask[P]]:
 
         signature = inspect.signature(body)
         params = list(signature.parameters.values())
-        wrapper.__signature__ = signature.replace(parameters=[params[0], *params[2:]])
-        del wrapper.__wrapped__  # type: ignore[attr-defined]
+        setattr(wrapper, "__signature__", signature.replace(parameters=[params[0], *params[2:]]))  # noqa: B010
+        del wrapper.__wrapped__
         made: StepTask[P] = task(wrapper)
         return made
 

@@ -74,20 +74,41 @@ class Settings:
     parallel: int = 10
     stop_on_failure: bool = True
     ssh_config: str | None = None
+    connect_timeout: float = 10.0
+    accept_new_host_keys: bool = False
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
 
+_BOUND = "_runbook_settings"
+
+
+def bind_settings(c: Context, settings: Settings) -> None:
+    """Make ``settings`` the base that ``settings_for(c)`` starts from (the engine does this)."""
+    object.__setattr__(c, _BOUND, settings)
+
+
 def settings_for(c: Context | None = None, **overrides: Any) -> Settings:
-    """Settings from defaults, ``c.config.runbook`` and ``overrides`` (``None`` values ignored)."""
+    """Settings from defaults, ``c.config.runbook`` and ``overrides`` (``None`` values ignored).
+
+    A context the engine has bound settings to starts from those instead of its config.
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    base = c.__dict__.get(_BOUND) if c is not None else None
+    if isinstance(base, Settings):
+        if not given:
+            return base
+        parsed = build_settings(given)
+        names = {"ntp_servers" if k == "ntp_server" else k for k in given}
+        return replace(base, **{name: getattr(parsed, name) for name in names})
     merged: dict[str, Any] = {}
     if c is not None:
         section = c.config.get("runbook", None)
         if section is not None:
             merged.update(_plain(section))
-    merged.update({k: v for k, v in overrides.items() if v is not None})
+    merged.update(given)
     return build_settings(merged)
 
 
@@ -105,13 +126,16 @@ def build_settings(raw: dict[str, Any]) -> Settings:
         values["ntp_servers"] = _strings("ntp_servers", servers)
         if not values["ntp_servers"]:
             raise SettingsError("ntp_servers is empty: give at least one NTP server (--ntp-server HOST)")
-    for name in ("ntp_timeout", "max_offset", "sync_wait", "command_timeout", "http_timeout"):
+    for name in ("ntp_timeout", "max_offset", "sync_wait", "command_timeout"):
+        if name in raw:
+            values[name] = _seconds(name, raw[name], positive=True)
+    for name in ("http_timeout", "connect_timeout"):
         if name in raw:
             values[name] = _seconds(name, raw[name], positive=True)
     for name in ("ntp_port", "samples", "parallel"):
         if name in raw:
             values[name] = _positive_int(name, raw[name])
-    for name in ("dry_run", "stop_on_failure"):
+    for name in ("dry_run", "stop_on_failure", "accept_new_host_keys"):
         if name in raw:
             values[name] = _bool(name, raw[name])
     for name in ("record_dir", "operator", "expect_text", "sudo_password", "ssh_config"):

@@ -1,0 +1,238 @@
+"""Running a runbook: its steps in order on one host over one connection, or on a fleet.
+
+A host's run opens one verified connection, runs each step, and follows the failure
+policy: with ``stop_on_failure`` the steps after a failed one are recorded as skipped,
+never silently dropped. A fleet runs hosts in a bounded thread pool; one host's
+failure, or an exception anywhere in its run, is recorded on that host and never stops
+or loses the others. A listener hears every step as it finishes (the journal, progress).
+"""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+from fabric import Connection
+from invoke.context import Context
+
+from runbook.connect import HostUnavailable, connection_for, open_verified
+from runbook.facts import cached_facts
+from runbook.results import FleetRun, HostRun, Outcome, StepResult
+from runbook.settings import Settings, bind_settings
+from runbook.steps.backup import rerun_backup
+from runbook.steps.clock import check_date, verify_clock
+from runbook.steps.site import check_site
+from runbook.steps.timesync import one_shot_sync, restart_daemon, start_enable_daemon
+
+Step = Callable[..., StepResult]
+
+
+class RunListener(Protocol):
+    """Hears a run as it happens. Called from worker threads: implementations lock."""
+
+    def host_started(self, run: HostRun) -> None: ...
+
+    def step_finished(self, run: HostRun, result: StepResult) -> None: ...
+
+    def host_finished(self, run: HostRun) -> None: ...
+
+
+class _Silent:
+    def host_started(self, run: HostRun) -> None:
+        pass
+
+    def step_finished(self, run: HostRun, result: StepResult) -> None:
+        pass
+
+    def host_finished(self, run: HostRun) -> None:
+        pass
+
+
+def default_steps() -> list[Step]:
+    """The post-maintenance runbook of the seed incident, in order."""
+    return [
+        check_date,
+        restart_daemon,
+        one_shot_sync,
+        start_enable_daemon,
+        verify_clock,
+        rerun_backup,
+        check_site,
+    ]
+
+
+def step_name(step: Step) -> str:
+    """The name a step records its results under."""
+    body = getattr(step, "body", step)
+    return str(getattr(step, "name", None) or getattr(body, "__name__", "step"))
+
+
+def run_host(
+    host: str | Context,
+    settings: Settings,
+    steps: Sequence[Step] | None = None,
+    *,
+    listener: RunListener | None = None,
+    stop: threading.Event | None = None,
+) -> HostRun:
+    """Run ``steps`` (default: the whole runbook) on one host and return everything that happened.
+
+    ``host`` is a name (looked up in ``settings.ssh_config``) or an existing Context/Connection.
+    Never raises for a host's failure; KeyboardInterrupt marks the run interrupted and propagates.
+    """
+    steps = list(default_steps() if steps is None else steps)
+    hear = listener or _Silent()
+    name = host if isinstance(host, str) else str(getattr(host, "original_host", None) or "local")
+    run = HostRun(host=name, started=time.time())
+    hear.host_started(run)
+    c: Context | None = None
+    try:
+        c = connection_for(host, settings) if isinstance(host, str) else host
+        bind_settings(c, settings)
+        if isinstance(c, Connection):
+            run.facts["address"] = c.host
+            open_verified(c, settings)
+            run.connections = 1
+        _run_steps(c, run, steps, settings, hear=hear, stop=stop)
+    except HostUnavailable as exc:
+        run.error = str(exc)
+    except KeyboardInterrupt:
+        run.interrupted = True
+        raise
+    except Exception as exc:
+        run.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        if c is not None:
+            run.facts.update(_header_facts(c))
+        if isinstance(c, Connection):
+            c.close()
+        run.finished = time.time()
+        hear.host_finished(run)
+    return run
+
+
+def run_fleet(
+    hosts: Iterable[str],
+    settings: Settings,
+    steps: Sequence[Step] | None = None,
+    *,
+    listener: RunListener | None = None,
+) -> FleetRun:
+    """Run the runbook on every host, ``settings.parallel`` at a time, keeping every host's result.
+
+    On KeyboardInterrupt, hosts stop after their current step; runs not finished are marked
+    interrupted and returned with what they did, so the caller can still write the records.
+    """
+    names = list(dict.fromkeys(hosts))
+    fleet = FleetRun(started=time.time())
+    stop = threading.Event()
+    runs: dict[str, HostRun] = {}
+
+    class _Collect:
+        def host_started(self, run: HostRun) -> None:
+            runs[run.host] = run
+            if listener:
+                listener.host_started(run)
+
+        def step_finished(self, run: HostRun, result: StepResult) -> None:
+            if listener:
+                listener.step_finished(run, result)
+
+        def host_finished(self, run: HostRun) -> None:
+            if listener:
+                listener.host_finished(run)
+
+    collect = _Collect()
+    pool = ThreadPoolExecutor(max_workers=max(1, min(settings.parallel, len(names) or 1)))
+    futures = {
+        name: pool.submit(run_host, name, settings, steps, listener=collect, stop=stop) for name in names
+    }
+    try:
+        for future in futures.values():
+            future.result()
+    except KeyboardInterrupt:
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for name in names:
+            run = runs.setdefault(name, HostRun(host=name, started=fleet.started))
+            if not futures[name].done():
+                run.interrupted = True
+        fleet.runs = [runs[name] for name in names]
+        fleet.finished = time.time()
+        raise FleetInterrupted(fleet) from None
+    pool.shutdown()
+    fleet.runs = [futures[name].result() for name in names]
+    fleet.finished = time.time()
+    return fleet
+
+
+class FleetInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a fleet run; ``fleet`` holds what was done so far."""
+
+    def __init__(self, fleet: FleetRun) -> None:
+        super().__init__("interrupted")
+        self.fleet = fleet
+
+
+def _run_steps(
+    c: Context,
+    run: HostRun,
+    steps: Sequence[Step],
+    settings: Settings,
+    *,
+    hear: RunListener,
+    stop: threading.Event | None,
+) -> None:
+    failed: str | None = None
+    for step in steps:
+        if stop is not None and stop.is_set():
+            run.interrupted = True
+            return
+        if failed is not None:
+            result = StepResult(
+                step=step_name(step),
+                outcome=Outcome.SKIPPED,
+                message=f"not run: {failed} failed and the policy stops a host at its first failure",
+                started=time.time(),
+            )
+        else:
+            result = _call(step, c, settings)
+            if result.failed and settings.stop_on_failure:
+                failed = result.step
+        run.results.append(result)
+        hear.step_finished(run, result)
+
+
+def _call(step: Step, c: Context, settings: Settings) -> StepResult:
+    kwargs: dict[str, Any] = {}
+    if settings.dry_run:
+        if "dry_run" not in inspect.signature(getattr(step, "body", step)).parameters:
+            return StepResult(
+                step=step_name(step),
+                outcome=Outcome.SKIPPED,
+                message="not run: this step does not support --dry-run",
+                started=time.time(),
+                dry_run=True,
+            )
+        kwargs["dry_run"] = True
+    started = time.time()
+    try:
+        return step(c, **kwargs)
+    except Exception as exc:
+        return StepResult(
+            step=step_name(step),
+            outcome=Outcome.FAILED,
+            message=f"{type(exc).__name__}: {exc}",
+            started=started,
+            duration=time.time() - started,
+        )
+
+
+def _header_facts(c: Context) -> dict[str, Any]:
+    """What the record's header says about the host, from the probe if it ran."""
+    facts = cached_facts(c)
+    return facts.header() if facts is not None else {}
