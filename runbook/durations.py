@@ -33,11 +33,9 @@ def parse_duration(text: str | float | int) -> float:
         return float(text)
     raw = text.strip().lower().replace(" ", "")
     sign = -1.0 if raw.startswith("-") else 1.0
-    body = raw.lstrip("+-")
-    try:
+    body = raw[1:] if raw[:1] in {"+", "-"} else raw
+    if re.fullmatch(r"\d+(?:\.\d+)?", body):
         return sign * float(body)
-    except ValueError:
-        pass
     if not body or not _WHOLE.match(body):
         raise DurationError(
             f"not a duration: {text!r} (use seconds or a number with a unit: ms s m h d w y, "
