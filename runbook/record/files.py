@@ -1,0 +1,186 @@
+"""Record files: safe names and atomic writes.
+
+A host's records are ``HOST-YYYYMMDDTHHMMSSZ.md`` and ``.json`` (the run's start in UTC),
+a fleet's summary ``fleet-YYYYMMDDTHHMMSSZ.md``/``.json``. Every file is written to a
+temporary file in the same folder, flushed, fsynced and renamed over the target, so a
+crash leaves the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from runbook.record.fleet import fleet_json
+from runbook.record.model import host_json
+from runbook.record.render import render_fleet, render_host
+from runbook.results import FleetRun, HostRun
+from runbook.settings import Settings
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+MAX_NAME = 100
+
+
+def safe_name(name: str) -> str:
+    """``name`` as one harmless file-name part: ``../../etc/x`` -> ``_.._etc_x``; never empty or hidden."""
+    cleaned = _UNSAFE.sub("_", name).lstrip(".")[:MAX_NAME]
+    return cleaned or "host"
+
+
+def stamp(ts: float) -> str:
+    """``YYYYMMDDTHHMMSSZ`` for an epoch time."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(ts))
+
+
+def record_stem(host: str, started: float) -> str:
+    """The record's file name without extension: ``HOST-YYYYMMDDTHHMMSSZ``."""
+    return f"{safe_name(host)}-{stamp(started)}"
+
+
+def journal_path(record_dir: Path, started: float) -> Path:
+    """Where a run's journal goes: ``RECORD_DIR/run-YYYYMMDDTHHMMSSZ.jsonl``."""
+    return Path(record_dir) / f"run-{stamp(started)}.jsonl"
+
+
+def write_atomic(path: Path, content: str) -> None:
+    """Replace ``path`` with ``content`` all at once (temp file, fsync, rename, fsync the folder)."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_host_records(
+    run: HostRun,
+    settings: Settings,
+    record_dir: Path | None = None,
+    *,
+    template_dir: Path | None = None,
+    journal: Path | None = None,
+    now: float | None = None,
+    stem: str | None = None,
+) -> list[Path]:
+    """Write one host's ``.md`` and ``.json`` records; return ``[md, json]``.
+
+    The JSON goes first, so a template failure (``RecordError``) never loses the run.
+    """
+    folder = _folder(record_dir, settings)
+    stem = stem or record_stem(run.host, run.started)
+    json_path, md_path = folder / f"{stem}.json", folder / f"{stem}.md"
+    when = time.time() if now is None else now
+    journal_name = journal.name if journal is not None else None
+    write_atomic(json_path, _dumps(host_json(run, settings, now=when, journal_name=journal_name)))
+    markdown = render_host(
+        run,
+        settings,
+        template_dir=template_dir,
+        now=when,
+        json_name=json_path.name,
+        journal_name=journal_name,
+    )
+    write_atomic(md_path, markdown)
+    return [md_path, json_path]
+
+
+def write_fleet_records(
+    fleet: FleetRun,
+    settings: Settings,
+    host_record_names: dict[str, str],
+    record_dir: Path | None = None,
+    *,
+    template_dir: Path | None = None,
+    now: float | None = None,
+    stem: str | None = None,
+) -> list[Path]:
+    """Write a fleet's summary ``fleet-YYYYMMDDTHHMMSSZ.md`` and ``.json``; return ``[md, json]``."""
+    folder = _folder(record_dir, settings)
+    stem = stem or f"fleet-{stamp(fleet.started or min((r.started for r in fleet.runs), default=0.0))}"
+    json_path, md_path = folder / f"{stem}.json", folder / f"{stem}.md"
+    when = time.time() if now is None else now
+    write_atomic(json_path, _dumps(fleet_json(fleet, settings, host_record_names, now=when)))
+    markdown = render_fleet(fleet, settings, host_record_names, template_dir=template_dir, now=when)
+    write_atomic(md_path, markdown)
+    return [md_path, json_path]
+
+
+def write_records(
+    run_or_fleet: HostRun | FleetRun,
+    settings: Settings,
+    record_dir: Path | None = None,
+    *,
+    template_dir: Path | None = None,
+    journal: Path | None = None,
+    now: float | None = None,
+) -> list[Path]:
+    """Write every host's records, and a fleet summary when there are 2+ hosts; return the paths.
+
+    Names are made unique within the run (``web01-…Z.md``, ``web01-…Z-2.md``) so hosts whose
+    names clean up alike never overwrite each other.
+    """
+    fleet = run_or_fleet if isinstance(run_or_fleet, FleetRun) else FleetRun([run_or_fleet])
+    when = time.time() if now is None else now
+    taken: set[str] = set()
+    written: list[Path] = []
+    names: dict[str, str] = {}
+    for run in fleet.runs:
+        paths = write_host_records(
+            run,
+            settings,
+            record_dir,
+            template_dir=template_dir,
+            journal=journal,
+            now=when,
+            stem=_unique(record_stem(run.host, run.started), taken),
+        )
+        names[run.host] = paths[0].name
+        written += paths
+    if len(fleet.runs) > 1:
+        stem = _unique(f"fleet-{stamp(fleet.started or fleet.runs[0].started)}", taken)
+        written += write_fleet_records(
+            fleet, settings, names, record_dir, template_dir=template_dir, now=when, stem=stem
+        )
+    return written
+
+
+def _folder(record_dir: Path | None, settings: Settings) -> Path:
+    folder = Path(record_dir if record_dir is not None else settings.record_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _unique(stem: str, taken: set[str]) -> str:
+    candidate, n = stem, 1
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{stem}-{n}"
+    taken.add(candidate.lower())
+    return candidate
+
+
+def _dumps(data: dict[str, Any]) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,187 @@
+"""The journal: one JSON line per event, written as it happens, so a crash never loses a run.
+
+One journal per run of ``post-maint`` (one host or a fleet), shared by the worker threads.
+Each line is ``{"v": 1, "event": E, "time": EPOCH, ...}`` with E one of:
+
+- ``run_started``: ``hosts`` (in order), ``settings`` (operator, timezone, window, dry_run)
+- ``host_started``: ``host``, ``started``, ``facts``
+- ``step_finished``: ``host``, ``result`` (``StepResult.to_dict()``)
+- ``host_finished``: ``host``, ``finished``, ``error``, ``interrupted``, ``facts``, ``connections``
+
+Every line is written with one ``write`` under a lock, then flushed and fsynced.
+``load_journal`` rebuilds a ``FleetRun``: hosts without ``host_finished`` are marked
+interrupted, and a torn last line (the process died mid-write) is ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from runbook.record.render import RecordError
+from runbook.results import FleetRun, HostRun, StepResult
+from runbook.settings import Settings, Window
+
+VERSION = 1
+
+
+class Journal:
+    """An append-only, fsynced JSON-lines journal, safe to share between threads.
+
+    It is an engine ``RunListener`` (``host_started``, ``step_finished``, ``host_finished``);
+    call ``run_started`` first so a record rendered later knows the operator, zone and window.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+    def run_started(self, hosts: Sequence[str], settings: Settings) -> None:
+        window = settings.window
+        self.write(
+            "run_started",
+            hosts=list(hosts),
+            settings={
+                "operator": settings.operator,
+                "timezone": settings.timezone,
+                "dry_run": settings.dry_run,
+                "window": [window.start.isoformat(), window.end.isoformat(), window.source]
+                if window
+                else None,
+            },
+        )
+
+    def host_started(self, run: HostRun) -> None:
+        self.write("host_started", host=run.host, started=run.started, facts=run.facts)
+
+    def step_finished(self, run: HostRun, result: StepResult) -> None:
+        self.write("step_finished", host=run.host, result=result.to_dict())
+
+    def host_finished(self, run: HostRun) -> None:
+        self.write(
+            "host_finished",
+            host=run.host,
+            finished=run.finished,
+            error=run.error,
+            interrupted=run.interrupted,
+            facts=run.facts,
+            connections=run.connections,
+        )
+
+    def write(self, event: str, **fields: Any) -> None:
+        """Append one event line now (flushed and fsynced before returning)."""
+        line = json.dumps({"v": VERSION, "event": event, "time": time.time(), **fields}, ensure_ascii=False)
+        data = (line + "\n").encode("utf-8")
+        with self._lock:
+            if self._fd is None:
+                raise RecordError(f"journal {self.path} is closed")
+            os.write(self._fd, data)
+            os.fsync(self._fd)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def read_events(path: Path) -> list[dict[str, Any]]:
+    """The journal's events; a torn last line is dropped, a bad line elsewhere is a ``RecordError``."""
+    try:
+        lines = Path(path).read_bytes().split(b"\n")
+    except OSError as exc:
+        raise RecordError(f"cannot read journal {path}: {exc.strerror or exc}") from exc
+    events: list[dict[str, Any]] = []
+    last = max((n for n, line in enumerate(lines) if line.strip()), default=-1)
+    for number, raw in enumerate(lines):
+        if not raw.strip():
+            continue
+        try:
+            event = json.loads(raw.decode("utf-8"))
+            if not isinstance(event, dict) or "event" not in event:
+                raise ValueError("not a journal event")
+        except ValueError as exc:
+            if number == last:
+                break
+            raise RecordError(f"journal {path}, line {number + 1}: {exc}") from exc
+        events.append(event)
+    return events
+
+
+def load_journal(path: Path) -> FleetRun:
+    """Rebuild the run from a journal; hosts that never finished come back ``interrupted``."""
+    runs: dict[str, HostRun] = {}
+    done: set[str] = set()
+    fleet = FleetRun()
+    for event in read_events(path):
+        kind, when = event["event"], float(event.get("time", 0.0))
+        fleet.started = fleet.started or when
+        fleet.finished = max(fleet.finished, when)
+        if kind == "run_started":
+            for host in event.get("hosts", []):
+                runs.setdefault(host, HostRun(host=host))
+            continue
+        host = event.get("host")
+        if not isinstance(host, str):
+            continue
+        run = runs.setdefault(host, HostRun(host=host))
+        if kind == "host_started":
+            run.started = event.get("started") or when
+            run.facts.update(event.get("facts") or {})
+        elif kind == "step_finished":
+            run.results.append(StepResult.from_dict(event["result"]))
+            run.finished = when
+        elif kind == "host_finished":
+            done.add(host)
+            run.finished = event.get("finished") or when
+            run.error = event.get("error")
+            run.interrupted = bool(event.get("interrupted"))
+            run.facts.update(event.get("facts") or {})
+            run.connections = event.get("connections", 0)
+    for host, run in runs.items():
+        if host not in done:
+            run.interrupted = True
+            run.finished = 0.0
+            run.started = run.started or fleet.started
+            fleet.finished = 0.0
+    fleet.runs = list(runs.values())
+    return fleet
+
+
+def journal_settings(path: Path, settings: Settings) -> Settings:
+    """``settings`` with the operator, time zone, window and dry run the journaled run used."""
+    for event in read_events(path):
+        if event["event"] == "run_started":
+            saved = event.get("settings") or {}
+            window = saved.get("window")
+            return replace(
+                settings,
+                operator=saved.get("operator", settings.operator),
+                timezone=saved.get("timezone", settings.timezone),
+                dry_run=bool(saved.get("dry_run", settings.dry_run)),
+                window=_window(window) if window else settings.window,
+            )
+    return settings
+
+
+def _window(saved: list[str]) -> Window:
+    start, end, source = saved
+    return Window(datetime.fromisoformat(start), datetime.fromisoformat(end), source)

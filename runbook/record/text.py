@@ -1,0 +1,145 @@
+"""Text helpers for Markdown records: fences, table cells, visible control characters, numbers.
+
+Everything that comes from a host (output, messages, data) passes through these before it
+reaches Markdown, so it can neither break the layout nor inject markup.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import datetime, tzinfo
+
+from runbook.durations import format_duration
+
+HEAD_LINES = 30
+TAIL_LINES = 30
+MAX_LINE = 1000
+_BACKTICKS = re.compile(r"`+")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_KEEP = {"\n", "\t"}
+
+
+def visible(text: str) -> str:
+    """``text`` with control, format and line-separator characters written as escapes (``\\x1b``)."""
+    text = text.replace("\r\n", "\n")
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(
+        ch if ch in _KEEP or unicodedata.category(ch) not in {"Cc", "Cf", "Zl", "Zp"} else _escape(ch)
+        for ch in text
+    )
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def one_line(text: str) -> str:
+    """Visible text on one line: newlines become `` ↵ ``."""
+    return visible(text.strip()).replace("\n", " ↵ ")
+
+
+def prose(text: str) -> str:
+    """One-line text safe in Markdown prose: no HTML tag or comment can start in it."""
+    return _TAG_START.sub("&lt;", one_line(text))
+
+
+def cell(text: object) -> str:
+    """Text safe inside a GFM table cell (``|`` escaped, one line)."""
+    return prose(str(text)).replace("|", "\\|")
+
+
+def fence(text: str, info: str = "") -> str:
+    """``text`` in a backtick fence longer than any backtick run inside it (CommonMark)."""
+    longest = max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+    marks = "`" * max(3, longest + 1)
+    body = text if text.endswith("\n") or not text else text + "\n"
+    return f"{marks}{info}\n{body}{marks}"
+
+
+def code(text: object) -> str:
+    """An inline code span that the content's own backticks cannot close."""
+    body = one_line(str(text))
+    runs = {len(run) for run in _BACKTICKS.findall(body)}
+    size = next(n for n in range(1, len(runs) + 2) if n not in runs)
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{'`' * size}{pad}{body}{pad}{'`' * size}"
+
+
+def clip(text: str, head: int = HEAD_LINES, tail: int = TAIL_LINES) -> str:
+    """Visible ``text`` with very long lines shortened and only the first and last lines of long output."""
+    lines = visible(text).split("\n")
+    if len(lines) > head + tail + 1:
+        omitted = len(lines) - head - tail
+        marker = f"… {omitted} lines omitted (the JSON record has them all) …"
+        lines = [*lines[:head], marker, *lines[-tail:]]
+    return "\n".join(_clip_line(line) for line in lines)
+
+
+def _clip_line(line: str) -> str:
+    if len(line) <= MAX_LINE:
+        return line
+    keep = MAX_LINE // 2
+    return f"{line[:keep]} … {len(line) - 2 * keep} characters omitted … {line[-keep:]}"
+
+
+def compact(value: object, limit: int = 300) -> str:
+    """A JSON value on one short line (strings unquoted)."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def seconds(value: float) -> str:
+    """A duration as people read it: ``0.3 s``, ``42.0 s``, ``1m 42s``."""
+    if value < 60:
+        return f"{value:.1f} s"
+    return format_duration(value).lstrip("+")
+
+
+def number(value: object) -> float | None:
+    """``value`` as a float when it is a real number (not a bool), else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def bound(value: float) -> str:
+    """An error bound: ``±3 ms``, ``±0.4 ms``, ``±1.200 s``."""
+    if value >= 1:
+        return f"±{value:.3f} s"
+    ms = value * 1000
+    return f"±{ms:.0f} ms" if ms >= 1 else f"±{ms:.1f} ms"
+
+
+def offset(value: float, error: float | None = None) -> str:
+    """A clock offset in words (positive = behind true time): ``3h 0m 12s behind (10,812.402 s, ±3 ms)``."""
+    bounds = bound(error) if error is not None else ""
+    if round(value, 3) == 0:
+        return f"0.000 s, in step ({bounds})" if bounds else "0.000 s, in step"
+    words = "behind" if value > 0 else "ahead"
+    size = abs(value)
+    exact = f"{size:,.3f} s" if size >= 0.001 else f"{size * 1000:.3f} ms"
+    if size >= 60:
+        detail = f"{exact}, {bounds}" if bounds else exact
+        return f"{format_duration(size).lstrip('+')} {words} ({detail})"
+    return f"{exact} {words} ({bounds})" if bounds else f"{exact} {words}"
+
+
+def moment(ts: float, zone: tzinfo) -> datetime:
+    """An epoch time as an aware datetime in ``zone``."""
+    return datetime.fromtimestamp(ts, zone)
+
+
+def span(start: datetime, end: datetime | None, seconds_shown: bool = True) -> str:
+    """``2017-08-22 09:12:03–09:12:41 JST``; the end keeps its date when it differs."""
+    fmt = "%H:%M:%S" if seconds_shown else "%H:%M"
+    first = start.strftime(f"%Y-%m-%d {fmt}")
+    if end is None:
+        return f"{first} {start.tzname()} (did not finish)"
+    last = end.strftime(fmt if end.date() == start.date() else f"%Y-%m-%d {fmt}")
+    return f"{first}–{last} {start.tzname()}"
