@@ -1,0 +1,346 @@
+"""True time on the controller (ntplib) and a host's clock offset (Cristian's algorithm).
+
+Sign convention everywhere: an offset is ``true time - clock``, so a positive offset means
+the clock is behind (as ntpdate and ntplib print it).
+
+``reference_time`` asks the configured NTP servers in order and keeps the first sane answer
+(cached for ``REFERENCE_TTL`` seconds, so a fleet run asks once). ``sample_session`` runs the
+probe over a Fabric connection's paramiko transport and, in that one remote session, sends
+a line per sample and times the host's answer; ``best_sample`` keeps the smallest round
+trip. ``measure`` combines a sample with the reference: the bound is half the round trip,
+plus the reading's granularity, plus the controller's own NTP error (half the NTP delay).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import ntplib
+from invoke.context import Context
+
+from runbook.results import CommandRecord
+from runbook.settings import Settings
+
+REFERENCE_TTL = 64.0
+"""Seconds a reference answer is reused: NTP etiquette is no polling below 64 s."""
+
+_READING = re.compile(r"^\s*(\d+)(?:[.,](\S*))?\s*$")
+_STOP_KISSES = {"DENY", "RSTR"}
+
+
+class NTPUnavailable(Exception):
+    """No configured NTP server gave a usable answer; the message lists each server's problem."""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The controller's clock against NTP: ``offset`` (+ = controller behind) and the query's delay."""
+
+    server: str
+    stratum: int
+    offset: float
+    delay: float
+    measured_at: float
+
+    @property
+    def error(self) -> float:
+        """The bound on ``offset``: half the round trip to the server."""
+        return self.delay / 2
+
+    def now(self) -> float:
+        """True time now, as epoch seconds."""
+        return time.time() + self.offset
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One clock request in a session: controller wall time at the midpoint, round trip, reply."""
+
+    wall: float
+    rtt: float
+    reply: str
+
+
+@dataclass(frozen=True)
+class ClockSample:
+    """The best reading of a host's clock: host time, controller time at that moment, its bound.
+
+    ``remote`` is already moved to the middle of the reading's granularity (a whole-second
+    ``date`` reading ``S`` becomes ``S + 0.5``) and ``granularity`` is that half step.
+    """
+
+    remote: float
+    wall: float
+    rtt: float
+    granularity: float
+    method: str
+    samples: int
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """A host's offset from true time (+ = host behind) with its error bound, and how it was found."""
+
+    offset: float
+    bound: float
+    host_time: float
+    reference_time: float
+    server: str
+    stratum: int
+    controller_offset: float
+    samples: int
+    rtt: float
+    method: str
+
+    def data(self) -> dict[str, Any]:
+        """The step data keys (JSON values)."""
+        return {
+            "offset": self.offset,
+            "bound": self.bound,
+            "host_time": self.host_time,
+            "reference_time": self.reference_time,
+            "server": self.server,
+            "stratum": self.stratum,
+            "controller_offset": self.controller_offset,
+            "samples": self.samples,
+            "rtt": self.rtt,
+            "method": self.method,
+        }
+
+
+def describe_offset(offset: float, bound: float) -> str:
+    """``host clock 10,800.4 s behind (±2 ms)``; ``ahead``; ``in step`` when within the bound."""
+    margin = f"±{bound * 1000:,.0f} ms" if bound < 1 else f"±{bound:,.1f} s"
+    if abs(offset) <= bound:
+        return f"host clock in step ({offset:+.3f} s, {margin})"
+    side = "behind" if offset > 0 else "ahead"
+    size = f"{abs(offset):,.1f} s" if abs(offset) >= 1 else f"{abs(offset) * 1000:,.1f} ms"
+    return f"host clock {size} {side} ({margin})"
+
+
+# -- the controller's reference -------------------------------------------------------------
+
+_cache: dict[tuple[tuple[str, ...], int], Reference] = {}
+_cache_lock = threading.Lock()
+
+
+def reference_time(settings: Settings, *, max_age: float = REFERENCE_TTL) -> Reference:
+    """The first sane answer from ``settings.ntp_servers`` (reused for ``max_age`` seconds).
+
+    Kiss-o'-Death and unsynchronised answers (stratum 0 or 16, leap 3) are rejected and the
+    next server is asked. Raises ``NTPUnavailable`` naming every server's problem.
+    """
+    key = (settings.ntp_servers, settings.ntp_port)
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None and time.time() - cached.measured_at <= max_age:
+            return cached
+        problems: list[str] = []
+        for server in settings.ntp_servers:
+            try:
+                reference = query_server(server, port=settings.ntp_port, timeout=settings.ntp_timeout)
+            except NTPUnavailable as exc:
+                problems.append(str(exc))
+                continue
+            _cache[key] = reference
+            return reference
+        raise NTPUnavailable("no NTP server answered usably: " + "; ".join(problems))
+
+
+def query_server(server: str, *, port: int = 123, timeout: float = 5.0) -> Reference:
+    """One NTPv4 query of ``server``; raises ``NTPUnavailable`` for no answer or an unusable one."""
+    try:
+        stats = ntplib.NTPClient().request(server, version=4, port=port, timeout=timeout)
+    except (ntplib.NTPException, OSError) as exc:
+        raise NTPUnavailable(f"{server}: {exc}") from None
+    stratum, leap = int(stats.stratum), int(stats.leap)
+    if stratum == 0:
+        kiss = int(stats.ref_id).to_bytes(4, "big").decode("ascii", "replace").strip("\x00 ")
+        advice = "access denied, not asking again" if kiss in _STOP_KISSES else "kiss-o'-death"
+        raise NTPUnavailable(f"{server}: {advice} ({kiss or 'no code'})")
+    if stratum >= 16 or leap == 3:
+        raise NTPUnavailable(f"{server}: not synchronised (stratum {stratum}, leap {leap})")
+    return Reference(
+        server=server,
+        stratum=stratum,
+        offset=float(stats.offset),
+        delay=float(stats.delay),
+        measured_at=time.time(),
+    )
+
+
+# -- the host's clock -----------------------------------------------------------------------
+
+
+def parse_time_reading(text: str) -> tuple[float, float] | None:
+    """``(time, half_step)`` from ``1700000000.123456789`` / ``1700000000.123456`` / ``1700000000``.
+
+    A fraction that is not digits (BusyBox ``date`` printing a literal ``%N``) counts as
+    whole seconds. The time is moved to the middle of the reading's step. ``None`` for garbage.
+    """
+    found = _READING.match(text)
+    if found is None:
+        return None
+    whole, fraction = found.group(1), found.group(2) or ""
+    if fraction.isdigit() and fraction.isascii():
+        half = 0.5 * 10.0 ** -len(fraction)
+        return float(f"{whole}.{fraction}") + half, half
+    return float(whole) + 0.5, 0.5
+
+
+def best_sample(method: str, timings: list[Timing]) -> ClockSample | None:
+    """The valid reading with the smallest round trip, or ``None`` when none is valid."""
+    best: ClockSample | None = None
+    valid = 0
+    for timing in timings:
+        reading = parse_time_reading(timing.reply)
+        if reading is None:
+            continue
+        valid += 1
+        if best is None or timing.rtt < best.rtt:
+            remote, half = reading
+            best = ClockSample(remote, timing.wall, timing.rtt, half, method, 0)
+    if best is None:
+        return None
+    label = best.method if best.granularity < 0.5 else f"{best.method} (whole seconds)"
+    return ClockSample(best.remote, best.wall, best.rtt, best.granularity, label, valid)
+
+
+def batch_sample(record: CommandRecord) -> ClockSample | None:
+    """A sample from a non-interactive clock command: the middle reading, bounded by the whole run."""
+    lines = [line for line in record.stdout.splitlines() if parse_time_reading(line) is not None]
+    if record.exit_code != 0 or not lines:
+        return None
+    middle = Timing(record.started + record.duration / 2, record.duration, lines[len(lines) // 2])
+    sample = best_sample("date (one command)", [middle])
+    return (
+        None
+        if sample is None
+        else ClockSample(
+            sample.remote, sample.wall, sample.rtt, sample.granularity, sample.method, len(lines)
+        )
+    )
+
+
+def measure(sample: ClockSample, reference: Reference) -> Measurement:
+    """Cristian's estimate: true time at the sample's midpoint minus the host's reading."""
+    true_time = sample.wall + reference.offset
+    return Measurement(
+        offset=true_time - sample.remote,
+        bound=sample.rtt / 2 + sample.granularity + reference.error,
+        host_time=sample.remote,
+        reference_time=true_time,
+        server=reference.server,
+        stratum=reference.stratum,
+        controller_offset=reference.offset,
+        samples=sample.samples,
+        rtt=sample.rtt,
+        method=sample.method,
+    )
+
+
+def has_transport(c: Context) -> bool:
+    """Whether ``c`` is a Fabric connection (a paramiko transport can be opened for a session)."""
+    return hasattr(c, "client") and hasattr(c, "open")
+
+
+def sample_session(
+    c: Any, command: str, samples: int, timeout: float
+) -> tuple[CommandRecord, str, list[Timing]]:
+    """Run ``command`` (a probe with ``clock_loop``) in one session on ``c``'s transport.
+
+    Waits for the clock header and method line, sends ``samples`` request lines, timing each
+    answer, then ends stdin and reads the rest. Returns the command record (all of stdout,
+    decoded as UTF-8 with replacement), the method and the timings. Connection errors
+    propagate after the record is marked unfinished; a timeout closes the channel.
+    """
+    record = CommandRecord(command=command, exit_code=None, started=time.time())
+    clock = time.monotonic()
+    c.open()
+    transport = c.client.get_transport()
+    _no_delay(transport)
+    channel = transport.open_session()
+    out = bytearray()
+    timings: list[Timing] = []
+    method = ""
+    try:
+        channel.settimeout(timeout)
+        channel.exec_command(command)
+        reader = _LineReader(channel, out)
+        if reader.until_clock_header():
+            method = reader.line() or ""
+        for _ in range(samples if method else 0):
+            wall, sent = time.time(), time.monotonic()
+            channel.sendall(b"\n")
+            reply = reader.line()
+            rtt = time.monotonic() - sent
+            if reply is None:
+                break
+            timings.append(Timing(wall + rtt / 2, rtt, reply))
+        channel.shutdown_write()
+        reader.drain()
+        record.stderr = _drain_stderr(channel)
+        record.exit_code = channel.recv_exit_status()
+    except TimeoutError:
+        record.note = f"timed out after {timeout:g} s"
+    except BaseException as exc:
+        record.note = f"did not finish: {type(exc).__name__}: {exc}"
+        raise
+    finally:
+        channel.close()
+        record.stdout = out.decode("utf-8", "replace")
+        record.duration = time.monotonic() - clock
+    return record, method, timings
+
+
+class _LineReader:
+    """Lines from a channel's stdout, keeping every byte read in ``out``."""
+
+    def __init__(self, channel: Any, out: bytearray) -> None:
+        self.channel = channel
+        self.out = out
+        self.pending = b""
+
+    def line(self) -> str | None:
+        """The next line, stripped; ``None`` at the end of the output."""
+        while b"\n" not in self.pending:
+            chunk: bytes = self.channel.recv(65536)
+            if not chunk:
+                return None
+            self.out += chunk
+            self.pending += chunk
+        line, _, self.pending = self.pending.partition(b"\n")
+        return line.decode("utf-8", "replace").strip()
+
+    def until_clock_header(self) -> bool:
+        """Skip lines up to and including ``@@runbook:clock@@``; ``False`` if the output ended first."""
+        while (line := self.line()) is not None:
+            if line == "@@runbook:clock@@":
+                return True
+        return False
+
+    def drain(self) -> None:
+        """Read the rest of stdout into ``out``."""
+        while chunk := self.channel.recv(65536):
+            self.out += chunk
+
+
+def _drain_stderr(channel: Any) -> str:
+    data = bytearray()
+    while True:
+        chunk: bytes = channel.recv_stderr(65536)
+        if not chunk:
+            return data.decode("utf-8", "replace")
+        data += chunk
+
+
+def _no_delay(transport: Any) -> None:
+    """Send each small request at once (no Nagle delay): the round trip is the bound."""
+    sock = getattr(transport, "sock", None)
+    if isinstance(sock, socket.socket):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -1,0 +1,169 @@
+"""The one read-only probe: a POSIX shell script made of fragments, run once per host.
+
+Each fragment prints a header line ``@@runbook:NAME@@`` and then its own lines; a command
+whose exit code matters is wrapped so that its output is section ``NAME`` and its exit
+code section ``NAME.rc``. ``split_sections`` turns the output back into ``{NAME: text}``.
+
+With ``clock_loop`` the script starts by answering clock requests: it prints
+``@@runbook:clock@@`` and the method (``epochrealtime`` or ``date``), then answers every
+line it reads on stdin with the host's time, until stdin ends; then it runs the
+fragments with stdin from /dev/null. Every value from settings is quoted with
+``shlex.quote``; the script itself is quoted once more for ``sh -c``.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+from runbook.settings import Settings
+from runbook.timeservice import SERVICES, TimeService
+
+TOOLS = ("ntpdate", "ntpd", "ntpdig", "sntp", "chronyc", "timedatectl", "hwclock", "ntpq", "ntpstat")
+"""Programs whose presence the probe reports (``command -v``)."""
+
+_HEADER = re.compile(r"^@@runbook:([A-Za-z0-9._-]+)@@$")
+
+_PRELUDE = r"""PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export PATH
+rb_sec() { printf "@@runbook:%s@@\n" "$1"; }
+rb_run() {
+  rb_n=$1; shift; rb_sec "$rb_n"
+  rb_o=$("$@" 2>&1); rb_rc=$?
+  if [ -n "$rb_o" ]; then printf "%s\n" "$rb_o"; fi
+  rb_sec "$rb_n.rc"; echo "$rb_rc"
+}
+"""
+
+_CLOCK_LOOP = r"""rb_sec clock
+if [ -n "${EPOCHREALTIME:-}" ]; then
+  echo epochrealtime
+  while read -r rb_l; do echo "$EPOCHREALTIME"; done
+elif [ -n "$(bash -c "echo \${EPOCHREALTIME:-}" 2>/dev/null </dev/null)" ]; then
+  echo epochrealtime
+  bash -c "while read -r l; do echo \$EPOCHREALTIME; done"
+else
+  echo date
+  while read -r rb_l; do date +%s.%N; done
+fi
+exec </dev/null 2>&1
+"""
+
+_HOST = r"""rb_sec hostname; uname -n
+rb_sec os
+if [ -r /etc/redhat-release ]; then head -n 1 /etc/redhat-release
+elif [ -r /etc/os-release ]; then sed -n "s/^PRETTY_NAME=//p" /etc/os-release
+else uname -sr; fi
+rb_sec init
+if [ -d /run/systemd/system ]; then echo systemd
+elif command -v rc-service >/dev/null 2>&1; then echo openrc
+elif [ -x /sbin/service ] || [ -d /etc/init.d ]; then echo sysv
+else echo unknown; fi
+"""
+
+
+def _daemon(service: TimeService) -> str:
+    """Installed, pid file, status and boot enablement of one daemon; ``ntpq`` when it runs."""
+    name = f"daemon.{service.daemon}"
+    script, pid_file = shlex.quote(service.script), shlex.quote(service.pid_file)
+    return f"""rb_sec {name}
+if [ -x {script} ]; then echo installed=yes; else echo installed=no; fi
+if [ -f {pid_file} ]; then
+  rb_p=$(cat {pid_file} 2>/dev/null)
+  if [ -n "$rb_p" ] && [ -d "/proc/$rb_p" ]; then echo pidfile=running; else echo pidfile=stale; fi
+else echo pidfile=absent; fi
+if [ -x {script} ]; then
+  rb_run {name}.status {service.status()}
+  rb_up=$rb_rc
+  rb_run {name}.enabled {service.enabled_query()}
+  if [ "$rb_up" = 0 ] && command -v ntpq >/dev/null 2>&1; then rb_run sync.ntpq ntpq -pn; fi
+fi
+"""
+
+
+_SYNC = r"""if command -v ntpstat >/dev/null 2>&1; then rb_run sync.ntpstat ntpstat; fi
+rb_sec tools
+for rb_t in {tools}; do rb_p=$(command -v "$rb_t" 2>/dev/null) && echo "$rb_t $rb_p"; done
+"""
+
+
+def _backup(settings: Settings) -> str:
+    backup = settings.backup
+    if backup is None:
+        return ""
+    lines = []
+    if backup.evidence_file:
+        lines.append(f"rb_run backup.file cat -- {shlex.quote(backup.evidence_file)}")
+    if backup.check_command:
+        lines.append(f"rb_run backup.check sh -c {shlex.quote(backup.check_command)}")
+    return "".join(line + "\n" for line in lines)
+
+
+def probe_script(settings: Settings, *, clock_loop: bool) -> str:
+    """The probe as a POSIX shell script (see the module docstring for its output)."""
+    parts = [_PRELUDE]
+    if clock_loop:
+        parts.append(_CLOCK_LOOP)
+    else:
+        parts.append("exec </dev/null 2>&1\n")
+    parts.append(_HOST)
+    parts.extend(_daemon(service) for service in SERVICES)
+    parts.append(_SYNC.format(tools=" ".join(TOOLS)))
+    parts.append(_backup(settings))
+    parts.append("rb_sec date; date +%s\n")
+    return "".join(parts)
+
+
+def probe_command(settings: Settings, *, clock_loop: bool) -> str:
+    """``sh -c '<probe script>'`` (the caller prefixes ``LC_ALL=C``)."""
+    return f"sh -c {shlex.quote(probe_script(settings, clock_loop=clock_loop))}"
+
+
+def clock_command(samples: int) -> str:
+    """Non-interactive clock sampling: a ``clock`` section with ``samples`` ``date +%s.%N`` lines."""
+    dates = "; ".join(["date +%s.%N"] * max(1, samples))
+    return f"sh -c {shlex.quote(f'echo @@runbook:clock@@; echo date; {dates}')}"
+
+
+def split_sections(text: str) -> dict[str, str]:
+    """``{NAME: body}`` from probe output; lines before the first header go under ``""``.
+
+    A name seen twice gets both bodies, joined. Never raises.
+    """
+    sections: dict[str, list[str]] = {}
+    current = ""
+    for line in text.splitlines():
+        header = _HEADER.match(line.rstrip("\r"))
+        if header:
+            current = header.group(1)
+            sections.setdefault(current, [])
+        else:
+            sections.setdefault(current, []).append(line)
+    return {name: "\n".join(lines) for name, lines in sections.items() if name or any(lines)}
+
+
+def sync_wait_command(seconds: int) -> str:
+    """Poll ``ntpq -pn`` (else ``ntpstat``) once a second until a system peer, at most ``seconds`` times.
+
+    Prints the last answer as section ``sync.ntpq`` or ``sync.ntpstat`` (with ``.rc``) and
+    the number of waits as section ``waited``.
+    """
+    script = (
+        _PRELUDE
+        + f"""rb_i=0
+while :; do
+  if command -v ntpq >/dev/null 2>&1; then
+    rb_n=sync.ntpq; rb_o=$(ntpq -pn 2>&1); rb_rc=$?
+    if printf "%s\\n" "$rb_o" | grep -q "^[*o]"; then break; fi
+  elif command -v ntpstat >/dev/null 2>&1; then
+    rb_n=sync.ntpstat; rb_o=$(ntpstat 2>&1); rb_rc=$?
+    if [ "$rb_rc" = 0 ]; then break; fi
+  else
+    rb_n=sync.none; rb_o="neither ntpq nor ntpstat is installed"; rb_rc=127; break
+  fi
+  if [ "$rb_i" -ge {int(seconds)} ]; then break; fi
+  rb_i=$((rb_i + 1)); sleep 1
+done
+rb_sec "$rb_n"; printf "%s\\n" "$rb_o"; rb_sec "$rb_n.rc"; echo "$rb_rc"; rb_sec waited; echo "$rb_i"
+"""
+    )
+    return f"sh -c {shlex.quote(script)}"

@@ -1,0 +1,144 @@
+"""Clock steps: measure the host's offset (``check_date``) and confirm the fix (``verify``)."""
+
+from __future__ import annotations
+
+import math
+
+from invoke.context import Context
+
+from runbook import clock
+from runbook.commands import StepRecorder, step
+from runbook.facts import HostFacts, facts_for, forget_facts, parse_rc, parse_sync
+from runbook.probe import split_sections, sync_wait_command
+from runbook.results import Outcome, StepResult
+from runbook.settings import Settings, settings_for
+
+PANIC_THRESHOLD = 1000.0
+"""ntpd's panic threshold (s): started without -g, ntpd exits rather than correct more."""
+
+
+class ClockUnreadable(Exception):
+    """The probe's clock samples held no valid host time."""
+
+
+def host_offset(settings: Settings, facts: HostFacts) -> clock.Measurement:
+    """The host's offset from the probe's clock sample and the (cached) NTP reference.
+
+    Raises ``ClockUnreadable`` or ``clock.NTPUnavailable``.
+    """
+    if facts.clock is None:
+        raise ClockUnreadable("no valid time in the host's clock samples")
+    return clock.measure(facts.clock, clock.reference_time(settings))
+
+
+@step("check_date")
+def check_date(
+    c: Context,
+    rec: StepRecorder,
+    ntp_server: str | None = None,
+    samples: int | None = None,
+    dry_run: bool = False,
+) -> StepResult:
+    """Measure the host clock's offset from NTP time (+ = host behind) and its error bound.
+
+    Read-only: ``ok`` whenever it could measure (a dry run measures too), ``failed`` when it
+    could not; warns when the offset is over ntpd's 1000 s panic threshold.
+    """
+    settings = settings_for(c, ntp_server=ntp_server, samples=samples)
+    rec.dry_run = dry_run or settings.dry_run
+    facts = facts_for(c, rec, settings)
+    try:
+        measured = host_offset(settings, facts)
+    except (ClockUnreadable, clock.NTPUnavailable) as exc:
+        return rec.finish(Outcome.FAILED, f"cannot measure the host clock: {exc}")
+    if abs(measured.offset) > PANIC_THRESHOLD:
+        rec.warnings.append(
+            f"offset {measured.offset:+,.1f} s is over ntpd's {PANIC_THRESHOLD:g} s panic threshold: "
+            "ntpd started without -g exits instead of correcting it"
+        )
+    return rec.finish(Outcome.OK, clock.describe_offset(measured.offset, measured.bound), **measured.data())
+
+
+@step("verify")
+def verify_clock(
+    c: Context,
+    rec: StepRecorder,
+    max_offset: float | None = None,
+    sync_wait: float | None = None,
+    ntp_server: str | None = None,
+    dry_run: bool = False,
+) -> StepResult:
+    """Confirm the fix on a fresh probe: offset within ``max_offset``, ntpd running and synchronised.
+
+    ``failed`` when the offset is over tolerance, no daemon runs, or the daemon has no system
+    peer (``*`` in ``ntpq -pn``, or ntpstat exit 0) within ``sync_wait`` seconds: an
+    unsynchronised daemon does not keep the clock right, so the host is not done. Polls
+    once a second on the host, in one command. A dry run reports the state without
+    waiting: ``ok`` when already fine, else ``skipped`` (nothing was fixed to verify).
+    """
+    settings = settings_for(c, max_offset=max_offset, sync_wait=sync_wait, ntp_server=ntp_server)
+    dry = rec.dry_run = dry_run or settings.dry_run
+    forget_facts(c)
+    facts = facts_for(c, rec, settings)
+    try:
+        measured = host_offset(settings, facts)
+    except (ClockUnreadable, clock.NTPUnavailable) as exc:
+        return rec.finish(Outcome.FAILED, f"cannot measure the host clock: {exc}")
+    sync = facts.sync
+    data = {
+        "offset": measured.offset,
+        "bound": measured.bound,
+        "synchronised": sync.synchronised,
+        "peer": sync.peer,
+        "waited": 0.0,
+    }
+    problems = []
+    if abs(measured.offset) > settings.max_offset:
+        problems.append(
+            f"offset {measured.offset:+,.3f} s (±{measured.bound * 1000:.0f} ms) "
+            f"is over the {settings.max_offset:g} s tolerance"
+        )
+    found = facts.service()
+    if found is None:
+        problems.append("no supported time daemon (ntpd under SysV init) is installed")
+    elif not found[1].running:
+        problems.append(f"{found[0].daemon} is not running")
+    if problems:
+        if dry:
+            return rec.finish(
+                Outcome.SKIPPED, "would verify after the changes; now " + "; ".join(problems), **data
+            )
+        return rec.finish(Outcome.FAILED, "; ".join(problems), **data)
+    daemon = found[0].daemon if found else "the daemon"
+    within = (
+        f"offset {measured.offset:+.3f} s (±{measured.bound * 1000:.0f} ms) within {settings.max_offset:g} s"
+    )
+    if sync.synchronised:
+        return rec.finish(Outcome.OK, f"{within}; {daemon} synchronised to {sync.peer}", **data)
+    if dry:
+        return rec.finish(
+            Outcome.SKIPPED,
+            f"{within}; would wait up to {settings.sync_wait:g} s for {daemon} to synchronise",
+            **data,
+        )
+    record = rec.run(
+        c,
+        sync_wait_command(math.ceil(settings.sync_wait)),
+        timeout=settings.sync_wait + settings.command_timeout,
+    )
+    sections = split_sections(record.stdout)
+    sync = parse_sync(sections)
+    waited = parse_rc(sections.get("waited"))
+    data.update(synchronised=sync.synchronised, peer=sync.peer, waited=record.duration, polls=waited)
+    if sync.synchronised:
+        return rec.finish(
+            Outcome.OK,
+            f"{within}; {daemon} synchronised to {sync.peer} after {record.duration:.0f} s",
+            **data,
+        )
+    why = record.note or "no system peer (*) in ntpq -pn"
+    return rec.finish(
+        Outcome.FAILED,
+        f"{within}, but {daemon} did not synchronise within {settings.sync_wait:g} s ({why})",
+        **data,
+    )
