@@ -1,0 +1,119 @@
+"""Rerun the backup the maintenance window made the host miss, only when it was missed."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from invoke.context import Context
+
+from runbook import clock
+from runbook.commands import StepRecorder, step
+from runbook.durations import format_duration
+from runbook.facts import facts_for, forget_facts
+from runbook.results import Outcome, StepResult
+from runbook.settings import BackupSettings, Settings, settings_for
+
+
+def true_now(rec: StepRecorder, settings: Settings) -> float:
+    """True time: the NTP reference check_date used (cached), else the controller's clock (warned)."""
+    try:
+        return clock.reference_time(settings).now()
+    except clock.NTPUnavailable as exc:
+        rec.warnings.append(f"no NTP reference ({exc}): ages are against the controller's clock")
+        return time.time()
+
+
+def _when(epoch: float) -> str:
+    try:
+        return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):
+        return f"epoch {epoch:.0f}"
+
+
+def _ago(age: float) -> str:
+    text = format_duration(abs(age))[1:]
+    return f"{text} ago" if age >= 0 else f"{text} in the future"
+
+
+@step("rerun_backup")
+def rerun_backup(
+    c: Context,
+    rec: StepRecorder,
+    backup_command: str | None = None,
+    dry_run: bool = False,
+) -> StepResult:
+    """Rerun ``settings.backup.command`` when its evidence says it missed its run.
+
+    Fresh means the check command exits 0 (it decides when configured; the evidence file is
+    then only reported), else the evidence file's timestamp is newer than true now minus
+    ``max_age`` ("true now" is the NTP reference: the host clock may be wrong). A missed
+    backup runs with ``timeout``; exit 0 is ``changed``, anything else ``failed``.
+    ``skipped`` when no backup, or no evidence to judge it by, is configured.
+    """
+    settings = settings_for(c)
+    dry = rec.dry_run = dry_run or settings.dry_run
+    backup: BackupSettings | None = settings.backup
+    if backup_command:
+        backup = replace(backup, command=backup_command) if backup else BackupSettings(command=backup_command)
+        settings = replace(settings, backup=backup)
+    if backup is None:
+        return rec.finish(Outcome.SKIPPED, "no backup configured", rerun=False)
+    if not (backup.evidence_file or backup.check_command):
+        return rec.finish(
+            Outcome.SKIPPED,
+            "no backup evidence configured (evidence_file or check_command): cannot tell whether it ran",
+            rerun=False,
+        )
+    evidence = facts_for(c, rec, settings).backup
+    now = true_now(rec, settings)
+    last = evidence.last_success if evidence else None
+    age = None if last is None else now - last
+    data: dict[str, object] = {
+        "last_success": last,
+        "age": age,
+        "max_age": backup.max_age,
+        "rerun": False,
+        "exit_code": None,
+        "tail": [],
+        "check_rc": evidence.check_rc if evidence else None,
+        "evidence_error": evidence.error if evidence else None,
+    }
+    seen = "no recorded success" if last is None else f"last success {_when(last)}, {_ago(now - last)}"
+    if backup.check_command:
+        rc = evidence.check_rc if evidence else None
+        fresh = rc == 0
+        seen = f"check command exit {rc}; {seen}"
+    else:
+        fresh = age is not None and age < backup.max_age
+    if evidence and evidence.error:
+        seen = f"{seen} ({evidence.error})"
+    if fresh:
+        return rec.finish(Outcome.OK, f"backup is fresh: {seen}; not rerun", **data)
+    if dry:
+        return rec.finish(Outcome.CHANGED, f"would rerun the backup: {seen}", **data)
+    record = rec.run(
+        c,
+        f"sh -c {shlex.quote(backup.command)} 2>&1",
+        timeout=backup.timeout,
+        parse=False,
+        sudo_password=settings.sudo_password,
+    )
+    forget_facts(c)
+    tail = (record.stdout + record.stderr).splitlines()[-backup.output_lines :]
+    data.update(rerun=True, exit_code=record.exit_code, tail=tail, duration=record.duration)
+    took = f"{record.duration:.1f} s"
+    if record.exit_code is None:
+        rec.warnings.append(
+            "the backup may still be running on the host: the timeout only closed the channel"
+        )
+        return rec.finish(
+            Outcome.FAILED, f"backup rerun did not finish: {record.note or 'no exit code'} ({seen})", **data
+        )
+    if record.exit_code != 0:
+        return rec.finish(
+            Outcome.FAILED, f"backup rerun failed: exit {record.exit_code} in {took} ({seen})", **data
+        )
+    return rec.finish(Outcome.CHANGED, f"backup rerun: exit 0 in {took} ({seen})", **data)
