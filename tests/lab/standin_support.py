@@ -1,13 +1,23 @@
-"""Shared helpers for the stand-in and libfaketime tests: the cached library, the real-clock guard, capsh."""
+"""Shared helpers for the stand-in and libfaketime tests.
+
+The cached library, the real-clock guard, capsh, and a test network: two network namespaces joined by a
+veth pair, the "upstream" one running a tiny NTP server (``python standin_support.py serve``) that answers
+differently per address.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
+import select
+import socket
+import struct
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -40,14 +50,112 @@ def real_clock_unchanged(tolerance: float = 0.5) -> Iterator[None]:
 
 
 def run_without_settime(
-    command: str, env: Mapping[str, str] | None = None, timeout: float = 30
+    command: str, env: Mapping[str, str] | None = None, timeout: float = 30, netns: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run a bash command without CAP_SYS_TIME in its bounding set: it can never set the real clock."""
+    enter = ["ip", "netns", "exec", netns] if netns else []
     return subprocess.run(
-        ["capsh", "--drop=cap_sys_time", "--", "-c", command],
+        [*enter, "capsh", "--drop=cap_sys_time", "--", "-c", command],
         env=dict(env) if env is not None else None,
         capture_output=True,
         text=True,
         timeout=timeout,
         check=False,
     )
+
+
+NTP_EPOCH = 2208988800
+SUBNET = "192.0.2"
+CLIENT_ADDRESS = f"{SUBNET}.2"
+# The test server's behaviour per address (all on port 123 in the upstream namespace).
+SERVER_KINDS = {f"{SUBNET}.1": "good", f"{SUBNET}.3": "silent", f"{SUBNET}.4": "kod", f"{SUBNET}.5": "unsync"}
+
+
+@dataclass(frozen=True)
+class NtpNetwork:
+    """A client namespace that reaches the test NTP server's addresses (see SERVER_KINDS)."""
+
+    client: str
+    upstream: str
+
+    def address(self, kind: str) -> str:
+        return next(address for address, known in SERVER_KINDS.items() if known == kind)
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True)
+
+
+@contextmanager
+def ntp_network() -> Iterator[NtpNetwork]:
+    """Create the namespaces, the veth pair and the NTP server; remove them all afterwards."""
+    require_root()
+    tag = f"rbsi{os.getpid()}"
+    network = NtpNetwork(client=f"{tag}-c", upstream=f"{tag}-u")
+    with ExitStack() as cleanup:
+        for namespace in (network.client, network.upstream):
+            _ip("netns", "add", namespace)
+            cleanup.callback(_ip, "netns", "del", namespace)
+            _ip("-n", namespace, "link", "set", "lo", "up")
+        _ip(
+            "-n",
+            network.client,
+            "link",
+            "add",
+            "veth0",
+            "type",
+            "veth",
+            "peer",
+            "veth0",
+            "netns",
+            network.upstream,
+        )
+        _ip("-n", network.client, "addr", "add", f"{CLIENT_ADDRESS}/24", "dev", "veth0")
+        for address in SERVER_KINDS:
+            _ip("-n", network.upstream, "addr", "add", f"{address}/24", "dev", "veth0")
+        for namespace in (network.client, network.upstream):
+            _ip("-n", namespace, "link", "set", "veth0", "up")
+        server = subprocess.Popen(
+            ["ip", "netns", "exec", network.upstream, sys.executable, __file__, "serve"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        cleanup.callback(server.wait, 10)
+        cleanup.callback(server.terminate)
+        assert server.stdout is not None
+        assert server.stdout.readline() == "ready\n"
+        yield network
+
+
+def _answer(kind: str, request: bytes) -> bytes | None:
+    if kind == "silent" or len(request) < 48 or request[0] & 7 != 3:
+        return None
+    transmit = request[40:48]
+    now = int((time.time() + NTP_EPOCH) * 2**32)
+    leap, stratum, refid = {"good": (0, 2, b"LOCL"), "kod": (3, 0, b"DENY"), "unsync": (3, 16, b"\0\0\0\0")}[
+        kind
+    ]
+    header = struct.pack(
+        "!BBbb4s4s4sQ", leap << 6 | 4 << 3 | 4, stratum, 6, -20, b"\0\0\0\x10", b"\0\0\0\x20", refid, now
+    )
+    return header + transmit + struct.pack("!QQ", now, now)
+
+
+def serve() -> None:
+    """The test NTP server: bind every address of SERVER_KINDS on port 123, say ready, answer until killed."""
+    sockets: dict[socket.socket, str] = {}
+    for address, kind in SERVER_KINDS.items():
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((address, 123))
+        sockets[sock] = kind
+    print("ready", flush=True)
+    while True:
+        for sock in select.select(list(sockets), [], [])[0]:
+            request, peer = sock.recvfrom(512)
+            reply = _answer(sockets[sock], request)
+            if reply is not None:
+                sock.sendto(reply, peer)
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["serve"]:
+    serve()
