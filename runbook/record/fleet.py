@@ -49,7 +49,7 @@ def host_line(run: HostRun, settings: Settings, record: str | None) -> HostLine:
         outcome=run.outcome.value,
         label=model.label(run, dry),
         before=model.clock_words(model.clock_reading(run.result("check_date"))),
-        after=model.clock_words(model.clock_reading(run.result("verify"))),
+        after=model.after_words(model.clock_after(run), dry),
         changed=[model.step_title(r.step) for r in run.results if r.changed],
         failed=failed,
         record=record,

@@ -148,6 +148,18 @@ def clock_words(reading: dict[str, float] | None) -> str:
     return text.offset(reading["offset"], reading.get("bound"))
 
 
+def clock_after(run: HostRun) -> dict[str, float] | None:
+    """The clock after the run: the verify step's reading, unless it only looked (dry run, skipped)."""
+    result = run.result("verify")
+    if result is None or result.dry_run or result.outcome is Outcome.SKIPPED:
+        return None
+    return clock_reading(result)
+
+
+def after_words(reading: dict[str, float] | None, dry: bool) -> str:
+    return "unchanged (dry run)" if reading is None and dry else clock_words(reading)
+
+
 def header(run: HostRun, settings: Settings, dry: bool) -> list[tuple[str, str]]:
     """The header table's rows, label then value."""
     rows = [("Host", host_line(run))]
@@ -158,9 +170,9 @@ def header(run: HostRun, settings: Settings, dry: bool) -> list[tuple[str, str]]
     if reference:
         rows.append(("Reference time", reference))
     before = clock_reading(run.result("check_date"))
-    after = clock_reading(run.result("verify"))
+    after = clock_after(run)
     if before or after:
-        rows.append(("Clock before → after", f"{clock_words(before)} → {clock_words(after)}"))
+        rows.append(("Clock before → after", f"{clock_words(before)} → {after_words(after, dry)}"))
     counts = run.counts()
     tally = " · ".join(f"{counts[o.value]} {o.value}" for o in Outcome)
     rows.append(("Outcome", f"{tally}{' (dry run: nothing was changed)' if dry else ''}"))
@@ -220,7 +232,7 @@ def summary(run: HostRun, settings: Settings, dry: bool) -> list[tuple[str, str]
     failed = [r for r in run.results if r.failed]
     changed = [r for r in run.results if r.changed]
     before = clock_reading(run.result("check_date"))
-    after = clock_reading(run.result("verify"))
+    after = clock_after(run)
     return [
         ("Result", _verdict(run, failed, changed, dry)),
         ("Found", _found(before, settings)),
@@ -351,7 +363,7 @@ def host_record(
         dry_run=dry,
         clock={
             "before": clock_reading(run.result("check_date")),
-            "after": clock_reading(run.result("verify")),
+            "after": clock_after(run),
         },
         json_name=json_name,
         journal_name=journal_name,

@@ -18,7 +18,9 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "record-example.md"
 VERSION = "0.1.0"
 
 
-def cmd(command: str, exit_code: int | None, at: float, took: float, out: str = "", err: str = "") -> CommandRecord:
+def cmd(
+    command: str, exit_code: int | None, at: float, took: float, out: str = "", err: str = ""
+) -> CommandRecord:
     return CommandRecord(command, exit_code, stdout=out, stderr=err, started=T0 + at, duration=took)
 
 
@@ -78,7 +80,14 @@ def seed_run() -> HostRun:
             Outcome.CHANGED,
             "socket in use → stopped ntpd, stepped +10,812.398 s, started ntpd",
             [
-                cmd(ntpdate, 1, 1.5, 0.1, "", "22 Aug 06:12:05 ntpdate[3663]: the NTP socket is in use, exiting\n"),
+                cmd(
+                    ntpdate,
+                    1,
+                    1.5,
+                    0.1,
+                    "",
+                    "22 Aug 06:12:05 ntpdate[3663]: the NTP socket is in use, exiting\n",
+                ),
                 cmd("/sbin/service ntpd stop", 0, 1.6, 0.3, "Shutting down ntpd:" + " " * 40 + "[  OK  ]\n"),
                 cmd(
                     ntpdate,

@@ -1,0 +1,164 @@
+"""Writing records: file names, atomic replacement, hostile host names, user templates."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from record_seed import T0, seed_run, seed_settings
+
+from runbook.record import RecordError, check_templates, render_host, safe_name, write_atomic, write_records
+from runbook.results import FleetRun, HostRun
+
+
+def test_host_records_are_named_by_host_and_start(tmp_path: Path) -> None:
+    journal = tmp_path / "run-20170822T001203Z.jsonl"
+    paths = write_records(seed_run(), seed_settings(), tmp_path, journal=journal, now=T0 + 60)
+    assert [p.name for p in paths] == [
+        "web01.example.jp-20170822T001203Z.md",
+        "web01.example.jp-20170822T001203Z.json",
+    ]
+    md = paths[0].read_text(encoding="utf-8")
+    assert (
+        "Machine-readable copy: web01.example.jp-20170822T001203Z.json · journal: run-20170822T001203Z.jsonl"
+        in md
+    )
+    assert json.loads(paths[1].read_text(encoding="utf-8"))["label"] == "FIXED (3 changes)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths)
+
+
+def test_record_dir_defaults_to_settings(tmp_path: Path) -> None:
+    settings = replace(seed_settings(), record_dir=str(tmp_path / "records" / "nested"))
+    paths = write_records(seed_run(), settings)
+    assert all(p.parent == tmp_path / "records" / "nested" for p in paths)
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("../../etc/x", "_.._etc_x"),
+        ("/etc/passwd", "_etc_passwd"),
+        ("..", "host"),
+        ("", "host"),
+        (".hidden", "hidden"),
+        ("a\nb;rm -rf $(x)", "a_b_rm_-rf_x_"),
+        ("web01.example.jp", "web01.example.jp"),
+    ],
+)
+def test_safe_names(host: str, expected: str) -> None:
+    assert safe_name(host) == expected
+
+
+def test_hostile_host_names_stay_in_the_record_dir(tmp_path: Path) -> None:
+    record_dir = tmp_path / "records"
+    hosts = ["../../etc/x", "/etc/passwd", "..", "a/b", "a_b", "x" * 500, "c:\\windows"]
+    fleet = FleetRun([HostRun(h, started=T0, finished=T0 + 1) for h in hosts], started=T0, finished=T0 + 2)
+    paths = write_records(fleet, seed_settings(), record_dir, now=T0)
+    assert len(paths) == 2 * len(hosts) + 2
+    assert len(set(paths)) == len(paths)  # "a/b" and "a_b" get different files
+    for path in paths:
+        assert path.resolve().parent == record_dir.resolve()
+        assert not path.name.startswith(".") and len(path.name) < 130
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["records"]
+
+
+def test_fleet_summary_links_host_records(tmp_path: Path) -> None:
+    other = HostRun("db01", started=T0 + 1, finished=T0 + 3, error="unreachable")
+    fleet = FleetRun([seed_run(), other], started=T0, finished=T0 + 60)
+    paths = write_records(fleet, seed_settings(), tmp_path, now=T0 + 60)
+    names = [p.name for p in paths]
+    assert names[-2:] == ["fleet-20170822T001203Z.md", "fleet-20170822T001203Z.json"]
+    summary = paths[-2].read_text(encoding="utf-8")
+    assert "[db01-20170822T001204Z.md](db01-20170822T001204Z.md)" in summary
+    assert "[web01.example.jp-20170822T001203Z.md](web01.example.jp-20170822T001203Z.md)" in summary
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "r.md"
+    target.write_text("old record\n", encoding="utf-8")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="No space left"):
+        write_atomic(target, "new record " * 10_000)
+    assert target.read_text(encoding="utf-8") == "old record\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.md"]
+
+
+def test_an_interrupted_write_leaves_no_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "r.md"
+    target.write_text("old record\n", encoding="utf-8")
+
+    def interrupted(src: str, dst: str) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, "new")
+    assert target.read_text(encoding="utf-8") == "old record\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.md"]
+
+
+def test_write_atomic_replaces(tmp_path: Path) -> None:
+    target = tmp_path / "r.md"
+    target.write_text("old", encoding="utf-8")
+    write_atomic(target, "new ✓\n")
+    assert target.read_text(encoding="utf-8") == "new ✓\n"
+
+
+def test_user_template_overrides_by_file_name(tmp_path: Path) -> None:
+    (tmp_path / "host.md.j2").write_text(
+        '{% import "macros.md.j2" as m %}CUSTOM {{ record.label }} for {{ run.host | text }}\n'
+        "{{ m.header_table(record.header) }}{% for s in record.steps %}{{ s.title }};{% endfor %}\n",
+        encoding="utf-8",
+    )
+    check_templates(tmp_path)
+    md = render_host(seed_run(), seed_settings(), template_dir=tmp_path, now=T0)
+    assert md.startswith("CUSTOM FIXED (3 changes) for web01.example.jp\n| | |\n")
+    assert "check date;restart time daemon;" in md
+
+
+def test_broken_user_template_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "host.md.j2").write_text(
+        "# {{ record.title }}\n{% for s in record.steps %}\n", encoding="utf-8"
+    )
+    with pytest.raises(RecordError, match=r"host\.md\.j2, line \d+: Unexpected end of template"):
+        check_templates(tmp_path)
+
+
+def test_user_template_with_unknown_variable_fails_the_check(tmp_path: Path) -> None:
+    (tmp_path / "fleet.md.j2").write_text("# {{ record.titel }}\n", encoding="utf-8")
+    with pytest.raises(RecordError, match=r"fleet\.md\.j2, line 1 \(from .*\) failed: UndefinedError"):
+        check_templates(tmp_path)
+
+
+def test_user_template_with_unknown_filter_fails_the_check(tmp_path: Path) -> None:
+    (tmp_path / "macros.md.j2").write_text("{% macro header_table(rows) %}{{ rows | nope }}{% endmacro %}\n")
+    with pytest.raises(RecordError, match=r"macros\.md\.j2, line 1: No filter named 'nope'"):
+        check_templates(tmp_path)
+
+
+def test_missing_template_folder(tmp_path: Path) -> None:
+    with pytest.raises(RecordError, match="does not exist"):
+        check_templates(tmp_path / "nope")
+
+
+def test_builtin_templates_pass_the_check() -> None:
+    check_templates(None)
+
+
+def test_template_failure_still_writes_the_json(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "host.md.j2").write_text("{{ record.nope }}", encoding="utf-8")
+    out = tmp_path / "out"
+    with pytest.raises(RecordError, match=r"host\.md\.j2"):
+        write_records(seed_run(), seed_settings(), out, template_dir=templates, now=T0)
+    assert [p.name for p in out.iterdir()] == ["web01.example.jp-20170822T001203Z.json"]

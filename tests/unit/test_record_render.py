@@ -1,0 +1,264 @@
+"""Rendering host and fleet records: content, wording, and output that cannot break the Markdown."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+
+from hypothesis import given
+from hypothesis import strategies as st
+from record_seed import EXAMPLE, T0, cmd, example_markdown, seed_run, seed_settings
+
+from runbook.record import fleet_json, host_json, render_fleet, render_host
+from runbook.record.text import fence
+from runbook.results import FleetRun, HostRun, Outcome, StepResult
+
+CLOSING = re.compile(r"^ {0,3}(`{3,})[ \t]*$")
+
+
+def render(run: HostRun) -> str:
+    return render_host(run, seed_settings(), now=T0 + 60)
+
+
+def fenced_blocks(markdown: str) -> list[str]:
+    """The bodies of backtick fences, closed by the CommonMark rule (a run at least as long)."""
+    blocks: list[str] = []
+    opening: int | None = None
+    body: list[str] = []
+    for line in markdown.split("\n"):
+        if opening is None:
+            found = re.match(r"^ {0,3}(`{3,})[^`]*$", line)
+            if found:
+                opening, body = len(found.group(1)), []
+        elif (closing := CLOSING.match(line)) and len(closing.group(1)) >= opening:
+            blocks.append("\n".join(body))
+            opening = None
+        else:
+            body.append(line)
+    assert opening is None, "a fence was left open"
+    return blocks
+
+
+def table_rows(markdown: str, first_cell: str) -> list[list[str]]:
+    """Table rows starting with ``| first_cell |``, split on unescaped pipes."""
+    rows = []
+    for line in markdown.split("\n"):
+        if line.startswith(f"| {first_cell} |"):
+            rows.append([c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]])
+    return rows
+
+
+def with_output(stdout: str, message: str = "looked") -> HostRun:
+    run = seed_run()
+    run.results[0] = replace(run.results[0], message=message, commands=[cmd("cat log", 0, 0, 0.1, stdout)])
+    return run
+
+
+def test_seed_record_answers_at_a_glance() -> None:
+    md = render(seed_run())
+    lines = md.split("\n")
+    assert lines[0] == "# Maintenance record — web01.example.jp — FIXED (3 changes)"
+    assert "| Host | web01.example.jp (203.0.113.10), CentOS 6.9, SysV init, ntpd |" in md
+    assert "| Maintenance window | 2017-08-22 02:00–05:00 JST (2017-08-21 17:00–20:00 UTC) |" in md
+    assert "2017-08-22 09:12:03–09:13:01 JST (2017-08-22 00:12:03–00:13:01 UTC) by ops@monitor01" in md
+    assert "| Reference time | ntp1.sakura.ad.jp, stratum 2; controller clock 0.800 ms ahead |" in md
+    assert "| Clock before → after | 3h 0m 12s behind (10,812.402 s, ±3 ms) → 0.004 s behind (±3 ms) |" in md
+    assert "| Outcome | 4 ok · 3 changed · 0 failed · 0 skipped |" in md
+    assert "- **Result:** Fixed: 3 steps changed the host and every step passed." in md
+    assert "- **Found:** The clock was 3h 0m 12s behind (10,812.402 s, ±3 ms), beyond the 0.5 s limit." in md
+    assert "- **Left:** 1 follow-up below." in md
+
+
+def test_seed_steps_table_and_details() -> None:
+    md = render(seed_run())
+    assert "| 2 | restart time daemon | changed | 1.1 s | stop FAILED (not running), start OK |" in md
+    assert "| 6 | rerun missed backup | changed | 42.0 s |" in md
+    assert "| 7 | check site | ok | 0.3 s | https://www.example.jp/ 200 in 184 ms |" in md
+    assert "### 3. one-shot sync — changed" in md
+    blocks = fenced_blocks(md)
+    assert len(blocks) == 6  # every step with commands; check site runs none
+    sync = blocks[2].split("\n")
+    assert sync[0] == "$ LC_ALL=C ntpdate ntp1.sakura.ad.jp"
+    assert sync[1].endswith("the NTP socket is in use, exiting")
+    assert sync[2] == "(exit 1, 0.1 s)"
+    assert sync[3] == "$ /sbin/service ntpd stop"
+    assert "Data: offset `10812.402` · bound `0.003`" in md
+    assert "## Follow-ups\n- restart time daemon: ntpd runs without -g" in md
+    assert "web01.example.jp-20170822T001203Z.json" not in md  # no JSON name given here
+    assert md.endswith("rendered 2017-08-22 00:13:03 UTC</sub>\n")
+
+
+def test_docs_example_is_current() -> None:
+    assert EXAMPLE.read_text(encoding="utf-8") == example_markdown(), (
+        "docs/record-example.md is stale: run .venv/bin/python tests/unit/record_seed.py"
+    )
+
+
+def test_output_cannot_break_out_of_its_fence() -> None:
+    hostile = "```\n# Injected heading\n````\n~~~\n```` ``` `````\nend"
+    md = render(with_output(hostile))
+    blocks = fenced_blocks(md)
+    assert hostile in blocks[0]
+    assert "\n# Injected heading" not in md.replace(blocks[0], "")
+    assert "``````console" in md  # one longer than the longest run (5)
+
+
+@given(st.text(alphabet=st.sampled_from(["`", "~", " ", "\n", "a", "|"]), max_size=60))
+def test_fence_always_holds_its_text(body: str) -> None:
+    blocks = fenced_blocks(fence(body, "console"))
+    assert blocks == [body.removesuffix("\n")]
+
+
+def test_template_syntax_in_output_is_literal() -> None:
+    text = "{{ 7 * 7 }} {% for x in range(3) %}loop{% endfor %} {# c #} {{ settings.sudo_password }}"
+    md = render(with_output(text, message="{{ record.title }}"))
+    assert text in md
+    assert "{{ record.title }}" in md
+    assert "49" not in md and "looplooploop" not in md
+
+
+def test_pipes_and_newlines_stay_inside_table_cells() -> None:
+    md = render(with_output("", message="a | b\n| c | d |"))
+    row = table_rows(md, "1")[0]
+    assert len(row) == 5
+    assert row[4] == r"a \| b ↵ \| c \| d \|"
+
+
+def test_control_characters_are_made_visible() -> None:
+    run = with_output("\x1b[31mred\x1b[0m\rprogress\x07 \u202eevil\n", message="bell\x07")
+    md = render(run)
+    assert "\\x1b[31mred\\x1b[0m\\x0dprogress\\x07 \\u202eevil" in md
+    assert "bell\\x07" in md
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\u202e]", md)
+    assert host_json(run, seed_settings())["results"][0]["commands"][0]["stdout"].startswith("\x1b[31m")
+
+
+def test_html_in_messages_cannot_hide_the_rest() -> None:
+    md = render(with_output("<!-- hidden", message="<!-- <script>x</script>"))
+    assert "<!--" not in md.split("```")[0]
+    assert "&lt;!-- &lt;script>x&lt;/script>" in md
+    assert "<!-- hidden" in fenced_blocks(md)[0]  # literal inside a fence
+
+
+def test_huge_output_is_clipped_in_markdown_and_whole_in_json() -> None:
+    stdout = "".join(f"line {n}\n" for n in range(10_000)) + "x" * 5000
+    run = with_output(stdout)
+    md = render(run)
+    assert "… 9941 lines omitted (the JSON record has them all) …" in md
+    assert "line 0\n" in md and "line 9999\n" in md and "line 5000\n" not in md
+    assert "… 4000 characters omitted …" in md
+    assert len(md) < 30_000
+    assert host_json(run, seed_settings())["results"][0]["commands"][0]["stdout"] == stdout
+
+
+def test_dry_run_says_what_would_change() -> None:
+    run = seed_run()
+    run.results = [
+        run.results[0],
+        StepResult("restart_daemon", Outcome.CHANGED, "would restart ntpd (not running)", dry_run=True),
+        StepResult("one_shot_sync", Outcome.CHANGED, "would step the clock +10,812.4 s", dry_run=True),
+        StepResult("verify", Outcome.SKIPPED, "would verify after the changes", data={"offset": 10812.4}),
+    ]
+    md = render(run)
+    assert md.startswith("# Maintenance record — web01.example.jp — DRY RUN (would change 2)\n")
+    assert "> **DRY RUN:** nothing was changed on the host" in md
+    assert "| 2 | restart time daemon | would change | 0.0 s | would restart ntpd (not running) |" in md
+    assert "→ unchanged (dry run) |" in md
+    assert "- **Result:** Dry run: 2 steps would change the host; nothing was changed." in md
+    assert "The clock is now" not in md
+
+
+def test_interrupted_run_says_so_first() -> None:
+    run = seed_run()
+    run.results = run.results[:3]
+    run.interrupted, run.finished = True, 0.0
+    md = render(run)
+    assert md.startswith("# Maintenance record — web01.example.jp — INTERRUPTED (after 3 steps)\n")
+    assert "> **INTERRUPTED:** this run did not finish" in md
+    assert "2017-08-22 09:12:03 JST (did not finish)" in md
+    assert "- The run was interrupted after 3 steps; later steps did not run." in md
+    assert "### 3. one-shot sync — changed" in md
+
+
+def test_host_error_keeps_what_was_done_before() -> None:
+    run = seed_run()
+    run.results = run.results[:2]
+    run.error = "connection dropped: Socket is closed"
+    md = render(run)
+    assert md.startswith(
+        "# Maintenance record — web01.example.jp — FAILED (host error: connection dropped: Socket is closed; "
+        "1 change made)\n"
+    )
+    assert "> **HOST ERROR:** connection dropped: Socket is closed" in md
+    assert "### 2. restart time daemon — changed" in md
+    assert "### Host error\n```text\nconnection dropped: Socket is closed\n```" in md
+
+
+def test_unreachable_host_with_no_steps() -> None:
+    run = HostRun("db01", started=T0, finished=T0 + 5, error="unreachable: [Errno 113] No route to host")
+    md = render(run)
+    assert "— FAILED (host error: unreachable: [Errno 113] No route to host)" in md
+    assert "| Host | db01 |" in md
+    assert "No step ran." in md
+    assert "- **Found:** The clock was not measured." in md
+
+
+def test_failed_step_is_bold_and_followed_up() -> None:
+    run = seed_run()
+    run.results[4] = replace(run.results[4], outcome=Outcome.FAILED, message="ntpd is not running")
+    md = render(run)
+    assert "— FAILED (verify failed; 3 changes made)" in md
+    assert "| 5 | verify | **failed** | 11.2 s | ntpd is not running |" in md
+    assert "- verify failed: ntpd is not running" in md
+    assert "- **Left:** Not finished: see the 2 follow-ups below and run post-maint again." in md
+
+
+def test_nothing_to_do() -> None:
+    run = seed_run()
+    run.results = [replace(r, outcome=Outcome.OK, warnings=[]) for r in run.results]
+    md = render(run)
+    assert "— OK (nothing to do)\n" in md
+    assert "- **Left:** Nothing." in md
+    assert "## Follow-ups\nNone." in md
+
+
+def test_unknown_step_names_read_well() -> None:
+    run = seed_run()
+    run.results.append(StepResult("flush_dns_cache", Outcome.OK, "flushed"))
+    assert "| 8 | flush dns cache | ok |" in render(run)
+
+
+def test_host_json_has_the_run_and_the_header() -> None:
+    run = seed_run()
+    data = host_json(run, seed_settings(), now=T0 + 60, journal_name="run-x.jsonl")
+    json.dumps(data)
+    assert HostRun.from_dict(data).to_dict() == run.to_dict()
+    assert data["title"].endswith("FIXED (3 changes)")
+    assert data["header"]["clock"] == {
+        "before": {"offset": 10812.402, "bound": 0.003},
+        "after": {"offset": 0.004, "bound": 0.003},
+    }
+    assert data["header"]["window"]["start"] == "2017-08-22T02:00:00+09:00"
+    assert data["header"]["reference"]["server"] == "ntp1.sakura.ad.jp"
+    assert data["summary"]["Result"].startswith("Fixed")
+    assert data["journal"] == "run-x.jsonl"
+
+
+def test_fleet_record_links_each_host() -> None:
+    good = seed_run()
+    bad = HostRun("db|01", started=T0, finished=T0 + 5, error="Authentication failed.")
+    fleet = FleetRun([good, bad], started=T0, finished=T0 + 60)
+    names = {"web01.example.jp": "web01.example.jp-20170822T001203Z.md", "db|01": "db_01-20170822T001203Z.md"}
+    md = render_fleet(fleet, seed_settings(), names, now=T0 + 60)
+    assert md.startswith("# Maintenance record — 2 hosts — FAILED (1 of 2 hosts)\n")
+    web = table_rows(md, "web01.example.jp")[0]
+    assert web[1] == "FIXED (3 changes)"
+    assert web[2] == "3h 0m 12s behind (10,812.402 s, ±3 ms) → 0.004 s behind (±3 ms)"
+    assert web[3] == "restart time daemon, one-shot sync, rerun missed backup"
+    assert web[4] == "[web01.example.jp-20170822T001203Z.md](web01.example.jp-20170822T001203Z.md)"
+    assert table_rows(md, r"db\|01")[0][1] == "FAILED (host error: Authentication failed.)"
+    assert "- **db|01:** host error: Authentication failed." in md
+    data = fleet_json(fleet, seed_settings(), names, now=T0 + 60)
+    assert [h["record"] for h in data["hosts"]] == list(names.values())
+    assert data["hosts"][1]["failed"] == ["host error: Authentication failed."]
