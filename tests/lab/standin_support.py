@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import os
 import select
+import shlex
 import socket
 import struct
 import subprocess
@@ -62,6 +63,44 @@ def run_without_settime(
         timeout=timeout,
         check=False,
     )
+
+
+@dataclass(frozen=True)
+class Ran:
+    """One command's exit code and output."""
+
+    rc: int
+    out: str
+    err: str
+
+
+def run_isolated(
+    setup: str,
+    commands: list[str],
+    workdir: Path,
+    env: Mapping[str, str] | None = None,
+    netns: str | None = None,
+) -> list[Ran]:
+    """Run `setup`, then each command, in one throw-away mount and PID namespace without CAP_SYS_TIME.
+
+    Mounts made by `setup` (tmpfs, overlays) vanish with the namespace. Each command's output is kept in
+    `workdir` (which `setup` must leave visible).
+    """
+    script = ["set -e", setup, "set +e"]
+    for index, command in enumerate(commands):
+        base = shlex.quote(str(workdir / str(index)))
+        script.append(f"( {command} ) >{base}.out 2>{base}.err; echo $? >{base}.rc")
+    inner = shlex.join(["unshare", "-m", "-p", "-f", "--mount-proc", "bash", "-c", "\n".join(script)])
+    done = run_without_settime(inner, env=env, netns=netns, timeout=120)
+    assert done.returncode == 0, f"setup failed: {done.stdout}{done.stderr}"
+    return [
+        Ran(
+            int((workdir / f"{i}.rc").read_text()),
+            (workdir / f"{i}.out").read_text(),
+            (workdir / f"{i}.err").read_text(),
+        )
+        for i in range(len(commands))
+    ]
 
 
 NTP_EPOCH = 2208988800
