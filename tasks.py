@@ -4,4 +4,7 @@ from __future__ import annotations
 
 from invoke.collection import Collection
 
+from runbook.lab.tasks import lab
+
 ns = Collection()
+ns.add_collection(lab)

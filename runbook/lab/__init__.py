@@ -1,0 +1,14 @@
+"""Lab hosts: servers just back from maintenance, on this machine, reached over real SSH.
+
+``Lab(root).up(profile, hosts, **knobs)`` starts them, ``reset(name, **knobs)`` puts one back into a
+scenario, ``status()`` and ``down()``. See docs/lab.md.
+"""
+
+from __future__ import annotations
+
+from runbook.lab.errors import LabError
+from runbook.lab.host import LabHost
+from runbook.lab.lab import HostState, Lab, LabStatus
+from runbook.lab.scenario import Scenario
+
+__all__ = ["HostState", "Lab", "LabError", "LabHost", "LabStatus", "Scenario"]

@@ -1,0 +1,113 @@
+"""Preparing, starting and waiting for one lab host's namespaces and sshd."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from runbook.lab.errors import LabError
+from runbook.lab.faketime import write_clock_offset
+from runbook.lab.layout import FILES_DIR
+from runbook.lab.network import Node
+from runbook.lab.ntpserver import DROP_CLOCK
+from runbook.lab.profiles import Profile
+from runbook.lab.scenario import Scenario
+from runbook.lab.template import TOP_DIRS
+
+HOST_KEY = "ssh_host_ed25519_key"
+INIT_SCRIPT = FILES_DIR / "host-init.sh"
+
+
+def host_key(host_dir: Path) -> Path:
+    return host_dir / "state" / HOST_KEY
+
+
+def clock_file(host_dir: Path) -> Path:
+    return host_dir / "state" / "clock.rc"
+
+
+def prepare_host(
+    host_dir: Path,
+    node: Node,
+    name: str,
+    profile: Profile,
+    scenario: Scenario,
+    authorized_keys: str,
+    now: float,
+) -> None:
+    """Fresh writable layers, the fake clock and the seeded state of ``scenario`` (host must be stopped)."""
+    state = host_dir / "state"
+    state.mkdir(parents=True, exist_ok=True)
+    for folder in ("upper", "work", "root"):
+        shutil.rmtree(host_dir / folder, ignore_errors=True)
+    for top in TOP_DIRS:
+        (host_dir / "upper" / top).mkdir(parents=True)
+        (host_dir / "work" / top).mkdir(parents=True)
+    (host_dir / "root").mkdir(mode=0o700)
+    write_clock_offset(clock_file(host_dir), scenario.offset)
+    (state / "authorized_keys").write_text(authorized_keys)
+    (state / "start.sh").write_text(profile.start_script(scenario))
+    seeds = {
+        "etc/hostname": f"{name}\n",
+        "etc/hosts": f"127.0.0.1\tlocalhost\n{node.address}\t{name}\n",
+        **profile.seed_files(scenario, now),
+    }
+    for relative, text in seeds.items():
+        target = host_dir / "upper" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+
+
+def start_host(host_dir: Path, node: Node, name: str, template: Path) -> subprocess.Popen[bytes]:
+    """Launch the host's PID namespace (host-init.sh) in its network namespace, without CAP_SYS_TIME."""
+    inner = (
+        "exec unshare --mount --uts --pid --fork --kill-child --mount-proc "
+        f"sh {INIT_SCRIPT} {host_dir} {template} {name}"
+    )
+    with (host_dir / "host.log").open("wb") as log:
+        return subprocess.Popen(
+            ["ip", "netns", "exec", node.namespace, *DROP_CLOCK, "-c", inner],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def ssh_banner(address: str, timeout: float = 0.5) -> bool:
+    """True when an SSH server greets on ``address``:22."""
+    try:
+        with socket.create_connection((address, 22), timeout=timeout) as connection:
+            return connection.recv(64).startswith(b"SSH-")
+    except OSError:
+        return False
+
+
+def wait_for_banners(hosts: dict[str, tuple[str, subprocess.Popen[bytes], Path]], timeout: float) -> None:
+    """Wait until every host's sshd greets; a host whose launcher exits fails at once, with its log."""
+
+    def wait_one(item: tuple[str, tuple[str, subprocess.Popen[bytes], Path]]) -> None:
+        name, (address, process, log) = item
+        deadline = time.monotonic() + timeout
+        while not ssh_banner(address):
+            if process.poll() is not None:
+                raise LabError(f"lab host {name} exited ({process.returncode}): {_tail(log)}")
+            if time.monotonic() > deadline:
+                raise LabError(
+                    f"lab host {name} ({address}) did not answer SSH within {timeout:g} s: {_tail(log)}"
+                )
+            time.sleep(0.01)
+
+    with ThreadPoolExecutor(max_workers=min(32, max(1, len(hosts)))) as pool:
+        list(pool.map(wait_one, hosts.items()))
+
+
+def _tail(log: Path) -> str:
+    try:
+        return " | ".join(log.read_text(errors="replace").strip().splitlines()[-5:])
+    except OSError:
+        return "(no log)"

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs what the runbook lab needs on Debian 12 (run as root; safe to run again).
+# While installing, a policy-rc.d stops packages from starting daemons: chronyd must never start
+# disciplining this machine's real clock.
+set -eu
+packages="iproute2 libcap2-bin util-linux openssh-server openssh-client chrony init-system-helpers sudo
+openssl gcc make libc6-dev apt dpkg python3 python3-ntp"
+[ "$(id -u)" -eq 0 ] || { echo "install-deps.sh: run as root" >&2; exit 1; }
+
+policy=/usr/sbin/policy-rc.d
+made_policy=no
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    made_policy=yes
+fi
+cleanup() { [ "$made_policy" = no ] || rm -f "$policy"; }
+trap cleanup EXIT INT TERM
+
+# shellcheck disable=SC2086
+if ! dpkg-query -W -f='${Status}\n' $packages 2>/dev/null | grep -qv '^install ok installed$' \
+    && [ "$(dpkg-query -W -f='${Status}\n' $packages 2>/dev/null | wc -l)" -eq "$(echo $packages | wc -w)" ]; then
+    echo "install-deps.sh: all packages already installed"
+    exit 0
+fi
+apt-get update
+# shellcheck disable=SC2086
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $packages

@@ -1,0 +1,218 @@
+"""The lab: bring hosts up, reset them into a scenario, report their state, take everything down."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from runbook.lab import network
+from runbook.lab.clientfiles import write_client_files
+from runbook.lab.errors import LabError
+from runbook.lab.faketime import read_clock_offset
+from runbook.lab.host import LabHost
+from runbook.lab.hostproc import clock_file, host_key, prepare_host, ssh_banner, start_host, wait_for_banners
+from runbook.lab.keys import ensure_keys, public_key
+from runbook.lab.layout import LabLayout, cache_dir
+from runbook.lab.ntpserver import ntp_answers, start_ntp_server
+from runbook.lab.processes import kill_namespaces, netns_inode, pids_by_netns
+from runbook.lab.profiles import get_profile
+from runbook.lab.scenario import Scenario
+from runbook.lab.setup import check_prerequisites
+from runbook.lab.template import SUDO_USER, ensure_template, sudo_password
+
+OWNER_FILE = Path("/run/runbook-lab.owner")
+LAB_NAMESPACE = re.compile(rf"^{network.NAMESPACE_PREFIX}(ntp|lab\d+)$")
+BANNER_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class HostState:
+    """A host as ``status`` finds it."""
+
+    host: LabHost
+    processes: int
+    ssh: bool
+    clock_offset: float | None
+
+
+@dataclass(frozen=True)
+class LabStatus:
+    ntp_server: str
+    ntp_answers: bool
+    hosts: list[HostState]
+
+
+class Lab:
+    """Lab hosts on this machine, described by the files under ``root`` (``.lab`` by default).
+
+    One lab runs per machine at a time: its network (bridge labbr0, 10.200.0.0/24) is fixed.
+    """
+
+    def __init__(self, root: Path = Path(".lab"), cache: Path | None = None) -> None:
+        self.layout = LabLayout.at(root)
+        self.cache = cache if cache is not None else cache_dir()
+        self._children: list[subprocess.Popen[bytes]] = []
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def hosts(self) -> list[LabHost]:
+        """The hosts recorded in lab.json (empty when the lab is down)."""
+        if not self.layout.lab_json.is_file():
+            return []
+        record = json.loads(self.layout.lab_json.read_text())
+        return [LabHost.from_dict(item, self.layout.ssh_config) for item in record["hosts"]]
+
+    def host(self, name: str) -> LabHost:
+        for host in self.hosts():
+            if host.name == name:
+                return host
+        raise LabError(f"no lab host {name!r} in {self.layout.lab_json}")
+
+    def clock_offset(self, name: str) -> float:
+        """The host's fake clock offset from the real clock in seconds (negative = behind)."""
+        return read_clock_offset(clock_file(self.layout.host_dir(self.host(name).name)))
+
+    def record(self) -> dict[str, Any]:
+        """The parsed lab.json."""
+        data: dict[str, Any] = json.loads(self.layout.lab_json.read_text())
+        return data
+
+    # -- changing --------------------------------------------------------------------------
+
+    def up(self, profile: str = "centos6", hosts: int = 1, **knobs: Any) -> list[LabHost]:
+        """Make ``hosts`` hosts run: keep running ones, restart dead ones, add new ones of ``profile``.
+
+        ``knobs`` (see Scenario: offset, daemon, ntpdate, site, user) apply to the hosts added now.
+        """
+        check_prerequisites()
+        if not 1 <= hosts <= network.MAX_HOSTS:
+            raise LabError(f"--hosts must be 1..{network.MAX_HOSTS}, not {hosts}")
+        scenario = get_profile(profile).scenario.with_knobs(**knobs)
+        self._claim()
+        known = self.hosts()
+        added = [self._new_host(index, profile, scenario) for index in range(len(known) + 1, hosts + 1)]
+        everyone = known + added
+        self.layout.root.mkdir(parents=True, exist_ok=True)
+        network.ensure_bridge()
+        self._ensure_ntp_server()
+        dead = [host for host in everyone if not self._running(host)]
+        self._start(dead)
+        self._write_client_files(everyone)
+        return everyone
+
+    def reset(self, name: str, **knobs: Any) -> LabHost:
+        """Restart one host fresh in the scenario given by its profile's defaults and ``knobs``."""
+        old = self.host(name)
+        scenario = get_profile(old.profile).scenario.with_knobs(**knobs)
+        host = self._new_host(_index(name), old.profile, scenario)
+        kill_namespaces([host.namespace])
+        self._reap()
+        self._start([host])
+        self._write_client_files([host if item.name == name else item for item in self.hosts()])
+        return host
+
+    def down(self) -> None:
+        """Stop every lab process and remove namespaces, veths, the bridge and the files ``up`` wrote."""
+        namespaces = {name for name in network.existing_namespaces() if LAB_NAMESPACE.match(name)}
+        kill_namespaces(namespaces)
+        self._reap()
+        network.delete_namespaces(namespaces)
+        shutil.rmtree(self.layout.hosts_dir, ignore_errors=True)
+        shutil.rmtree(self.layout.ntp_dir, ignore_errors=True)
+        for path in self.layout.written_files():
+            path.unlink(missing_ok=True)
+        if self.layout.root.is_dir() and not any(self.layout.root.iterdir()):
+            self.layout.root.rmdir()
+        OWNER_FILE.unlink(missing_ok=True)
+
+    def status(self) -> LabStatus:
+        hosts = self.hosts()
+        inodes = {host.name: netns_inode(host.namespace) for host in hosts}
+        pids = pids_by_netns(inode for inode in inodes.values() if inode is not None)
+        states = []
+        for host in hosts:
+            inode = inodes[host.name]
+            count = len(pids.get(inode, [])) if inode is not None else 0
+            try:
+                offset: float | None = self.clock_offset(host.name)
+            except (OSError, ValueError):
+                offset = None
+            states.append(HostState(host, count, count > 0 and ssh_banner(host.address), offset))
+        return LabStatus(network.NTP_SERVER, ntp_answers(), states)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _new_host(self, index: int, profile: str, scenario: Scenario) -> LabHost:
+        node = network.host_node(index)
+        user = "root" if scenario.user == "root" else SUDO_USER
+        return LabHost(
+            f"lab{index}", node.address, profile, user, node.namespace, self.layout.ssh_config, scenario
+        )
+
+    def _claim(self) -> None:
+        """Refuse when another lab directory owns the network; clear leftovers nobody owns."""
+        owner = OWNER_FILE.read_text().strip() if OWNER_FILE.is_file() else None
+        if owner is not None and owner != str(self.layout.root):
+            if Path(owner, "lab.json").is_file():
+                raise LabError(f"another lab is up at {owner}: run `invoke lab.down --dir {owner}` first")
+            owner = None
+        if owner is None and (network.bridge_exists() or network.existing_namespaces()):
+            Lab(self.layout.root, self.cache).down()
+        OWNER_FILE.write_text(f"{self.layout.root}\n")
+
+    def _running(self, host: LabHost) -> bool:
+        inode = netns_inode(host.namespace)
+        return inode is not None and bool(pids_by_netns([inode])[inode]) and ssh_banner(host.address)
+
+    def _ensure_ntp_server(self) -> None:
+        if ntp_answers():
+            return
+        node = network.ntp_node()
+        kill_namespaces([node.namespace])
+        if netns_inode(node.namespace) is None:
+            network.create_nodes([node])
+        network.configure_inside([node])
+        self._children.append(start_ntp_server(self.layout.ntp_dir))
+
+    def _start(self, hosts: list[LabHost]) -> None:
+        if not hosts:
+            return
+        ensure_keys([self.layout.identity], "runbook-lab")
+        ensure_keys([host_key(self.layout.host_dir(host.name)) for host in hosts], "runbook-lab-host")
+        authorized = public_key(self.layout.identity) + " runbook-lab\n"
+        nodes = [network.host_node(_index(host.name)) for host in hosts]
+        kill_namespaces([node.namespace for node in nodes])
+        network.create_nodes([node for node in nodes if netns_inode(node.namespace) is None])
+        network.configure_inside(nodes)
+        now = time.time()
+        launched = {}
+        for host, node in zip(hosts, nodes, strict=True):
+            profile = get_profile(host.profile)
+            template = ensure_template(profile, self.cache)
+            host_dir = self.layout.host_dir(host.name)
+            prepare_host(host_dir, node, host.name, profile, host.scenario, authorized, now)
+            process = start_host(host_dir, node, host.name, template)
+            self._children.append(process)
+            launched[host.name] = (host.address, process, host_dir / "host.log")
+        wait_for_banners(launched, BANNER_TIMEOUT)
+
+    def _write_client_files(self, hosts: list[LabHost]) -> None:
+        keys = {host.name: host_key(self.layout.host_dir(host.name)) for host in hosts}
+        write_client_files(self.layout, hosts, keys, sudo_password(self.cache))
+
+    def _reap(self) -> None:
+        """Collect launchers that have exited, so none lingers as a zombie."""
+        self._children = [child for child in self._children if child.poll() is None]
+
+
+def _index(name: str) -> int:
+    match = re.fullmatch(r"lab(\d+)", name)
+    if match is None:
+        raise LabError(f"not a lab host name: {name!r}")
+    return int(match.group(1))

@@ -1,0 +1,26 @@
+"""Profiles: what a distribution's lab host looks like (files, time setup, backup, site, scenario).
+
+A profile is a ``Profile`` registered in ``PROFILES``; its files live in ``runbook/lab/files/<name>/``
+and are laid over the machine's /etc, /usr and /var in a cached, read-only template layer.
+Adding a distribution means one module here, one files tree and one line in ``PROFILES``.
+"""
+
+from __future__ import annotations
+
+from runbook.lab.errors import LabError
+from runbook.lab.profiles.base import BackupSpec, Profile
+from runbook.lab.profiles.centos6 import CENTOS6
+
+PROFILES: dict[str, Profile] = {profile.name: profile for profile in (CENTOS6,)}
+
+__all__ = ["PROFILES", "BackupSpec", "Profile", "get_profile"]
+
+
+def get_profile(name: str) -> Profile:
+    """The registered profile ``name``; LabError lists the known ones."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise LabError(
+            f"unknown lab profile {name!r}: known profiles are {', '.join(sorted(PROFILES))}"
+        ) from None

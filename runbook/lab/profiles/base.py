@@ -1,0 +1,42 @@
+"""The shape of a profile: a distribution's lab host, described as data plus three small functions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from runbook.lab.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class BackupSpec:
+    """The profile's backup job and how the runbook tells that it ran."""
+
+    command: str
+    evidence_file: str
+    check_command: str
+    max_age: float
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One distribution's lab host.
+
+    ``file_trees`` are folders under ``runbook/lab/files`` copied into the template in order;
+    ``absent`` are paths the machine has but this distribution lacks (hidden in the template);
+    ``populate(template, cache)`` adds built or downloaded files to the template;
+    ``seed_files(scenario, now)`` gives per-host files (path -> text) written before the host starts;
+    ``start_script(scenario)`` is shell run inside the host before sshd to reach the scenario.
+    """
+
+    name: str
+    description: str
+    file_trees: tuple[str, ...]
+    absent: tuple[str, ...]
+    scenario: Scenario
+    backup: BackupSpec
+    populate: Callable[[Path, Path], None]
+    seed_files: Callable[[Scenario, float], Mapping[str, str]]
+    start_script: Callable[[Scenario], str]
+    site_url: str = "http://{address}/"

@@ -1,0 +1,119 @@
+"""centos6: a CentOS 6 server just back from maintenance (SysV service/chkconfig, ntpd, classic ntpdate)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from runbook.lab import network
+from runbook.lab.errors import LabError
+from runbook.lab.layout import STANDINS_DIR
+from runbook.lab.ntpsec import ensure_ntpsec
+from runbook.lab.profiles.base import BackupSpec, Profile
+from runbook.lab.scenario import Scenario
+
+BACKUP_MAX_AGE = 26 * 3600.0
+SCHEDULED_BEFORE_NOW = 2 * 3600 + 50 * 60
+BACKUP_RUNTIME = 47
+STALE_NTPD_PID = 31337
+CENTOS6_BACKUP = "/usr/local/bin/backup.sh"
+
+# stand-in file -> where it goes in the template
+STANDINS = {
+    "ntpdate-classic": "usr/sbin/ntpdate",
+    "chkconfig": "usr/sbin/chkconfig",
+    "ntpd.init": "etc/init.d/ntpd",
+}
+NTP_CONF = f"""\
+# CentOS 6 style ntp.conf: the lab's chronyd is the only upstream.
+driftfile /var/lib/ntp/drift
+restrict default nomodify notrap nopeer noquery
+restrict 127.0.0.1
+server {network.NTP_SERVER} iburst
+# one server: let ntpd select it
+tos minclock 1 minsane 1
+"""
+# CentOS 6 ships "-u ntp:ntp -p /var/run/ntpd.pid -g"; ntpsec's ntpd dies dropping root without
+# CAP_SYS_TIME, so the lab runs it as root.
+SYSCONFIG_NTPD = 'OPTIONS="-g -p /var/run/ntpd.pid -c /etc/ntp.conf"\n'
+
+
+def populate(template: Path, cache: Path) -> None:
+    """Real ntpsec ntpd and ntpq, the stand-ins and the ntpd configuration."""
+    ntpsec_root = ensure_ntpsec(cache)
+    for relative in ("usr/sbin/ntpd", "usr/bin/ntpq"):
+        _install(ntpsec_root / relative, template / relative, 0o755)
+    for source, target in STANDINS.items():
+        if not (STANDINS_DIR / source).is_file():
+            raise LabError(
+                f"stand-in {STANDINS_DIR / source} is missing (runbook/lab/standins is incomplete)"
+            )
+        _install(STANDINS_DIR / source, template / target, 0o755)
+    (template / "etc/ntp.conf").write_text(NTP_CONF)
+    (template / "etc/sysconfig").mkdir(parents=True, exist_ok=True)
+    (template / "etc/sysconfig/ntpd").write_text(SYSCONFIG_NTPD)
+    for folder in ("var/lib/ntp", "var/lib/backup", "var/log/httpd", "var/backups/lab", "etc/cron.d"):
+        (template / folder).mkdir(parents=True, exist_ok=True)
+
+
+def _install(source: Path, target: Path, mode: int) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    target.chmod(mode)
+
+
+def seed_files(scenario: Scenario, now: float) -> Mapping[str, str]:
+    """The nightly backup, scheduled inside the maintenance window (~3 h before now, real time), that
+    did not run: its evidence still says the previous night's run, ~27 h ago."""
+    scheduled = now - SCHEDULED_BEFORE_NOW
+    at = time.localtime(scheduled)
+    previous = int(scheduled - 86400 + BACKUP_RUNTIME)
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(previous))
+    return {
+        "etc/cron.d/backup": f"# nightly backup\n{at.tm_min} {at.tm_hour} * * * root {CENTOS6_BACKUP}\n",
+        "var/lib/backup/last-success": f"{previous}\n",
+        "var/log/backup.log": f"{stamp} backup.sh[2417]: backup finished OK\n",
+    }
+
+
+def start_script(scenario: Scenario) -> str:
+    """Shell that puts a fresh host into ``scenario``'s daemon, ntpdate and site state."""
+    lines = []
+    if not scenario.ntpdate:
+        lines.append("rm -f /usr/sbin/ntpdate")
+    if scenario.daemon == "running":
+        lines.append("service ntpd start")
+    elif scenario.daemon == "crashed":
+        lines += [f"echo {STALE_NTPD_PID} >/var/run/ntpd.pid", ": >/var/lock/subsys/ntpd"]
+    if scenario.site == "up":
+        lines.append("service httpd start")
+    return "\n".join(lines) + "\n"
+
+
+CENTOS6 = Profile(
+    name="centos6",
+    description="CentOS 6 after maintenance: clock ~3 h behind, ntpd stopped, nightly backup missed",
+    file_trees=("common", "centos6"),
+    absent=(
+        "etc/os-release",
+        "usr/lib/os-release",
+        "etc/init.d/chrony",
+        "usr/sbin/chronyd",
+        "usr/bin/chronyc",
+        "usr/bin/ntpdig",
+        "usr/bin/systemctl",
+        "usr/bin/timedatectl",
+    ),
+    scenario=Scenario(offset=-3 * 3600.0, daemon="stopped"),
+    backup=BackupSpec(
+        command=CENTOS6_BACKUP,
+        evidence_file="/var/lib/backup/last-success",
+        check_command=f"/usr/local/bin/backup-check {BACKUP_MAX_AGE:.0f}",
+        max_age=BACKUP_MAX_AGE,
+    ),
+    populate=populate,
+    seed_files=seed_files,
+    start_script=start_script,
+)

@@ -1,0 +1,58 @@
+"""Scenario knobs: the state a lab host is in when it comes back from maintenance."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+from runbook.durations import DurationError, parse_duration
+from runbook.lab.errors import LabError
+
+DAEMON_STATES = ("stopped", "running", "crashed")
+SITE_STATES = ("up", "down")
+LOGIN_USERS = ("root", "sudo")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """How a host is broken.
+
+    ``offset`` is the fake clock's offset from the real one in seconds (negative = behind);
+    ``daemon`` is the time daemon's state (``crashed`` leaves a stale pid file);
+    ``ntpdate`` says whether the one-shot tool is installed; ``site`` is the website's state;
+    ``user`` is the login user: ``root`` or the sudo user.
+    """
+
+    offset: float = -3 * 3600.0
+    daemon: str = "stopped"
+    ntpdate: bool = True
+    site: str = "up"
+    user: str = "root"
+
+    def __post_init__(self) -> None:
+        for name, value, allowed in (
+            ("daemon", self.daemon, DAEMON_STATES),
+            ("site", self.site, SITE_STATES),
+            ("user", self.user, LOGIN_USERS),
+        ):
+            if value not in allowed:
+                raise LabError(f"scenario {name}={value!r}: use one of {', '.join(allowed)}")
+
+    def with_knobs(self, **knobs: Any) -> Scenario:
+        """A copy with ``knobs`` applied; ``offset`` may be a duration such as ``"-3h"``."""
+        unknown = sorted(set(knobs) - set(asdict(self)))
+        if unknown:
+            raise LabError(f"unknown scenario knob(s): {', '.join(unknown)}")
+        if "offset" in knobs:
+            try:
+                knobs["offset"] = parse_duration(knobs["offset"])
+            except DurationError as error:
+                raise LabError(f"scenario offset: {error}") from error
+        return replace(self, **knobs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Scenario:
+        return cls().with_knobs(**data)

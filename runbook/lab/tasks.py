@@ -1,0 +1,110 @@
+"""Invoke tasks of the lab: ``invoke lab.up``, ``lab.down``, ``lab.status``, ``lab.setup``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import task
+
+from runbook.durations import format_duration
+from runbook.lab.errors import LabError
+from runbook.lab.lab import Lab
+from runbook.lab.setup import INSTALL_SCRIPT, check_prerequisites
+
+DIR_HELP = "lab directory (default .lab)"
+
+
+@task(
+    help={
+        "profile": "distribution profile of the hosts added now (default centos6)",
+        "hosts": "number of hosts lab1..labN (default 1)",
+        "offset": "clock offset, e.g. -3h, +90s, +40y, 0 (default: the profile's, -3h)",
+        "daemon": "time daemon: stopped, running or crashed (stale pid file)",
+        "no_ntpdate": "ntpdate not installed",
+        "site_down": "website not answering",
+        "user": "login user: root or sudo",
+        "dir": DIR_HELP,
+    }
+)
+def up(
+    c: Context,
+    profile: str = "centos6",
+    hosts: int = 1,
+    offset: str | None = None,
+    daemon: str | None = None,
+    no_ntpdate: bool = False,
+    site_down: bool = False,
+    user: str | None = None,
+    dir: str = ".lab",
+) -> None:
+    """Start lab hosts (re-run safely: running hosts stay) and write ssh_config, lab.json, runbook.yaml."""
+    knobs: dict[str, object] = {}
+    for name, value in (("offset", offset), ("daemon", daemon), ("user", user)):
+        if value is not None:
+            knobs[name] = value
+    if no_ntpdate:
+        knobs["ntpdate"] = False
+    if site_down:
+        knobs["site"] = "down"
+    lab = Lab(Path(dir))
+    started = time.monotonic()
+    try:
+        lab_hosts = lab.up(profile=profile, hosts=hosts, **knobs)
+    except LabError as error:
+        raise Exit(f"lab.up: {error}", code=1) from error
+    layout = lab.layout
+    print(f"{len(lab_hosts)} lab host(s) up in {time.monotonic() - started:.2f} s")
+    for host in lab_hosts:
+        print(f"  {host.name:<6} {host.address:<13} {host.profile:<8} user {host.user}")
+    print(f"  ssh -F {layout.ssh_config} lab1 date")
+    print(f"  invoke -f {layout.runbook_yaml} post-maint --host lab1")
+    print(f"  details: {layout.lab_json}")
+
+
+@task(help={"dir": DIR_HELP})
+def down(c: Context, dir: str = ".lab") -> None:
+    """Stop every lab host and the NTP server; remove namespaces, veths, mounts and lab files."""
+    started = time.monotonic()
+    try:
+        Lab(Path(dir)).down()
+    except LabError as error:
+        raise Exit(f"lab.down: {error}", code=1) from error
+    print(f"lab down in {time.monotonic() - started:.2f} s")
+
+
+@task(help={"dir": DIR_HELP})
+def status(c: Context, dir: str = ".lab") -> None:
+    """List lab hosts: processes, SSH, fake clock offset, scenario."""
+    state = Lab(Path(dir)).status()
+    if not state.hosts:
+        print("lab is down")
+        return
+    answers = "answers" if state.ntp_answers else "DOES NOT ANSWER"
+    print(f"NTP server {state.ntp_server}: {answers}")
+    for item in state.hosts:
+        host = item.host
+        offset = "?" if item.clock_offset is None else format_duration(item.clock_offset)
+        ssh = "ssh ok" if item.ssh else "SSH DOWN"
+        scenario = host.scenario
+        print(
+            f"  {host.name:<6} {host.address:<13} {host.profile:<8} {ssh:<8} processes {item.processes:<3} "
+            f"clock {offset:<14} daemon {scenario.daemon}, site {scenario.site}, "
+            f"ntpdate {'yes' if scenario.ntpdate else 'no'}, user {host.user}"
+        )
+
+
+@task
+def setup(c: Context) -> None:
+    """Check that this machine can run the lab (root, packages, overlayfs); say what to run if not."""
+    try:
+        check_prerequisites()
+    except LabError as error:
+        raise Exit(f"lab.setup: {error}", code=1) from error
+    print(f"lab prerequisites present (to install them on a fresh Debian 12: sh {INSTALL_SCRIPT})")
+
+
+lab = Collection("lab", up, down, status, setup)
