@@ -88,6 +88,7 @@ def rerun_backup(
         seen = f"check command exit {rc}; {seen}"
     else:
         fresh = age is not None and age < backup.max_age
+        seen = f"{seen}, max age {format_duration(backup.max_age)[1:].replace(' 0m 0s', '')}"
     if evidence and evidence.error:
         seen = f"{seen} ({evidence.error})"
     if fresh:
