@@ -45,14 +45,6 @@ def runbook_version() -> str:
 
 
 @dataclass
-class CommandView:
-    """One command as shown: its console text (prompt, output, status line)."""
-
-    console: str
-    finished: bool
-
-
-@dataclass
 class StepView:
     """One step as shown in the table and its Details section."""
 
@@ -66,7 +58,7 @@ class StepView:
     dry_run: bool
     warnings: list[str]
     data: list[tuple[str, str]]
-    commands: list[CommandView]
+    commands: list[str]
     console: str
 
 
@@ -106,15 +98,15 @@ def label(run: HostRun, dry: bool) -> str:
     changes = sum(r.changed for r in run.results)
     failed = [step_title(r.step) for r in run.results if r.failed]
     prefix = "DRY RUN, " if dry else ""
+    made = [f"would change {changes}" if dry else f"{_count(changes, 'change')} made"] if changes else []
     if run.interrupted:
-        return f"{prefix}INTERRUPTED (after {_count(len(run.results), 'step')})"
+        after = f"after {_count(len(run.results), 'step')}"
+        return f"{prefix}INTERRUPTED ({'; '.join([after, *made])})"
     if run.error or failed:
         why = [f"host error: {text.one_line(run.error)[:60]}"] if run.error else []
         if failed:
             why.append(f"{', '.join(failed)} failed")
-        if changes:
-            why.append(f"would change {changes}" if dry else f"{_count(changes, 'change')} made")
-        return f"{prefix}FAILED ({'; '.join(why)})"
+        return f"{prefix}FAILED ({'; '.join([*why, *made])})"
     if dry:
         return f"DRY RUN (would change {changes})" if changes else "DRY RUN (nothing to change)"
     if changes:
@@ -185,7 +177,9 @@ def host_line(run: HostRun) -> str:
     line = f"{name} ({facts['address']})" if facts.get("address") else name
     if name != run.host:
         line += f" [{run.host}]"
-    extras = [str(facts[key]) for key in ("os", "init", "daemon") if facts.get(key)]
+    extras = [
+        str(facts[key]) for key in ("os", "init", "daemon") if facts.get(key) not in (None, "", "unknown")
+    ]
     extras = [_INIT_NAMES.get(item.lower(), item) for item in extras]
     return ", ".join([line, *extras])
 
@@ -320,7 +314,7 @@ def console(command: CommandRecord) -> str:
 
 
 def step_view(number: int, result: StepResult) -> StepView:
-    commands = [CommandView(console(c), c.exit_code is not None) for c in result.commands]
+    commands = [console(c) for c in result.commands]
     note = text.one_line(result.message)
     return StepView(
         number=number,
@@ -334,7 +328,7 @@ def step_view(number: int, result: StepResult) -> StepView:
         warnings=list(result.warnings),
         data=[(str(key), text.compact(value)) for key, value in result.data.items()],
         commands=commands,
-        console="\n".join(c.console for c in commands),
+        console="\n".join(commands),
     )
 
 
@@ -376,13 +370,10 @@ def host_json(
     settings: Settings,
     *,
     now: float | None = None,
-    json_name: str | None = None,
     journal_name: str | None = None,
 ) -> dict[str, Any]:
     """The JSON record: ``run.to_dict()`` (complete, unclipped output) plus the header and summary."""
-    record = host_record(
-        run, settings, now=time.time() if now is None else now, json_name=json_name, journal_name=journal_name
-    )
+    record = host_record(run, settings, now=time.time() if now is None else now, journal_name=journal_name)
     check = run.result("check_date")
     return {
         "format": FORMAT,

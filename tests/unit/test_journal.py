@@ -59,7 +59,7 @@ def test_unfinished_hosts_come_back_interrupted(tmp_path: Path) -> None:
     assert db.interrupted and db.results == []
     assert fleet.finished == 0.0
     md = render_host(web, journal_settings(path, Settings()), now=T0 + 60)
-    assert "— INTERRUPTED (after 3 steps)" in md
+    assert "— INTERRUPTED (after 3 steps; 2 changes made)" in md
     assert "by ops@monitor01" in md and "JST" in md
 
 
@@ -145,4 +145,4 @@ def test_records_rendered_from_a_journal(tmp_path: Path) -> None:
     )
     md = paths[0].read_text(encoding="utf-8")
     assert paths[0].name == "web01.example.jp-20170822T001203Z.md"
-    assert "INTERRUPTED (after 5 steps)" in md and "journal: run-20170822T001203Z.jsonl" in md
+    assert "INTERRUPTED (after 5 steps; 2 changes made)" in md and "journal: run-20170822T001203Z.jsonl" in md

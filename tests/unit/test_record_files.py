@@ -162,3 +162,12 @@ def test_template_failure_still_writes_the_json(tmp_path: Path) -> None:
     with pytest.raises(RecordError, match=r"host\.md\.j2"):
         write_records(seed_run(), seed_settings(), out, template_dir=templates, now=T0)
     assert [p.name for p in out.iterdir()] == ["web01.example.jp-20170822T001203Z.json"]
+
+
+def test_package_templates_are_the_top_level_ones() -> None:
+    import runbook
+
+    shipped = Path(runbook.__file__).parent / "templates"
+    source = Path(__file__).resolve().parents[2] / "templates"
+    assert shipped.resolve() == source.resolve()
+    assert {p.name for p in source.glob("*.j2")} == {"host.md.j2", "fleet.md.j2", "macros.md.j2"}
