@@ -206,7 +206,8 @@ def run_line(started: float, finished: float, settings: Settings) -> str:
         local = text.span(text.moment(started, zone), text.moment(end, zone) if end else None)
         when = f"{local} ({utc})"
     who = f" by {settings.operator}" if settings.operator else ""
-    return f"{when}{who}, runbook {runbook_version()}"
+    unfinished = "; did not finish" if end is None else ""
+    return f"{when}{who}, runbook {runbook_version()}{unfinished}"
 
 
 def reference_line(result: StepResult | None) -> str:

@@ -136,10 +136,10 @@ def moment(ts: float, zone: tzinfo) -> datetime:
 
 
 def span(start: datetime, end: datetime | None, seconds_shown: bool = True) -> str:
-    """``2017-08-22 09:12:03–09:12:41 JST``; the end keeps its date when it differs."""
+    """``2017-08-22 09:12:03–09:12:41 JST``; the end keeps its date when it differs; no end: the start."""
     fmt = "%H:%M:%S" if seconds_shown else "%H:%M"
     first = start.strftime(f"%Y-%m-%d {fmt}")
     if end is None:
-        return f"{first} {start.tzname()} (did not finish)"
+        return f"{first} {start.tzname()}"
     last = end.strftime(fmt if end.date() == start.date() else f"%Y-%m-%d {fmt}")
     return f"{first}–{last} {start.tzname()}"

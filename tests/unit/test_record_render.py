@@ -174,9 +174,12 @@ def test_interrupted_run_says_so_first() -> None:
     run.results = run.results[:3]
     run.interrupted, run.finished = True, 0.0
     md = render(run)
-    assert md.startswith("# Maintenance record — web01.example.jp — INTERRUPTED (after 3 steps; 2 changes made)\n")
+    assert md.startswith(
+        "# Maintenance record — web01.example.jp — INTERRUPTED (after 3 steps; 2 changes made)\n"
+    )
     assert "> **INTERRUPTED:** this run did not finish" in md
-    assert "2017-08-22 09:12:03 JST (did not finish)" in md
+    assert "| Run | 2017-08-22 09:12:03 JST (2017-08-22 00:12:03 UTC) by ops@monitor01, runbook " in md
+    assert "; did not finish |" in md
     assert "- The run was interrupted after 3 steps; later steps did not run." in md
     assert "### 3. one-shot sync — changed" in md
 
