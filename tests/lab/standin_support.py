@@ -65,6 +65,19 @@ def run_without_settime(
     )
 
 
+@functools.cache
+def ntpsec_sbin() -> Path:
+    """usr/sbin of Debian's ntpsec package, unpacked (never installed: it conflicts with chrony)."""
+    root = CACHE_DIR / "ntpsec"
+    if not (root / "usr" / "sbin" / "ntpd").is_file():
+        download = CACHE_DIR / "ntpsec-download"
+        download.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["apt-get", "download", "ntpsec"], cwd=download, check=True, capture_output=True)
+        (package,) = download.glob("ntpsec_*.deb")
+        subprocess.run(["dpkg-deb", "-x", str(package), str(root)], check=True)
+    return root / "usr" / "sbin"
+
+
 @dataclass(frozen=True)
 class Ran:
     """One command's exit code and output."""
@@ -83,8 +96,8 @@ def run_isolated(
 ) -> list[Ran]:
     """Run `setup`, then each command, in one throw-away mount and PID namespace without CAP_SYS_TIME.
 
-    Mounts made by `setup` (tmpfs, overlays) vanish with the namespace. Each command's output is kept in
-    `workdir` (which `setup` must leave visible).
+    Mounts made by `setup` (tmpfs, overlays) vanish with the namespace. Each command's output is kept, byte
+    for byte (carriage returns too), in `workdir`, which `setup` must leave visible.
     """
     script = ["set -e", setup, "set +e"]
     for index, command in enumerate(commands):
@@ -93,14 +106,11 @@ def run_isolated(
     inner = shlex.join(["unshare", "-m", "-p", "-f", "--mount-proc", "bash", "-c", "\n".join(script)])
     done = run_without_settime(inner, env=env, netns=netns, timeout=120)
     assert done.returncode == 0, f"setup failed: {done.stdout}{done.stderr}"
-    return [
-        Ran(
-            int((workdir / f"{i}.rc").read_text()),
-            (workdir / f"{i}.out").read_text(),
-            (workdir / f"{i}.err").read_text(),
-        )
-        for i in range(len(commands))
-    ]
+
+    def read(name: str) -> str:
+        return (workdir / name).read_bytes().decode()
+
+    return [Ran(int(read(f"{i}.rc")), read(f"{i}.out"), read(f"{i}.err")) for i in range(len(commands))]
 
 
 NTP_EPOCH = 2208988800
