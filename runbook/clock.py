@@ -29,7 +29,7 @@ from runbook.settings import Settings
 REFERENCE_TTL = 64.0
 """Seconds a reference answer is reused: NTP etiquette is no polling below 64 s."""
 
-_READING = re.compile(r"^\s*(\d+)(?:[.,](\S*))?\s*$")
+_READING = re.compile(r"^\s*(\d+)(?:[.,](\d+|%?N))?\s*$", re.ASCII)
 _STOP_KISSES = {"DENY", "RSTR"}
 
 
@@ -180,14 +180,14 @@ def query_server(server: str, *, port: int = 123, timeout: float = 5.0) -> Refer
 def parse_time_reading(text: str) -> tuple[float, float] | None:
     """``(time, half_step)`` from ``1700000000.123456789`` / ``1700000000.123456`` / ``1700000000``.
 
-    A fraction that is not digits (BusyBox ``date`` printing a literal ``%N``) counts as
+    A literal ``%N`` or ``N`` fraction (BusyBox ``date`` without nanoseconds) counts as
     whole seconds. The time is moved to the middle of the reading's step. ``None`` for garbage.
     """
     found = _READING.match(text)
     if found is None:
         return None
     whole, fraction = found.group(1), found.group(2) or ""
-    if fraction.isdigit() and fraction.isascii():
+    if fraction.isdigit():
         half = 0.5 * 10.0 ** -len(fraction)
         return float(f"{whole}.{fraction}") + half, half
     return float(whole) + 0.5, 0.5
