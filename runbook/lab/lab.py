@@ -190,14 +190,19 @@ class Lab:
         kill_namespaces([node.namespace for node in nodes])
         network.create_nodes([node for node in nodes if netns_inode(node.namespace) is None])
         network.configure_inside(nodes)
+        templates = {
+            name: ensure_template(get_profile(name), self.cache) for name in {h.profile for h in hosts}
+        }
         now = time.time()
-        launched = {}
         for host, node in zip(hosts, nodes, strict=True):
             profile = get_profile(host.profile)
-            template = ensure_template(profile, self.cache)
+            prepare_host(
+                self.layout.host_dir(host.name), node, host.name, profile, host.scenario, authorized, now
+            )
+        launched = {}
+        for host, node in zip(hosts, nodes, strict=True):
             host_dir = self.layout.host_dir(host.name)
-            prepare_host(host_dir, node, host.name, profile, host.scenario, authorized, now)
-            process = start_host(host_dir, node, host.name, template)
+            process = start_host(host_dir, node, host.name, templates[host.profile])
             self._children.append(process)
             launched[host.name] = (host.address, process, host_dir / "host.log")
         wait_for_banners(launched, BANNER_TIMEOUT)

@@ -20,11 +20,12 @@ BACKUP_RUNTIME = 47
 STALE_NTPD_PID = 31337
 CENTOS6_BACKUP = "/usr/local/bin/backup.sh"
 
-# stand-in file -> where it goes in the template
+# stand-in file -> (where it goes in the template, mode)
 STANDINS = {
-    "ntpdate-classic": "usr/sbin/ntpdate",
-    "chkconfig": "usr/sbin/chkconfig",
-    "ntpd.init": "etc/init.d/ntpd",
+    "ntpdate-classic": ("usr/sbin/ntpdate", 0o755),
+    "chkconfig": ("usr/sbin/chkconfig", 0o755),
+    "ntpd.init": ("etc/init.d/ntpd", 0o755),
+    "ntpd.sysconfig": ("etc/sysconfig/ntpd", 0o644),
 }
 NTP_CONF = f"""\
 # CentOS 6 style ntp.conf: the lab's chronyd is the only upstream.
@@ -35,26 +36,21 @@ server {network.NTP_SERVER} iburst
 # one server: let ntpd select it
 tos minclock 1 minsane 1
 """
-# CentOS 6 ships "-u ntp:ntp -p /var/run/ntpd.pid -g"; ntpsec's ntpd dies dropping root without
-# CAP_SYS_TIME, so the lab runs it as root.
-SYSCONFIG_NTPD = 'OPTIONS="-g -p /var/run/ntpd.pid -c /etc/ntp.conf"\n'
 
 
 def populate(template: Path, cache: Path) -> None:
-    """Real ntpsec ntpd and ntpq, the stand-ins and the ntpd configuration."""
+    """Real ntpsec ntpd and ntpq, the stand-ins (with /etc/sysconfig/ntpd) and ntp.conf."""
     ntpsec_root = ensure_ntpsec(cache)
     for relative in ("usr/sbin/ntpd", "usr/bin/ntpq"):
         _install(ntpsec_root / relative, template / relative, 0o755)
-    for source, target in STANDINS.items():
+    for source, (target, mode) in STANDINS.items():
         if not (STANDINS_DIR / source).is_file():
             raise LabError(
                 f"stand-in {STANDINS_DIR / source} is missing (runbook/lab/standins is incomplete)"
             )
-        _install(STANDINS_DIR / source, template / target, 0o755)
+        _install(STANDINS_DIR / source, template / target, mode)
     (template / "etc/ntp.conf").write_text(NTP_CONF)
-    (template / "etc/sysconfig").mkdir(parents=True, exist_ok=True)
-    (template / "etc/sysconfig/ntpd").write_text(SYSCONFIG_NTPD)
-    for folder in ("var/lib/ntp", "var/lib/backup", "var/log/httpd", "var/backups/lab", "etc/cron.d"):
+    for folder in ("var/lib/ntp", "var/lib/backup", "var/backups/lab", "etc/cron.d"):
         (template / folder).mkdir(parents=True, exist_ok=True)
 
 
