@@ -19,6 +19,8 @@ MAX_LINE = 1000
 _BACKTICKS = re.compile(r"`+")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _KEEP = {"\n", "\t"}
+_BLOCK_START = re.compile(r"[#>+\-*=_|~`]")
+_ORDERED_START = re.compile(r"^(\d{1,9})([.)])")
 
 
 def visible(text: str) -> str:
@@ -44,14 +46,22 @@ def one_line(text: str) -> str:
     return visible(text.strip()).replace("\n", " ↵ ")
 
 
-def prose(text: str) -> str:
-    """One-line text safe in Markdown prose: no HTML tag or comment can start in it."""
+def inline(text: str) -> str:
+    """One-line text that cannot start an HTML tag or comment."""
     return _TAG_START.sub("&lt;", one_line(text))
+
+
+def prose(text: str) -> str:
+    """``inline`` text that also cannot open a block (fence, heading, list, quote) at a line's start."""
+    line = inline(text)
+    if _BLOCK_START.match(line):
+        return "\\" + line
+    return _ORDERED_START.sub(r"\1\\\2", line, count=1)
 
 
 def cell(text: object) -> str:
     """Text safe inside a GFM table cell (``|`` escaped, one line)."""
-    return prose(str(text)).replace("|", "\\|")
+    return inline(str(text)).replace("|", "\\|")
 
 
 def fence(text: str, info: str = "") -> str:

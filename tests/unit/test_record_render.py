@@ -265,3 +265,28 @@ def test_fleet_record_links_each_host() -> None:
     data = fleet_json(fleet, seed_settings(), names, now=T0 + 60)
     assert [h["record"] for h in data["hosts"]] == list(names.values())
     assert data["hosts"][1]["failed"] == ["host error: Authentication failed."]
+
+
+MARKDOWNISH = st.text(
+    alphabet=st.sampled_from(list("`~#>-*=_|<!\n 1.)a\x1b\u202e")) | st.characters(), max_size=80
+)
+
+
+@given(st.text(max_size=300) | MARKDOWNISH, MARKDOWNISH)
+def test_any_output_stays_in_its_fence_and_visible(stdout: str, message: str) -> None:
+    md = render(with_output(stdout, message=message))
+    blocks = fenced_blocks(md)
+    assert len(blocks) == 6
+    assert blocks[0].startswith("$ cat log")
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e]", md)
+    assert len(table_rows(md, "1")[0]) == 5
+
+
+def test_messages_cannot_open_blocks() -> None:
+    for message in ["```python", "# Injected", "> quote", "- item", "1. first", "---", "~~~"]:
+        run = with_output("ok", message=message)
+        run.results[1] = replace(run.results[1], warnings=[message])
+        md = render(run)
+        assert len(fenced_blocks(md)) == 6, message
+        assert f"\n{message}" not in md and f"\n- {message}" not in md, message
+        assert "\n## Follow-ups\n" in md
