@@ -106,11 +106,11 @@ class Lab:
         self._write_client_files(everyone)
         return everyone
 
-    def reset(self, name: str, **knobs: Any) -> LabHost:
-        """Restart one host fresh in the scenario given by its profile's defaults and ``knobs``."""
-        old = self.host(name)
-        scenario = get_profile(old.profile).scenario.with_knobs(**knobs)
-        host = self._new_host(_index(name), old.profile, scenario)
+    def reset(self, name: str, profile: str | None = None, **knobs: Any) -> LabHost:
+        """Restart one host fresh as ``profile`` (default: its own) in its default scenario + ``knobs``."""
+        profile = profile or self.host(name).profile
+        scenario = get_profile(profile).scenario.with_knobs(**knobs)
+        host = self._new_host(_index(name), profile, scenario)
         kill_namespaces([host.namespace])
         self._reap()
         self._start([host])

@@ -3,6 +3,7 @@ so it is never installed on the machine itself)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -12,11 +13,11 @@ from runbook.lab.errors import LabError
 
 def ensure_ntpsec(cache: Path) -> Path:
     """Root of the unpacked ntpsec package under ``cache`` (``apt-get download`` + ``dpkg-deb -x`` once)."""
-    root = cache / "ntpsec" / "root"
+    root = cache / "ntpsec"
     if (root / "usr/sbin/ntpd").is_file():
         return root
-    root.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=root.parent, prefix=".unpack-") as work:
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache, prefix=".ntpsec-") as work:
         fetched = subprocess.run(
             ["apt-get", "download", "ntpsec"], cwd=work, capture_output=True, text=True, check=False
         )
@@ -28,5 +29,7 @@ def ensure_ntpsec(cache: Path) -> Path:
             )
         unpacked = Path(work, "root")
         subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(unpacked)], check=True)
+        if root.exists():
+            shutil.rmtree(root)
         unpacked.rename(root)
     return root
