@@ -114,7 +114,7 @@ def run_isolated(
 
 
 NTP_EPOCH = 2208988800
-SUBNET = "192.0.2"
+SUBNET = "10.201.7"
 CLIENT_ADDRESS = f"{SUBNET}.2"
 # The test server's behaviour per address (all on port 123 in the upstream namespace).
 SERVER_KINDS = {f"{SUBNET}.1": "good", f"{SUBNET}.3": "silent", f"{SUBNET}.4": "kod", f"{SUBNET}.5": "unsync"}

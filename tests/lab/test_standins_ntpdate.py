@@ -70,10 +70,10 @@ def result_line(text: str) -> tuple[str, str, float]:
 
 def test_steps_a_clock_three_hours_behind(network: NtpNetwork, clock: Path) -> None:
     with real_clock_unchanged():
-        done = ntpdate(network, "-p 1 192.0.2.1", clock)
+        done = ntpdate(network, "-p 1 10.201.7.1", clock)
     assert done.returncode == 0, done.stderr
     kind, server, offset = result_line(done.stdout)
-    assert (kind, server) == ("step", "192.0.2.1")
+    assert (kind, server) == ("step", "10.201.7.1")
     assert offset == pytest.approx(10800, abs=1)
     assert read_clock_offset(clock) == pytest.approx(0, abs=1)
     logged = time.strptime(done.stdout.split(" ntpdate[")[0] + time.strftime(" %Y"), "%d %b %H:%M:%S %Y")
@@ -82,18 +82,18 @@ def test_steps_a_clock_three_hours_behind(network: NtpNetwork, clock: Path) -> N
 
 def test_small_offset_is_slewed_but_b_steps_it(network: NtpNetwork, clock: Path) -> None:
     write_clock_offset(clock, -0.2)
-    done = ntpdate(network, "192.0.2.1", clock)
+    done = ntpdate(network, "10.201.7.1", clock)
     assert done.returncode == 0, done.stderr
     kind, _, offset = result_line(done.stdout)
     assert kind == "adjust"
     assert offset == pytest.approx(0.2, abs=0.05)
     assert abs(read_clock_offset(clock)) < 0.05
     write_clock_offset(clock, -0.2)
-    assert result_line(ntpdate(network, "-b -p 1 192.0.2.1", clock).stdout)[0] == "step"
+    assert result_line(ntpdate(network, "-b -p 1 10.201.7.1", clock).stdout)[0] == "step"
 
 
 def test_large_slew_with_B_is_reported_but_not_applied(network: NtpNetwork, clock: Path) -> None:
-    done = ntpdate(network, "-B -p 1 192.0.2.1", clock)
+    done = ntpdate(network, "-B -p 1 10.201.7.1", clock)
     assert done.returncode == 0, done.stderr
     assert result_line(done.stdout)[0] == "adjust"
     assert read_clock_offset(clock) == -10800
@@ -108,15 +108,15 @@ def test_socket_in_use_unless_unprivileged_or_query(network: NtpNetwork, clock: 
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "bound\n"
-        refused = ntpdate(network, "192.0.2.1", clock)
+        refused = ntpdate(network, "10.201.7.1", clock)
         assert refused.returncode == 1
         assert re.fullmatch(PREFIX + r"the NTP socket is in use, exiting\n", refused.stderr)
         assert refused.stdout == ""
         assert read_clock_offset(clock) == -10800
-        queried = ntpdate(network, "-q -p 1 192.0.2.1", clock)
+        queried = ntpdate(network, "-q -p 1 10.201.7.1", clock)
         assert queried.returncode == 0, queried.stderr
         assert read_clock_offset(clock) == -10800
-        unprivileged = ntpdate(network, "-u -p 1 192.0.2.1", clock)
+        unprivileged = ntpdate(network, "-u -p 1 10.201.7.1", clock)
         assert unprivileged.returncode == 0, unprivileged.stderr
         assert result_line(unprivileged.stdout)[0] == "step"
     finally:
@@ -124,13 +124,13 @@ def test_socket_in_use_unless_unprivileged_or_query(network: NtpNetwork, clock: 
 
 
 def test_query_prints_the_server_and_never_sets(network: NtpNetwork, clock: Path) -> None:
-    done = ntpdate(network, "-q 192.0.2.1", clock)
+    done = ntpdate(network, "-q 10.201.7.1", clock)
     assert done.returncode == 0, done.stderr
     first, second = done.stdout.splitlines()
-    found = re.fullmatch(r"server 192\.0\.2\.1, stratum 2, offset (\d+\.\d{6}), delay (\d\.\d{5})", first)
+    found = re.fullmatch(r"server 10\.201\.7\.1, stratum 2, offset (\d+\.\d{6}), delay (\d\.\d{5})", first)
     assert found, first
     assert float(found[1]) == pytest.approx(10800, abs=1)
-    assert result_line(second)[:2] == ("step", "192.0.2.1")
+    assert result_line(second)[:2] == ("step", "10.201.7.1")
     assert read_clock_offset(clock) == -10800
 
 
@@ -147,9 +147,9 @@ def test_no_usable_answer(network: NtpNetwork, clock: Path, kind: str) -> None:
 
 
 def test_best_of_several_servers_is_used(network: NtpNetwork, clock: Path) -> None:
-    done = ntpdate(network, "-p 1 -t 0.2 192.0.2.3 192.0.2.4 192.0.2.1", clock)
+    done = ntpdate(network, "-p 1 -t 0.2 10.201.7.3 10.201.7.4 10.201.7.1", clock)
     assert done.returncode == 0, done.stderr
-    assert result_line(done.stdout)[:2] == ("step", "192.0.2.1")
+    assert result_line(done.stdout)[:2] == ("step", "10.201.7.1")
 
 
 def test_unknown_name_is_skipped(network: NtpNetwork, clock: Path, tmp_path: Path) -> None:
@@ -171,14 +171,14 @@ def test_unknown_name_is_skipped(network: NtpNetwork, clock: Path, tmp_path: Pat
 
 
 def test_unusable_resolver_exits_at_once(network: NtpNetwork, clock: Path) -> None:
-    done = ntpdate(network, "no-such-host.invalid 192.0.2.1", clock)
+    done = ntpdate(network, "no-such-host.invalid 10.201.7.1", clock)
     assert done.returncode == 1
     reason = "name server cannot be used: Temporary failure in name resolution \\(-3\\)"
     assert re.fullmatch(f"Exiting, {reason}{PREFIX}{reason}\n", done.stderr)
     assert read_clock_offset(clock) == -10800
 
 
-@pytest.mark.parametrize("args", ["-x 192.0.2.1", "-p 9 192.0.2.1", "-t soon 192.0.2.1", "-p"])
+@pytest.mark.parametrize("args", ["-x 10.201.7.1", "-p 9 10.201.7.1", "-t soon 10.201.7.1", "-p"])
 def test_usage_errors_exit_2(network: NtpNetwork, clock: Path, args: str) -> None:
     done = ntpdate(network, args, clock)
     assert done.returncode == 2
@@ -186,22 +186,22 @@ def test_usage_errors_exit_2(network: NtpNetwork, clock: Path, args: str) -> Non
 
 
 def test_syslog_mode_prints_nothing(network: NtpNetwork, clock: Path) -> None:
-    done = ntpdate(network, "-s -p 1 192.0.2.1", clock)
+    done = ntpdate(network, "-s -p 1 10.201.7.1", clock)
     assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
     assert read_clock_offset(clock) == pytest.approx(0, abs=1)
 
 
 def test_debug_prints_exchanges_and_never_sets(network: NtpNetwork, clock: Path) -> None:
-    done = ntpdate(network, "-d -p 1 192.0.2.1", clock)
+    done = ntpdate(network, "-d -p 1 10.201.7.1", clock)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[:2] == ["transmit(192.0.2.1)", "receive(192.0.2.1)"]
+    assert done.stdout.splitlines()[:2] == ["transmit(10.201.7.1)", "receive(10.201.7.1)"]
     assert result_line(done.stdout)[0] == "step"
     assert read_clock_offset(clock) == -10800
 
 
 def test_real_clock_without_cap_sys_time_is_refused(network: NtpNetwork) -> None:
     with real_clock_unchanged():
-        done = ntpdate(network, "-p 1 -b 192.0.2.1", None)
+        done = ntpdate(network, "-p 1 -b 10.201.7.1", None)
     assert done.returncode == 1
     assert re.fullmatch(PREFIX + r"step-systime: Operation not permitted\n", done.stderr)
     assert done.stdout == ""
