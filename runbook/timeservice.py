@@ -50,17 +50,19 @@ SERVICES: tuple[TimeService, ...] = (NTPD_SYSV,)
 """Every daemon/init pair the probe looks for and the steps can drive, in order of preference."""
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_VERDICT = re.compile(r"\[\s*(OK|FAILED|PASSED|WARNING)\s*\]\s*$")
-_STOP = re.compile(r"^\s*(Shutting down|Stopping)\b", re.IGNORECASE)
-_START = re.compile(r"^\s*Starting\b", re.IGNORECASE)
-_RUNLEVEL = re.compile(r"\b([0-6]):(on|off)\b")
+_VERDICT = re.compile(r"\[\s*(OK|FAILED|PASSED|WARNING|失敗|警告|合格)\s*\]\s*$")
+_FAILED = {"FAILED", "失敗"}
+_STOP = re.compile(r"^\s*(Shutting down|Stopping)\b|を停止中", re.IGNORECASE)
+_START = re.compile(r"^\s*Starting\b|を起動中", re.IGNORECASE)
+_RUNLEVEL = re.compile(r"\b([0-6]):(on|off|オン|オフ)")
 
 
 def parse_service_actions(text: str) -> dict[str, str | None]:
     """``{"stop": "ok"|"failed"|None, "start": ...}`` from SysV ``service X restart|stop|start`` output.
 
-    Reads the ``Shutting down ntpd: [FAILED]`` / ``Starting ntpd: [  OK  ]`` lines (colour codes
-    are ignored); an action without such a line is ``None``.
+    Reads the ``Shutting down ntpd: [FAILED]`` / ``Starting ntpd: [  OK  ]`` lines, also in
+    Japanese (``service`` runs init scripts under ``env -i``, so ``LC_ALL=C`` does not reach
+    them); colour codes are ignored. An action without such a line is ``None``.
     """
     found: dict[str, str | None] = {"stop": None, "start": None}
     for raw in text.splitlines():
@@ -68,10 +70,10 @@ def parse_service_actions(text: str) -> dict[str, str | None]:
         verdict = _VERDICT.search(line)
         if verdict is None:
             continue
-        state = "failed" if verdict.group(1) == "FAILED" else "ok"
-        if _STOP.match(line):
+        state = "failed" if verdict.group(1) in _FAILED else "ok"
+        if _STOP.search(line):
             found["stop"] = state
-        elif _START.match(line):
+        elif _START.search(line):
             found["start"] = state
     return found
 
@@ -81,7 +83,7 @@ def parse_chkconfig(text: str, rc: int | None) -> tuple[bool | None, tuple[int, 
 
     ``None`` (unknown) when chkconfig failed or printed no runlevels.
     """
-    levels = [(int(level), state == "on") for level, state in _RUNLEVEL.findall(text)]
+    levels = [(int(level), state in {"on", "オン"}) for level, state in _RUNLEVEL.findall(text)]
     if rc != 0 or not levels:
         return None, ()
     on = tuple(level for level, state in levels if state and 2 <= level <= 5)

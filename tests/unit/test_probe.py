@@ -1,0 +1,107 @@
+"""The probe script: runs under dash and bash, quotes every setting, and its helper commands."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from runbook.facts import parse_facts, parse_sync
+from runbook.probe import clock_command, probe_command, probe_script, split_sections, sync_wait_command
+from runbook.settings import build_settings
+
+SHELLS = [shell for shell in ("dash", "bash", "busybox") if shutil.which(shell)]
+
+
+def run(
+    command: str, stdin: bytes = b"", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        ["sh", "-c", command], check=False, input=stdin, capture_output=True, timeout=60, env=env
+    )
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_probe_script_runs_under_each_shell(shell: str) -> None:
+    settings = build_settings({"backup": {"command": "b", "check_command": "exit 4"}})
+    argv = [shell, "sh", "-c"] if shell == "busybox" else [shell, "-c"]
+    done = subprocess.run(
+        [*argv, probe_script(settings, clock_loop=True)],
+        input=b"\n\n",
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    sections = split_sections(done.stdout.decode())
+    clock_lines = sections["clock"].splitlines()
+    assert clock_lines[0] in {"epochrealtime", "date"} and len(clock_lines) == 3
+    assert {"hostname", "os", "init", "daemon.ntpd", "tools", "backup.check", "date"} <= set(sections)
+    assert sections["backup.check.rc"] == "4"
+    facts = parse_facts(sections, settings.backup, None)
+    assert facts.backup is not None and facts.backup.check_rc == 4
+    assert facts.host_date is not None and abs(facts.host_date - time.time()) < 5
+
+
+def test_without_the_clock_loop_stdin_is_not_read() -> None:
+    done = run("LC_ALL=C " + probe_command(build_settings({}), clock_loop=False))
+    assert done.returncode == 0 and "@@runbook:clock@@" not in done.stdout.decode()
+
+
+def test_probe_has_no_backup_fragment_without_a_backup() -> None:
+    assert "backup." not in probe_script(build_settings({}), clock_loop=False)
+
+
+def test_clock_command() -> None:
+    done = run("LC_ALL=C " + clock_command(4))
+    lines = done.stdout.decode().splitlines()
+    assert lines[:2] == ["@@runbook:clock@@", "date"] and len(lines) == 6
+
+
+def test_settings_values_are_quoted_in_the_script() -> None:
+    settings = build_settings(
+        {"backup": {"command": "b", "evidence_file": "/tmp/a b;$(x)`y`'z\"\n", "check_command": "c"}}
+    )
+    script = probe_script(settings, clock_loop=False)
+    assert "cat -- '/tmp/a b;$(x)`y`'\"'\"'z\"\n'" in script
+
+
+def fake_tool(folder: Path, name: str, body: str) -> None:
+    path = folder / name
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+
+
+def test_sync_wait_polls_until_the_system_peer(tmp_path: Path) -> None:
+    counter = tmp_path / "calls"
+    fake_tool(
+        tmp_path,
+        "ntpq",
+        f"n=$(cat {counter} 2>/dev/null || echo 0); echo $((n + 1)) > {counter}\n"
+        'if [ "$n" -ge 2 ]; then t="*"; else t=" "; fi\n'
+        'echo "     remote           refid      st t when poll reach   delay   offset  jitter"\n'
+        'echo "=============================================================================="\n'
+        'echo "${t}10.200.0.1      .LOCL.           1 u   12   64    1    0.123    0.456   0.012"\n',
+    )
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    started = time.monotonic()
+    done = run("LC_ALL=C " + sync_wait_command(10), env=env)
+    sections = split_sections(done.stdout.decode())
+    assert sections["waited"] == "2" and parse_sync(sections).peer == "10.200.0.1"
+    assert 1.5 < time.monotonic() - started < 5
+
+
+def test_sync_wait_gives_up(tmp_path: Path) -> None:
+    fake_tool(tmp_path, "ntpstat", "echo unsynchronised; exit 1\n")
+    done = run("LC_ALL=C " + sync_wait_command(1), env={"PATH": f"{tmp_path}:/usr/bin:/bin"})
+    sections = split_sections(done.stdout.decode())
+    assert sections["waited"] == "1" and parse_sync(sections).synchronised is False
+
+
+def test_sync_wait_without_tools() -> None:
+    done = run("LC_ALL=C " + sync_wait_command(5), env={"PATH": "/nonexistent:/bin"})
+    sections = split_sections(done.stdout.decode())
+    assert sections["waited"] == "0" and "neither ntpq nor ntpstat" in sections["sync.none"]
