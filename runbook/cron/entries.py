@@ -145,8 +145,20 @@ def parse_anacrontab(text: str, *, source: str, zone: str) -> CronTable:
             continue
         shell, stdin = split_percent(command)
         entries.append(
-            CronEntry(source, number, "root", period_text, shell, EntryKind.ANACRON, zone, dict(env), stdin,
-                      job_id=job_id, period_days=period, delay_minutes=int(delay_text))
+            CronEntry(
+                source,
+                number,
+                "root",
+                period_text,
+                shell,
+                EntryKind.ANACRON,
+                zone,
+                dict(env),
+                stdin,
+                job_id=job_id,
+                period_days=period,
+                delay_minutes=int(delay_text),
+            )
         )
     return CronTable(tuple(entries), tuple(problems))
 

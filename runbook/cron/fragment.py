@@ -234,7 +234,8 @@ def read_schedule(snapshot: CronSnapshot, zone: str, paths: CronPaths | None = N
             table += parse_anacrontab(text, source=path, zone=zone)
     listings = {
         directory.rstrip("/"): tuple(
-            name for name, executable in snapshot.parts.get(directory.rstrip("/"), ())
+            name
+            for name, executable in snapshot.parts.get(directory.rstrip("/"), ())
             if executable and runs_as_part(name, debian=debian)
         )
         for directory in p.run_parts

@@ -1,0 +1,246 @@
+"""List the cron jobs that were due inside the maintenance window; rerun the selected ones.
+
+The host's cron setup comes from the ``cron`` probe section (``runbook.cron.fragment``):
+the section bound to the connection with ``bind_cron_section`` when the probe carried it,
+otherwise the step runs the fragment itself (read-only) and records that command. The
+window is ``--window`` when given, else inferred from the host (``runbook.cron.window``).
+A job is rerun at most once per connection (``already_rerun`` / ``mark_rerun`` are shared
+with any other step that reruns cron jobs) and never in a dry run.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from invoke.context import Context
+
+from runbook.commands import StepRecorder, step
+from runbook.cron import (
+    TIMED_OUT,
+    CronEntry,
+    CronSnapshot,
+    DueJob,
+    RerunError,
+    anacron_stamps,
+    cron_fragment,
+    find_missed,
+    host_reached,
+    host_zone,
+    infer_window,
+    parse_btime,
+    parse_cron_section,
+    parse_last,
+    parse_uptime_since,
+    read_schedule,
+    rerun_command,
+    select,
+)
+from runbook.durations import parse_duration
+from runbook.results import CommandRecord, Outcome, StepResult
+from runbook.settings import Settings, Window, settings_for
+
+_SECTION_KEY = "_runbook_cron_section"
+_RERUN_KEY = "_runbook_reruns"
+DEFAULT_TIMEOUT = 3600.0
+"""Seconds a rerun job may take when neither ``timeout`` nor ``backup.timeout`` is set."""
+
+
+def bind_cron_section(c: Context, text: str) -> None:
+    """Give ``c`` the probe's ``cron`` section so the step need not run the fragment."""
+    object.__setattr__(c, _SECTION_KEY, text)
+
+
+def already_rerun(c: Context, user: str, command: str) -> bool:
+    """Whether this connection has already rerun ``command`` as ``user``."""
+    return (user, command) in c.__dict__.get(_RERUN_KEY, set())
+
+
+def mark_rerun(c: Context, user: str, command: str) -> None:
+    """Note that ``command`` was rerun as ``user`` on this connection."""
+    done: set[tuple[str, str]] = c.__dict__.get(_RERUN_KEY, set())
+    done.add((user, command))
+    object.__setattr__(c, _RERUN_KEY, done)
+
+
+@step("missed_jobs")
+def missed_jobs(
+    c: Context,
+    rec: StepRecorder,
+    window: str | None = None,
+    rerun: Sequence[str] | str | None = None,
+    clock_offset: float | None = None,
+    now: float | None = None,
+    timeout: str | float | None = None,
+    output_lines: int = 20,
+    dry_run: bool = False,
+) -> StepResult:
+    """List the jobs due in the window; rerun those ``rerun`` patterns select.
+
+    ``clock_offset`` is true minus host time in seconds (positive: host behind), ``now``
+    true time as epoch seconds (default: the controller's clock). ``failed`` when the cron
+    setup cannot be read or a rerun fails, ``changed`` when a job was (or would be) rerun,
+    ``skipped`` when no window is given or can be inferred.
+    """
+    settings = settings_for(c, window=window)
+    dry = rec.dry_run = dry_run or settings.dry_run
+    patterns = _patterns(rerun if rerun is not None else getattr(settings, "rerun", ()))
+    snapshot = _snapshot(c, rec, settings)
+    if snapshot is None:
+        return rec.finish(Outcome.FAILED, "could not read the host's cron setup")
+    zone = host_zone(snapshot)
+    if zone is None:
+        zone = settings.timezone
+        rec.warnings.append(f"the host's time zone is unknown: schedules read in {zone} (settings.timezone)")
+    true_now = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+    found = settings.window or _infer(snapshot, zone, true_now, clock_offset)
+    table = read_schedule(snapshot, zone)
+    rec.warnings.extend(str(problem) for problem in table.problems)
+    rec.warnings.extend(snapshot.notes)
+    rec.data.update(zone=zone, clock_offset=clock_offset, problems=[str(p) for p in table.problems])
+    if found is None:
+        return rec.finish(Outcome.SKIPPED, "no maintenance window given or inferred (--window START..END)")
+    report = find_missed(table.entries, found, anacron_stamps=anacron_stamps(snapshot))
+    chosen, unused = select(report.due, patterns)
+    rec.warnings.extend(f"--rerun {p!r} matched no job due in the window" for p in unused)
+    limit = _timeout(timeout, settings)
+    reruns = {job.entry.id: _rerun(c, rec, job.entry, dry, limit, output_lines, settings) for job in chosen}
+    rec.data.update(
+        window=_window(found),
+        missed=[_job(job, reruns.get(job.entry.id), true_now, clock_offset) for job in report.due],
+        reboot=[_entry(entry) for entry in report.reboot],
+        anacron=[{**_entry(a.entry), "due": a.due, "reason": a.reason} for a in report.anacron],
+        not_selected=[job.entry.id for job in report.due if job.entry.id not in reruns],
+        unmatched=unused,
+    )
+    return _finish(rec, report.due, reruns, found, dry)
+
+
+def _snapshot(c: Context, rec: StepRecorder, settings: Settings) -> CronSnapshot | None:
+    text = c.__dict__.get(_SECTION_KEY)
+    if isinstance(text, str):
+        return parse_cron_section(text)
+    record = rec.run(
+        c,
+        "sh -c " + shlex.quote(cron_fragment()),
+        timeout=settings.command_timeout,
+        sudo_password=settings.sudo_password,
+    )
+    if record.exit_code != 0 or "@@runbook:cron@@" not in record.stdout:
+        return None
+    return parse_cron_section(record.stdout)
+
+
+def _infer(snapshot: CronSnapshot, zone: str, now: datetime, offset: float | None) -> Window | None:
+    boot = parse_btime(snapshot.outputs.get("btime", ""))
+    if boot is None:
+        boot = parse_uptime_since(snapshot.outputs.get("uptime-s", ""), zone)
+    shutdowns = parse_last(snapshot.outputs.get("last", ""), zone)
+    return infer_window(now=now, boot=boot, shutdowns=shutdowns, offset=offset)
+
+
+def _rerun(
+    c: Context,
+    rec: StepRecorder,
+    entry: CronEntry,
+    dry: bool,
+    limit: float,
+    output_lines: int,
+    settings: Settings,
+) -> dict[str, Any]:
+    result: dict[str, Any] = {"state": "skipped", "exit_code": None, "duration": None, "tail": [], "note": ""}
+    try:
+        command = rerun_command(entry, timeout=limit)
+    except RerunError as exc:
+        result["note"] = f"not rerun: {exc}"
+        return result
+    if already_rerun(c, entry.user, entry.command):
+        result["note"] = "not rerun: already rerun in this run"
+    elif dry:
+        result.update(state="would", note=f"would rerun as {entry.user}")
+    else:
+        mark_rerun(c, entry.user, entry.command)
+        record = rec.run(c, command, timeout=limit + 30, parse=False, sudo_password=settings.sudo_password)
+        result.update(state="ran", exit_code=record.exit_code, duration=round(record.duration, 3))
+        result["tail"] = _tail(record, output_lines)
+        result["note"] = _note(record, limit)
+    return result
+
+
+def _note(record: CommandRecord, limit: float) -> str:
+    if record.exit_code == TIMED_OUT or record.exit_code is None:
+        return f"timed out after {limit:g} s" + (f" ({record.note})" if record.note else "")
+    return "" if record.exit_code == 0 else f"exit {record.exit_code}"
+
+
+def _finish(
+    rec: StepRecorder, due: Sequence[DueJob], reruns: dict[str, dict[str, Any]], window: Window, dry: bool
+) -> StepResult:
+    head = f"{len(due)} job(s) due in the window ({window.source})"
+    ran = [(job_id, r) for job_id, r in reruns.items() if r["state"] == "ran"]
+    would = [job_id for job_id, r in reruns.items() if r["state"] == "would"]
+    failed = [job_id for job_id, r in ran if r["exit_code"] != 0]
+    left = len(due) - len(ran) - len(would)
+    if failed:
+        parts = [f"{job_id}: {reruns[job_id]['note']}" for job_id in failed]
+        return rec.finish(Outcome.FAILED, f"{head}; rerun failed: {'; '.join(parts)}")
+    if ran:
+        return rec.finish(Outcome.CHANGED, f"{head}; reran {len(ran)}, {left} not rerun")
+    if dry and would:
+        return rec.finish(Outcome.CHANGED, f"{head}; would rerun {len(would)}, {left} not rerun")
+    return rec.finish(Outcome.OK, f"{head}; none rerun")
+
+
+def _patterns(value: Sequence[str] | str) -> list[str]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [item.strip() for item in items if item.strip()]
+
+
+def _timeout(value: str | float | None, settings: Settings) -> float:
+    if value is not None:
+        return parse_duration(value)
+    return settings.backup.timeout if settings.backup is not None else DEFAULT_TIMEOUT
+
+
+def _window(window: Window) -> dict[str, str]:
+    return {"start": window.start.isoformat(), "end": window.end.isoformat(), "source": window.source}
+
+
+def _entry(entry: CronEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "source": entry.source,
+        "line": entry.line,
+        "user": entry.user,
+        "schedule": entry.schedule,
+        "command": entry.command,
+        "tz": entry.tz,
+        "via": entry.via,
+        "stdin": entry.stdin,
+    }
+
+
+def _job(job: DueJob, rerun: dict[str, Any] | None, now: datetime, offset: float | None) -> dict[str, Any]:
+    runs = [
+        {
+            "at": run.isoformat(),
+            "utc": run.astimezone(UTC).isoformat(),
+            "host_reached": None if offset is None else host_reached(run, now, offset),
+        }
+        for run in job.runs
+    ]
+    return {
+        **_entry(job.entry),
+        "runs": runs,
+        "truncated": job.truncated,
+        "selected": rerun is not None,
+        "rerun": rerun,
+    }
+
+
+def _tail(record: CommandRecord, lines: int) -> list[str]:
+    text = (record.stdout + record.stderr).rstrip("\n")
+    return text.split("\n")[-lines:] if text else []
