@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from invoke import MockContext
-from invoke.context import Context
+from invoke.context import Context, MockContext
+from invoke.runners import Result
 
 from runbook.commands import StepRecorder, step
 from runbook.engine import run_fleet, run_host
@@ -35,8 +35,6 @@ def legacy(c: Context) -> StepResult:
 
 
 def _mock() -> MockContext:
-    from invoke import Result
-
     return MockContext(run={"LC_ALL=C false": Result(exited=1)})
 
 

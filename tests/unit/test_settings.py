@@ -5,15 +5,30 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from invoke import Config, MockContext
+from invoke.config import Config
+from invoke.context import MockContext
 
 from runbook.durations import DurationError, format_duration, parse_duration
-from runbook.settings import Settings, SettingsError, bind_settings, build_settings, parse_window, settings_for
+from runbook.settings import (
+    Settings,
+    SettingsError,
+    bind_settings,
+    build_settings,
+    parse_window,
+    settings_for,
+)
 
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("-3h", -10800.0), ("+90s", 90.0), ("1h30m", 5400.0), ("0", 0.0), ("500ms", 0.5), ("+40y", 40 * 365.25 * 86400)],
+    [
+        ("-3h", -10800.0),
+        ("+90s", 90.0),
+        ("1h30m", 5400.0),
+        ("0", 0.0),
+        ("500ms", 0.5),
+        ("+40y", 40 * 365.25 * 86400),
+    ],
 )
 def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text) == pytest.approx(seconds)

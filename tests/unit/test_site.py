@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from fabric import Connection
-from invoke import MockContext
+from invoke.context import MockContext
 
 from runbook.results import Outcome
 from runbook.settings import Settings, SettingsError, bind_settings
@@ -79,5 +79,5 @@ def test_placeholders_are_host_and_address() -> None:
     c = Connection("web1")
     c.host = "203.0.113.10"
     assert expand_url("http://{address}/?h={host}", c) == "http://203.0.113.10/?h=web1"
-    with pytest.raises(SettingsError, match="only {host} and {address}"):
+    with pytest.raises(SettingsError, match=r"only \{host\} and \{address\}"):
         expand_url("http://{addr}/", c)

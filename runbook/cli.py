@@ -1,0 +1,211 @@
+"""The command line: ``invoke post-maint`` (via tasks.py) and the ``runbook`` console script.
+
+Both are the same Invoke collection. Flags override the ``runbook:`` section of the Invoke
+config (``invoke.yaml``, or ``invoke -f FILE`` such as the lab's ``.lab/runbook.yaml``).
+Everything a flag or file gets wrong is reported before anything runs on a host.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.program import Program
+from invoke.tasks import task
+
+from runbook import __version__
+from runbook.engine import FleetInterrupted, run_fleet
+from runbook.lab.tasks import lab
+from runbook.record import (
+    Journal,
+    RecordError,
+    check_templates,
+    journal_path,
+    journal_settings,
+    load_journal,
+    write_records,
+)
+from runbook.results import FleetRun, HostRun, StepResult
+from runbook.settings import Settings, SettingsError, settings_for
+
+_FLAG_HELP = {
+    "host": "host to run on (repeat for a fleet); names are looked up in --ssh-config",
+    "ssh_config": "OpenSSH client config to read hosts from (e.g. .lab/ssh_config)",
+    "ntp_server": "NTP server to use as reference and for one-shot syncs (repeatable; first answering wins)",
+    "backup": "backup command to rerun when its last run was missed",
+    "backup_evidence": "file the backup writes its finish time into (epoch seconds or ISO 8601)",
+    "backup_check": "command that exits 0 when the backup is fresh",
+    "url": "site URL to check from here (repeatable; {host} and {address} are filled in)",
+    "expect_text": "text the site's page must contain",
+    "max_offset": "largest clock offset accepted after the fix (seconds or 500ms, 2s ...; default 0.5)",
+    "dry_run": "read the hosts and say what would change; change nothing",
+    "record_dir": "where the records go (default: records/)",
+    "window": "maintenance window START..END with a zone, e.g. '2017-08-22 02:00..05:00 Asia/Tokyo'",
+    "timezone": "time zone for the record besides UTC (e.g. Asia/Tokyo)",
+    "parallel": "hosts at a time (default 10)",
+    "keep_going": "run every step even after one fails (default: stop the host at its first failure)",
+    "template_dir": "folder of record templates that override the built-in ones",
+    "accept_new_host_keys": "record host keys never seen before (a changed key is always refused)",
+}
+
+
+@task(iterable=["host", "ntp_server", "url"], help=_FLAG_HELP, default=True, auto_shortflags=False)
+def run(
+    c: Context,
+    host: list[str],
+    ssh_config: str | None = None,
+    ntp_server: list[str] | None = None,
+    backup: str | None = None,
+    backup_evidence: str | None = None,
+    backup_check: str | None = None,
+    url: list[str] | None = None,
+    expect_text: str | None = None,
+    max_offset: str | None = None,
+    dry_run: bool = False,
+    record_dir: str | None = None,
+    window: str | None = None,
+    timezone: str | None = None,
+    parallel: int | None = None,
+    keep_going: bool = False,
+    template_dir: str | None = None,
+    accept_new_host_keys: bool = False,
+) -> None:
+    """Run the post-maintenance runbook on one host or a fleet and write the records."""
+    if not host:
+        raise Exit("no host given: pass --host NAME (repeat it for several hosts)", code=2)
+    try:
+        settings = settings_for(
+            c,
+            ssh_config=ssh_config,
+            ntp_servers=ntp_server or None,
+            backup=_backup_override(c, backup, backup_evidence, backup_check),
+            urls=url or None,
+            expect_text=expect_text,
+            max_offset=max_offset,
+            dry_run=dry_run or None,
+            record_dir=record_dir,
+            window=window,
+            timezone=timezone,
+            parallel=parallel,
+            stop_on_failure=False if keep_going else None,
+            accept_new_host_keys=accept_new_host_keys or None,
+        )
+        templates = Path(template_dir) if template_dir else None
+        check_templates(templates)
+    except (SettingsError, ValueError) as exc:
+        raise Exit(f"runbook: {exc}", code=2) from None
+    fleet = _run_with_journal(host, settings, templates)
+    if not fleet:
+        raise Exit(code=1)
+
+
+@task(help={"journal": "journal file (.jsonl) of an interrupted or crashed run"})
+def render(c: Context, journal: str, record_dir: str | None = None, template_dir: str | None = None) -> None:
+    """Write the records of a run from its journal (after Ctrl-C, a kill or a crash)."""
+    path = Path(journal)
+    if not path.is_file():
+        raise Exit(f"runbook: journal {path} does not exist", code=2)
+    try:
+        settings = journal_settings(path, settings_for(c, record_dir=record_dir))
+        fleet = load_journal(path)
+        templates = Path(template_dir) if template_dir else None
+        check_templates(templates)
+    except (SettingsError, ValueError) as exc:
+        raise Exit(f"runbook: {exc}", code=2) from None
+    for written in _write(fleet, settings, templates, path):
+        print(f"record: {written}")
+
+
+post_maint = Collection("post-maint", run, render)
+
+
+def _backup_override(c: Context, command: str | None, evidence: str | None, check: str | None) -> Any:
+    if command is None and evidence is None and check is None:
+        return None
+    base = settings_for(c).backup
+    merged: dict[str, Any] = {}
+    if base is not None:
+        merged = {k: v for k, v in vars(base).items() if v is not None}
+    for key, value in (("command", command), ("evidence_file", evidence), ("check_command", check)):
+        if value is not None:
+            merged[key] = value
+    return merged
+
+
+def _run_with_journal(hosts: list[str], settings: Settings, templates: Path | None) -> FleetRun:
+    directory = Path(settings.record_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    journal_file = journal_path(directory, time.time())
+    journal = Journal(journal_file)
+    journal.run_started(hosts, settings)
+    progress = _Progress(journal)
+    try:
+        fleet = run_fleet(hosts, settings, listener=progress)
+    except FleetInterrupted as exc:
+        print("\ninterrupted: writing records of what was done so far", file=sys.stderr)
+        for written in _write(exc.fleet, settings, templates, journal_file):
+            print(f"record: {written}")
+        raise Exit(code=130) from None
+    finally:
+        journal.close()
+    for written in _write(fleet, settings, templates, journal_file):
+        print(f"record: {written}")
+    ok = len(fleet.succeeded)
+    print(f"{ok} of {len(fleet.runs)} host(s) ok or changed; journal: {journal_file}")
+    return fleet
+
+
+def _write(fleet: FleetRun, settings: Settings, templates: Path | None, journal: Path) -> list[Path]:
+    """Write the records; a template that fails only now still leaves the JSON and the journal."""
+    try:
+        return write_records(fleet, settings, template_dir=templates, journal=journal)
+    except RecordError as exc:
+        print(f"runbook: {exc} (the JSON record and the journal {journal} are complete)", file=sys.stderr)
+        return []
+
+
+class _Progress:
+    """Prints one line per step as it finishes and passes every event to the journal."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.lock = threading.Lock()
+
+    def host_started(self, run: HostRun) -> None:
+        self.journal.host_started(run)
+
+    def step_finished(self, run: HostRun, result: StepResult) -> None:
+        self.journal.step_finished(run, result)
+        with self.lock:
+            line = f"{run.host:<12} {step_name_of(result):<20} {result.outcome.value:<8} {result.message}"
+            print(line, flush=True)
+
+    def host_finished(self, run: HostRun) -> None:
+        self.journal.host_finished(run)
+        if run.error:
+            with self.lock:
+                print(f"{run.host:<12} {'(host)':<20} {'failed':<8} {run.error}", flush=True)
+
+
+def step_name_of(result: StepResult) -> str:
+    return result.step.replace("_", " ")
+
+
+namespace = Collection()
+namespace.add_collection(post_maint)
+namespace.add_collection(lab)
+program = Program(namespace=namespace, version=__version__, name="runbook", binary="runbook")
+
+
+def main() -> None:
+    """Entry point of the ``runbook`` console script."""
+    program.run()
+
+
+__all__ = ["main", "post_maint", "program"]
