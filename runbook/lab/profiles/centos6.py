@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from collections.abc import Mapping
@@ -50,6 +51,8 @@ def populate(template: Path, cache: Path) -> None:
             )
         _install(STANDINS_DIR / source, template / target, mode)
     (template / "etc/ntp.conf").write_text(NTP_CONF)
+    for service in ("ntpd", "httpd"):
+        _register_sysv(template, service)
     for folder in ("var/lib/ntp", "var/lib/backup", "var/backups/lab", "etc/cron.d"):
         (template / folder).mkdir(parents=True, exist_ok=True)
 
@@ -58,6 +61,20 @@ def _install(source: Path, target: Path, mode: int) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
     target.chmod(mode)
+
+
+def _register_sysv(template: Path, service: str) -> None:
+    """What ``chkconfig --add`` did when the package was installed: rcN.d links per the script's header."""
+    script = (template / "etc/init.d" / service).read_text()
+    header = re.search(r"^# chkconfig: (\S+) (\d+) (\d+)$", script, re.MULTILINE)
+    if header is None:
+        raise LabError(f"etc/init.d/{service} has no '# chkconfig:' header")
+    levels, start, stop = header.groups()
+    for level in range(7):
+        link = f"S{start}{service}" if str(level) in levels else f"K{stop}{service}"
+        folder = template / f"etc/rc{level}.d"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / link).symlink_to(f"../init.d/{service}")
 
 
 def seed_files(scenario: Scenario, now: float) -> Mapping[str, str]:
