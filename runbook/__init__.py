@@ -1,10 +1,66 @@
-"""runbook: the checks and repairs a server needs after its hosting provider's maintenance."""
+"""runbook: the checks and repairs a server needs after its hosting provider's maintenance.
+
+Steps are Fabric tasks ``step(c, **options) -> StepResult``; ``run_host``/``run_fleet`` run
+them in order with a failure policy; ``runbook.record`` writes the maintenance records.
+The lab hosts live in ``runbook.lab``.
+"""
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from runbook.commands import StepRecorder, step
+from runbook.connect import HostUnavailable, connect
+from runbook.engine import FleetInterrupted, RunListener, default_steps, run_fleet, run_host
+from runbook.record import Journal, load_journal, render_host, write_records
+from runbook.results import CommandRecord, FleetRun, HostRun, Outcome, StepResult
+from runbook.settings import BackupSettings, Settings, SettingsError, Window, parse_window, settings_for
+from runbook.steps import (
+    check_date,
+    check_site,
+    one_shot_sync,
+    rerun_backup,
+    restart_daemon,
+    start_enable_daemon,
+    verify_clock,
+)
+
 try:
     __version__ = version("runbook")
-except PackageNotFoundError:  # running from a source tree that is not installed
+except PackageNotFoundError:  # a source tree that is not installed
     __version__ = "0.0.0+source"
+
+__all__ = [
+    "BackupSettings",
+    "CommandRecord",
+    "FleetInterrupted",
+    "FleetRun",
+    "HostRun",
+    "HostUnavailable",
+    "Journal",
+    "Outcome",
+    "RunListener",
+    "Settings",
+    "SettingsError",
+    "StepRecorder",
+    "StepResult",
+    "Window",
+    "__version__",
+    "check_date",
+    "check_site",
+    "connect",
+    "default_steps",
+    "load_journal",
+    "one_shot_sync",
+    "parse_window",
+    "render_host",
+    "rerun_backup",
+    "restart_daemon",
+    "run_fleet",
+    "run_host",
+    "settings_for",
+    "start_enable_daemon",
+    "step",
+    "verify_clock",
+    "write_records",
+]

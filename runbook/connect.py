@@ -12,12 +12,13 @@ import os
 import shlex
 import socket
 from pathlib import Path
+from typing import Any
 
 import paramiko
 from fabric import Config, Connection
 from paramiko.ssh_exception import NoValidConnectionsError
 
-from runbook.settings import Settings
+from runbook.settings import Settings, bind_settings, build_settings, with_overrides
 
 
 class HostUnavailable(Exception):
@@ -104,3 +105,16 @@ def _fingerprint(key: paramiko.PKey) -> str:
 def _reason(exc: NoValidConnectionsError) -> str:
     reasons = {str(error) for error in exc.errors.values()}
     return "; ".join(sorted(reasons)) or str(exc)
+
+
+def connect(host: str, settings: Settings | None = None, **overrides: Any) -> Connection:
+    """An open, host-key-verified Connection to ``host`` whose steps use these settings.
+
+    ``overrides`` are settings by name (``ssh_config=".lab/ssh_config"``,
+    ``ntp_servers=["10.200.0.2"]``): the way to use steps in your own scripts.
+    """
+    chosen = with_overrides(settings, overrides) if settings else build_settings(overrides)
+    c = connection_for(host, chosen)
+    bind_settings(c, chosen)
+    open_verified(c, chosen)
+    return c

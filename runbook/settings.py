@@ -98,11 +98,7 @@ def settings_for(c: Context | None = None, **overrides: Any) -> Settings:
     given = {k: v for k, v in overrides.items() if v is not None}
     base = c.__dict__.get(_BOUND) if c is not None else None
     if isinstance(base, Settings):
-        if not given:
-            return base
-        parsed = build_settings(given)
-        names = {"ntp_servers" if k == "ntp_server" else k for k in given}
-        return replace(base, **{name: getattr(parsed, name) for name in names})
+        return with_overrides(base, given)
     merged: dict[str, Any] = {}
     if c is not None:
         section = c.config.get("runbook", None)
@@ -110,6 +106,15 @@ def settings_for(c: Context | None = None, **overrides: Any) -> Settings:
             merged.update(_plain(section))
     merged.update(given)
     return build_settings(merged)
+
+
+def with_overrides(base: Settings, overrides: dict[str, Any]) -> Settings:
+    """``base`` with the settings named in ``overrides`` validated and replaced."""
+    if not overrides:
+        return base
+    parsed = build_settings(overrides)
+    names = {"ntp_servers" if k == "ntp_server" else k for k in overrides}
+    return replace(base, **{name: getattr(parsed, name) for name in names})
 
 
 def build_settings(raw: dict[str, Any]) -> Settings:
