@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -25,6 +26,7 @@ from runbook.lab.profiles import get_profile
 from runbook.lab.scenario import Scenario
 from runbook.lab.setup import check_prerequisites
 from runbook.lab.template import SUDO_USER, ensure_template, sudo_password
+from runbook.lab.waiting import wait_until
 
 OWNER_FILE = Path("/run/runbook-lab.owner")
 LAB_NAMESPACE = re.compile(rf"^{network.NAMESPACE_PREFIX}(ntp|lab\d+)$")
@@ -85,16 +87,17 @@ class Lab:
 
     # -- changing --------------------------------------------------------------------------
 
-    def up(self, profile: str = "centos6", hosts: int = 1, **knobs: Any) -> list[LabHost]:
+    def up(self, profile: str = "centos6", hosts: int = 1, wait: float = 0.0, **knobs: Any) -> list[LabHost]:
         """Make ``hosts`` hosts run: keep running ones, restart dead ones, add new ones of ``profile``.
 
         ``knobs`` (see Scenario: offset, daemon, ntpdate, site, user) apply to the hosts added now.
+        When another lab directory's lab is up, wait up to ``wait`` seconds for it to go down.
         """
         check_prerequisites()
         if not 1 <= hosts <= network.MAX_HOSTS:
             raise LabError(f"--hosts must be 1..{network.MAX_HOSTS}, not {hosts}")
         scenario = get_profile(profile).scenario.with_knobs(**knobs)
-        self._claim()
+        self._claim(wait)
         known = self.hosts()
         added = [self._new_host(index, profile, scenario) for index in range(len(known) + 1, hosts + 1)]
         everyone = known + added
@@ -118,18 +121,22 @@ class Lab:
         return host
 
     def down(self) -> None:
-        """Stop every lab process and remove namespaces, veths, the bridge and the files ``up`` wrote."""
-        namespaces = {name for name in network.existing_namespaces() if LAB_NAMESPACE.match(name)}
-        kill_namespaces(namespaces)
-        self._reap()
-        network.delete_namespaces(namespaces)
+        """Stop every lab process and remove namespaces, veths, the bridge and the files ``up`` wrote.
+
+        The network of another lab directory's running lab is left alone.
+        """
+        if self._other_owner() is None:
+            namespaces = {name for name in network.existing_namespaces() if LAB_NAMESPACE.match(name)}
+            kill_namespaces(namespaces)
+            self._reap()
+            network.delete_namespaces(namespaces)
+            OWNER_FILE.unlink(missing_ok=True)
         shutil.rmtree(self.layout.hosts_dir, ignore_errors=True)
         shutil.rmtree(self.layout.ntp_dir, ignore_errors=True)
         for path in self.layout.written_files():
             path.unlink(missing_ok=True)
         if self.layout.root.is_dir() and not any(self.layout.root.iterdir()):
             self.layout.root.rmdir()
-        OWNER_FILE.unlink(missing_ok=True)
 
     def status(self) -> LabStatus:
         hosts = self.hosts()
@@ -155,15 +162,22 @@ class Lab:
             f"lab{index}", node.address, profile, user, node.namespace, self.layout.ssh_config, scenario
         )
 
-    def _claim(self) -> None:
-        """Refuse when another lab directory owns the network; clear leftovers nobody owns."""
+    def _other_owner(self) -> str | None:
+        """The directory of another lab that is up on this machine, if any."""
         owner = OWNER_FILE.read_text().strip() if OWNER_FILE.is_file() else None
-        if owner is not None and owner != str(self.layout.root):
-            if Path(owner, "lab.json").is_file():
-                raise LabError(f"another lab is up at {owner}: run `invoke lab.down --dir {owner}` first")
-            owner = None
-        if owner is None and (network.bridge_exists() or network.existing_namespaces()):
-            Lab(self.layout.root, self.cache).down()
+        if owner is None or owner == str(self.layout.root) or not Path(owner, "lab.json").is_file():
+            return None
+        return owner
+
+    def _claim(self, wait: float) -> None:
+        """Take the network: wait up to ``wait`` s for another lab to go down; clear leftovers nobody owns."""
+        with contextlib.suppress(LabError):
+            wait_until(lambda: self._other_owner() is None, wait, "another lab to go down", interval=0.5)
+        owner = self._other_owner()
+        if owner is not None:
+            raise LabError(f"another lab is up at {owner}: run `invoke lab.down --dir {owner}` first")
+        if not OWNER_FILE.is_file() and (network.bridge_exists() or network.existing_namespaces()):
+            self.down()
         OWNER_FILE.write_text(f"{self.layout.root}\n")
 
     def _running(self, host: LabHost) -> bool:

@@ -119,6 +119,6 @@ def configure_inside(nodes: list[Node]) -> None:
 
 def delete_namespaces(namespaces: set[str]) -> None:
     """Delete namespaces (their veth pairs go with them), then the bridge."""
-    _ip_batch([f"netns delete {name}" for name in sorted(namespaces)])
+    _ip_batch([f"netns delete {name}" for name in sorted(namespaces & existing_namespaces())])
     if bridge_exists():
         _ip_batch([f"link delete {BRIDGE}"])

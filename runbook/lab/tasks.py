@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from invoke.collection import Collection
 from invoke.context import Context
@@ -42,7 +43,7 @@ def up(
     dir: str = ".lab",
 ) -> None:
     """Start lab hosts (re-run safely: running hosts stay) and write ssh_config, lab.json, runbook.yaml."""
-    knobs: dict[str, object] = {}
+    knobs: dict[str, Any] = {}
     for name, value in (("offset", offset), ("daemon", daemon), ("user", user)):
         if value is not None:
             knobs[name] = value

@@ -25,6 +25,7 @@ import pytest
 from runbook.lab import Lab, LabHost
 
 LAB_SIZE = 6
+OTHER_LAB_WAIT = 600.0  # one lab per machine: wait for another session's lab to go down
 CLOCK_TOLERANCE = 0.5
 
 
@@ -33,7 +34,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     wall, mono = time.time(), time.monotonic()
     the_lab = Lab(tmp_path_factory.mktemp("lab") / ".lab")
     try:
-        the_lab.up(profile="centos6", hosts=LAB_SIZE)
+        the_lab.up(profile="centos6", hosts=LAB_SIZE, wait=OTHER_LAB_WAIT)
         yield the_lab
     finally:
         the_lab.down()
