@@ -52,6 +52,11 @@ class CronPaths:
     )
     anacrontab: str = "/etc/anacrontab"
     anacron_spool: str = "/var/spool/anacron"
+    timezone: str = "/etc/timezone"
+    sysconfig_clock: str = "/etc/sysconfig/clock"
+    localtime: str = "/etc/localtime"
+    proc_stat: str = "/proc/stat"
+    debian_version: str = "/etc/debian_version"
     max_bytes: int = 262_144
     last_lines: int = 40
 
@@ -106,11 +111,11 @@ def cron_fragment(paths: CronPaths | None = None) -> str:
         *(f"rbc_parts {q(directory)}" for directory in p.run_parts),
         f"rbc_file {q(p.anacrontab)}",
         f"rbc_files {q(p.anacron_spool)}",
-        "rbc_file /etc/timezone",
-        "rbc_file /etc/sysconfig/clock",
-        "if [ -L /etc/localtime ]; then readlink /etc/localtime | rbc_out localtime; fi",
-        "[ -r /etc/debian_version ] && rbc_tag flag debian",
-        "sed -n 's/^btime //p' /proc/stat | rbc_out btime",
+        f"rbc_file {q(p.timezone)}",
+        f"rbc_file {q(p.sysconfig_clock)}",
+        f"if [ -L {q(p.localtime)} ]; then readlink {q(p.localtime)} | rbc_out localtime; fi",
+        f"[ -r {q(p.debian_version)} ] && rbc_tag flag debian",
+        f"sed -n 's/^btime //p' {q(p.proc_stat)} | rbc_out btime",
         "uptime -s | rbc_out uptime-s",
         f"last -x -F shutdown reboot | head -n {int(p.last_lines)} | rbc_out last",
         "date '+%s %z' | rbc_out date",
@@ -183,10 +188,11 @@ def parse_cron_section(text: str) -> CronSnapshot:
     )
 
 
-def host_zone(snapshot: CronSnapshot) -> str | None:
+def host_zone(snapshot: CronSnapshot, paths: CronPaths | None = None) -> str | None:
     """The host's IANA zone: /etc/timezone, /etc/sysconfig/clock ZONE=, or the localtime link."""
-    candidates = [snapshot.files.get("/etc/timezone", "").strip().split("\n")[0].strip()]
-    clock = re.search(r'^ZONE="?([^"\n]+)"?', snapshot.files.get("/etc/sysconfig/clock", ""), re.M)
+    p = paths or CronPaths()
+    candidates = [snapshot.files.get(p.timezone, "").strip().split("\n")[0].strip()]
+    clock = re.search(r'^ZONE="?([^"\n]+)"?', snapshot.files.get(p.sysconfig_clock, ""), re.M)
     candidates.append(clock.group(1).strip() if clock else "")
     link = snapshot.outputs.get("localtime", "").strip()
     candidates.append(link.split("zoneinfo/", 1)[1] if "zoneinfo/" in link else "")
