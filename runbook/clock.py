@@ -115,7 +115,8 @@ class Measurement:
 
 def describe_offset(offset: float, bound: float) -> str:
     """``host clock 10,800.4 s behind (±2 ms)``; ``ahead``; ``in step`` when within the bound."""
-    margin = f"±{bound * 1000:,.0f} ms" if bound < 1 else f"±{bound:,.1f} s"
+    margin = f"±{bound * 1000:.1f} ms" if bound < 0.01 else f"±{bound * 1000:,.0f} ms"
+    margin = margin if bound < 1 else f"±{bound:,.1f} s"
     if abs(offset) <= bound:
         return f"host clock in step ({offset:+.3f} s, {margin})"
     side = "behind" if offset > 0 else "ahead"

@@ -46,7 +46,9 @@ class StepRecorder:
         parse: bool = True,
         sudo_password: str | None = None,
     ) -> CommandRecord:
-        """Run ``command`` on ``c`` (via sudo when a password is given) and record it.
+        """Run ``command`` on ``c`` (via sudo when a password is given and the user is not root).
+
+        Root needs no sudo, and sudo's ``env_reset`` would drop the session's environment.
 
         Connection errors propagate (after the command is recorded as unfinished):
         the step fails and the engine decides what happens to the host's run.
@@ -60,7 +62,7 @@ class StepRecorder:
         if timeout is not None:
             options["timeout"] = timeout
         try:
-            if sudo_password is not None:
+            if sudo_password is not None and getattr(c, "user", None) != "root":
                 result = c.sudo(wire, password=sudo_password, pty=False, **options)
             else:
                 result = c.run(wire, **options)

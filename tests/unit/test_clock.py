@@ -186,8 +186,8 @@ def test_batch_sample_bound_is_the_whole_command() -> None:
 
 
 def test_describe_offset() -> None:
-    assert clock.describe_offset(10800.4, 0.002) == "host clock 10,800.4 s behind (±2 ms)"
-    assert clock.describe_offset(-0.25, 0.002) == "host clock 250.0 ms ahead (±2 ms)"
+    assert clock.describe_offset(10800.4, 0.0002) == "host clock 10,800.4 s behind (±0.2 ms)"
+    assert clock.describe_offset(-0.25, 0.02) == "host clock 250.0 ms ahead (±20 ms)"
     assert clock.describe_offset(0.001, 0.002).startswith("host clock in step")
     assert clock.describe_offset(3.0, 0.7) == "host clock 3.0 s behind (±700 ms)"
     assert clock.describe_offset(30.0, 1.5) == "host clock 30.0 s behind (±1.5 s)"
