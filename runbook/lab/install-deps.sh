@@ -17,12 +17,14 @@ fi
 cleanup() { [ "$made_policy" = no ] || rm -f "$policy"; }
 trap cleanup EXIT INT TERM
 
-# shellcheck disable=SC2086
-if ! dpkg-query -W -f='${Status}\n' $packages 2>/dev/null | grep -qv '^install ok installed$' \
-    && [ "$(dpkg-query -W -f='${Status}\n' $packages 2>/dev/null | wc -l)" -eq "$(echo $packages | wc -w)" ]; then
-    echo "install-deps.sh: all packages already installed"
+missing=
+for package in $packages; do
+    dpkg-query -W -f='${Status}\n' "$package" 2>/dev/null | grep -q ' installed$' || missing="$missing $package"
+done
+if [ -z "$missing" ]; then
+    echo "install-deps.sh: everything the lab needs is installed"
     exit 0
 fi
 apt-get update
 # shellcheck disable=SC2086
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $packages
+DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing

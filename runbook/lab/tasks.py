@@ -14,7 +14,10 @@ from invoke.tasks import task
 from runbook.durations import format_duration
 from runbook.lab.errors import LabError
 from runbook.lab.lab import Lab
+from runbook.lab.layout import cache_dir
+from runbook.lab.profiles import PROFILES
 from runbook.lab.setup import INSTALL_SCRIPT, check_prerequisites
+from runbook.lab.template import ensure_template
 
 DIR_HELP = "lab directory (default .lab)"
 
@@ -100,12 +103,15 @@ def status(c: Context, dir: str = ".lab") -> None:
 
 @task
 def setup(c: Context) -> None:
-    """Check that this machine can run the lab (root, packages, overlayfs); say what to run if not."""
+    """Check root, packages and overlayfs (saying what to run if missing); build the cached templates."""
+    started = time.monotonic()
     try:
         check_prerequisites()
+        for profile in PROFILES.values():
+            print(f"template {profile.name}: {ensure_template(profile, cache_dir())}")
     except LabError as error:
-        raise Exit(f"lab.setup: {error}", code=1) from error
-    print(f"lab prerequisites present (to install them on a fresh Debian 12: sh {INSTALL_SCRIPT})")
+        raise Exit(f"lab.setup: {error}\n(on a fresh Debian 12: sh {INSTALL_SCRIPT})", code=1) from error
+    print(f"lab ready in {time.monotonic() - started:.2f} s")
 
 
 lab = Collection("lab", up, down, status, setup)
