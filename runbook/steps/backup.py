@@ -12,9 +12,10 @@ from invoke.context import Context
 from runbook import clock
 from runbook.commands import StepRecorder, step
 from runbook.durations import format_duration
-from runbook.facts import facts_for, forget_facts
+from runbook.facts import HostFacts, facts_for, forget_facts
 from runbook.results import Outcome, StepResult
 from runbook.settings import BackupSettings, Settings, settings_for
+from runbook.steps.clock import ClockUnreadable, host_offset
 
 
 def true_now(rec: StepRecorder, settings: Settings) -> float:
@@ -24,6 +25,14 @@ def true_now(rec: StepRecorder, settings: Settings) -> float:
     except clock.NTPUnavailable as exc:
         rec.warnings.append(f"no NTP reference ({exc}): ages are against the controller's clock")
         return time.time()
+
+
+def _host_skew(settings: Settings, facts: HostFacts) -> float | None:
+    """The host clock's offset at probe time, when it could be measured."""
+    try:
+        return host_offset(settings, facts).offset
+    except (ClockUnreadable, clock.NTPUnavailable):
+        return None
 
 
 def _when(epoch: float) -> str:
@@ -49,7 +58,9 @@ def rerun_backup(
 
     Fresh means the check command exits 0 (it decides when configured; the evidence file is
     then only reported), else the evidence file's timestamp is newer than true now minus
-    ``max_age`` ("true now" is the NTP reference: the host clock may be wrong). A missed
+    ``max_age`` ("true now" is the NTP reference: the host clock may be wrong). A check
+    command run on a host clock off by more than ``max_offset`` judges with the wrong time,
+    so then the evidence file decides when there is one (with a warning). A missed
     backup runs with ``timeout``; exit 0 is ``changed``, anything else ``failed``.
     ``skipped`` when no backup, or no evidence to judge it by, is configured.
     """
@@ -67,8 +78,10 @@ def rerun_backup(
             "no backup evidence configured (evidence_file or check_command): cannot tell whether it ran",
             rerun=False,
         )
-    evidence = facts_for(c, rec, settings).backup
+    facts = facts_for(c, rec, settings)
+    evidence = facts.backup
     now = true_now(rec, settings)
+    skew = _host_skew(settings, facts)
     last = evidence.last_success if evidence else None
     age = None if last is None else now - last
     data: dict[str, object] = {
@@ -82,7 +95,12 @@ def rerun_backup(
         "evidence_error": evidence.error if evidence else None,
     }
     seen = "no recorded success" if last is None else f"last success {_when(last)}, {_ago(now - last)}"
-    if backup.check_command:
+    trust_check = skew is None or abs(skew) <= settings.max_offset or not backup.evidence_file
+    if backup.check_command and not trust_check:
+        rec.warnings.append(
+            f"the check command ran on a host clock {skew:+,.1f} s off: the evidence file decided"
+        )
+    if backup.check_command and trust_check:
         rc = evidence.check_rc if evidence else None
         fresh = rc == 0
         seen = f"check command exit {rc}; {seen}"

@@ -139,3 +139,12 @@ def test_backup_command_option_keeps_configured_evidence() -> None:
     c = fake_host(backup=BOTH, probe=probe_output(check=(1, "")), run={run: True})
     result = rerun_backup(c, backup_command="/opt/other backup")
     assert result.changed and commands(c)[-1] == run
+
+
+def test_check_command_on_a_wrong_host_clock_yields_to_the_evidence_file() -> None:
+    # 3 h behind, the host's own check thinks a 27 h old backup is 24 h old: fresh
+    old_file = str(int(time.time()) - 27 * 3600)
+    c = fake_host(offset=10800, backup=BOTH, probe=probe_output(backup_file=old_file, check=(0, "fresh")))
+    result = rerun_backup(c, dry_run=True)
+    assert result.changed and result.message.startswith("would rerun")
+    assert any("evidence file decided" in w for w in result.warnings)
