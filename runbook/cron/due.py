@@ -81,21 +81,21 @@ def due_runs(
         zone = ZoneInfo(entry.tz)
     except (ScheduleError, ValueError, KeyError, OSError):
         return ()
-    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    first, stop = start.timestamp(), end.timestamp()  # aware datetimes in one zone compare by wall time
     runs: list[datetime] = []
     seen_walls: set[datetime] = set()
     try:
         # Start early enough to see the first copy of an hour repeated by a DST change.
-        times = croniter(schedule.expression, local_start - _LEAD, day_or=schedule.day_or)
+        times = croniter(schedule.expression, start.astimezone(zone) - _LEAD, day_or=schedule.day_or)
         while len(runs) < limit:
             run = times.get_next(datetime)
-            if run >= local_end:
+            if run.timestamp() >= stop:
                 break
-            wall = run.replace(tzinfo=None)
+            wall = run.replace(tzinfo=None, fold=0)
             if schedule.fixed and wall in seen_walls:
                 continue
             seen_walls.add(wall)
-            if run >= local_start:
+            if run.timestamp() >= first:
                 runs.append(run)
     except (CroniterError, ValueError, OverflowError):
         return tuple(runs)
@@ -163,4 +163,4 @@ def host_window(window: Window, offset: float) -> Window:
 
 def host_reached(run: datetime, now: datetime, offset: float) -> bool:
     """Whether the host's clock, now reading ``now - offset``, has passed the run's time."""
-    return host_clock(now, offset) > run
+    return host_clock(now, offset).timestamp() > run.timestamp()

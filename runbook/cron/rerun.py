@@ -1,7 +1,8 @@
 """Choosing missed jobs to rerun, and the shell command that reruns one as cron would.
 
 A pattern selects an entry when, containing ``*``, ``?`` or ``[``, it fnmatches the
-entry's command or id; otherwise when it is a substring of either. Empty patterns select
+entry's command or id; otherwise when it is a substring of the command or equals the id
+(so ``backup`` does not select every job of /etc/cron.d/backup). Empty patterns select
 nothing. The command runs the job as its crontab's user (``su -s /bin/sh USER``; root
 directly) in a clean environment like cron's: ``SHELL`` (default /bin/sh), ``PATH``
 (default /usr/bin:/bin), ``HOME`` (the user's home unless the crontab sets it), ``LOGNAME``
@@ -35,10 +36,9 @@ def matches(entry: CronEntry, pattern: str) -> bool:
     """Whether ``pattern`` selects ``entry`` (see the module docstring)."""
     if not pattern:
         return False
-    targets = (entry.command, entry.id)
     if _GLOB.search(pattern):
-        return any(fnmatchcase(target, pattern) for target in targets)
-    return any(pattern in target for target in targets)
+        return fnmatchcase(entry.command, pattern) or fnmatchcase(entry.id, pattern)
+    return pattern in entry.command or pattern == entry.id
 
 
 def select(jobs: Sequence[DueJob], patterns: Sequence[str]) -> tuple[list[DueJob], list[str]]:
