@@ -171,8 +171,10 @@ def _rerun(
 
 
 def _note(record: CommandRecord, limit: float) -> str:
-    if record.exit_code == TIMED_OUT or record.exit_code is None:
-        return f"timed out after {limit:g} s" + (f" ({record.note})" if record.note else "")
+    if record.exit_code is None:
+        return f"no answer: {record.note or 'did not finish'}"
+    if record.exit_code == TIMED_OUT:
+        return f"timed out after {limit:g} s"
     return "" if record.exit_code == 0 else f"exit {record.exit_code}"
 
 
