@@ -18,6 +18,7 @@ from runbook.settings import BackupSettings, Settings, SettingsError, Window, pa
 from runbook.steps import (
     check_date,
     check_site,
+    missed_jobs,
     one_shot_sync,
     rerun_backup,
     restart_daemon,
@@ -51,6 +52,7 @@ __all__ = [
     "connect",
     "default_steps",
     "load_journal",
+    "missed_jobs",
     "one_shot_sync",
     "parse_window",
     "render_host",

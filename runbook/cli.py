@@ -52,10 +52,11 @@ _FLAG_HELP = {
     "keep_going": "run every step even after one fails (default: stop the host at its first failure)",
     "template_dir": "folder of record templates that override the built-in ones",
     "accept_new_host_keys": "record host keys never seen before (a changed key is always refused)",
+    "rerun": "rerun the missed cron jobs matching PATTERN (glob or substring of the command; repeatable)",
 }
 
 
-@task(iterable=["host", "ntp_server", "url"], help=_FLAG_HELP, default=True, auto_shortflags=False)
+@task(iterable=["host", "ntp_server", "url", "rerun"], help=_FLAG_HELP, default=True, auto_shortflags=False)
 def run(
     c: Context,
     host: list[str],
@@ -75,6 +76,7 @@ def run(
     keep_going: bool = False,
     template_dir: str | None = None,
     accept_new_host_keys: bool = False,
+    rerun: list[str] | None = None,
 ) -> None:
     """Run the post-maintenance runbook on one host or a fleet and write the records."""
     if not host:
@@ -95,6 +97,7 @@ def run(
             parallel=parallel,
             stop_on_failure=False if keep_going else None,
             accept_new_host_keys=accept_new_host_keys or None,
+            rerun=rerun or None,
         )
         templates = Path(template_dir) if template_dir else None
         check_templates(templates)

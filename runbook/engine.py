@@ -25,6 +25,7 @@ from runbook.results import FleetRun, HostRun, Outcome, StepResult
 from runbook.settings import Settings, bind_settings
 from runbook.steps.backup import rerun_backup
 from runbook.steps.clock import check_date, verify_clock
+from runbook.steps.missed_jobs import missed_jobs
 from runbook.steps.site import check_site
 from runbook.steps.timesync import one_shot_sync, restart_daemon, start_enable_daemon
 
@@ -61,6 +62,7 @@ def default_steps() -> list[Step]:
         start_enable_daemon,
         verify_clock,
         rerun_backup,
+        missed_jobs,
         check_site,
     ]
 

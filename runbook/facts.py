@@ -77,6 +77,7 @@ class HostFacts:
     backup: BackupEvidence | None = None
     clock: clock.ClockSample | None = None
     host_date: int | None = None
+    cron: str | None = None
 
     def daemon(self, name: str) -> DaemonState | None:
         return next((d for d in self.daemons if d.name == name), None)
@@ -158,6 +159,7 @@ def parse_facts(
         backup=None if backup is None else parse_backup(sections, backup),
         clock=sample,
         host_date=int(date) if date.isdigit() and date.isascii() else None,
+        cron=sections.get("cron"),
     )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import shlex
 
+from runbook.cron import cron_fragment
 from runbook.settings import Settings
 from runbook.timeservice import SERVICES, TimeService
 
@@ -109,6 +110,7 @@ def probe_script(settings: Settings, *, clock_loop: bool) -> str:
     parts.extend(_daemon(service) for service in SERVICES)
     parts.append(_SYNC.format(tools=" ".join(TOOLS)))
     parts.append(_backup(settings))
+    parts.append(cron_fragment())
     parts.append("rb_sec date; date +%s\n")
     return "".join(parts)
 

@@ -64,6 +64,7 @@ class Settings:
     dry_run: bool = False
     backup: BackupSettings | None = None
     urls: tuple[str, ...] = ()
+    rerun: tuple[str, ...] = ()
     expect_text: str | None = None
     http_timeout: float = 10.0
     record_dir: str = "records"
@@ -151,6 +152,8 @@ def build_settings(raw: dict[str, Any]) -> Settings:
         for url in values["urls"]:
             if not url.startswith(("http://", "https://")):
                 raise SettingsError(f"url {url!r} is not http:// or https://: give a full URL")
+    if "rerun" in raw:
+        values["rerun"] = _strings("rerun", raw["rerun"])
     if "timezone" in raw:
         values["timezone"] = _timezone(str(raw["timezone"]))
     if raw.get("backup") is not None:

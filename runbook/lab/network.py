@@ -6,6 +6,7 @@ from the node index, so a recreated host answers at once (no stale ARP entry on 
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass
 
@@ -117,8 +118,17 @@ def configure_inside(nodes: list[Node]) -> None:
             raise LabError(f"configuring {node.namespace} failed: {done.stderr.strip()}")
 
 
+def lab_veths() -> list[str]:
+    """Root-side veth ends of lab nodes that exist now."""
+    listed = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
+    names = (line.split(":")[1].strip().split("@")[0] for line in listed.splitlines() if line.count(":") >= 2)
+    return [name for name in names if re.fullmatch(r"labv\d+", name)]
+
+
 def delete_namespaces(namespaces: set[str]) -> None:
-    """Delete namespaces (their veth pairs go with them), then the bridge."""
+    """Delete the lab's veth pairs (at once: a namespace's own devices go asynchronously), the
+    namespaces, then the bridge."""
+    _ip_batch([f"link delete {name}" for name in lab_veths()])
     _ip_batch([f"netns delete {name}" for name in sorted(namespaces & existing_namespaces())])
     if bridge_exists():
         _ip_batch([f"link delete {BRIDGE}"])

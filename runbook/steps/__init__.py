@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from runbook.steps.backup import rerun_backup
 from runbook.steps.clock import check_date, verify_clock
+from runbook.steps.missed_jobs import missed_jobs
 from runbook.steps.site import check_site
 from runbook.steps.timesync import one_shot_sync, restart_daemon, start_enable_daemon
 
 __all__ = [
     "check_date",
     "check_site",
+    "missed_jobs",
     "one_shot_sync",
     "rerun_backup",
     "restart_daemon",

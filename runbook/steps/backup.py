@@ -16,6 +16,7 @@ from runbook.facts import HostFacts, facts_for, forget_facts
 from runbook.results import Outcome, StepResult
 from runbook.settings import BackupSettings, Settings, settings_for
 from runbook.steps.clock import ClockUnreadable, host_offset
+from runbook.steps.reruns import already_rerun, mark_rerun
 
 
 def true_now(rec: StepRecorder, settings: Settings) -> float:
@@ -33,6 +34,12 @@ def _host_skew(settings: Settings, facts: HostFacts) -> float | None:
         return host_offset(settings, facts).offset
     except (ClockUnreadable, clock.NTPUnavailable):
         return None
+
+
+def _runs_as(c: Context, settings: Settings) -> str:
+    """The user the backup runs as: root through sudo, else the login user."""
+    user = str(getattr(c, "user", None) or "root")
+    return "root" if settings.sudo_password else user
 
 
 def _when(epoch: float) -> str:
@@ -111,8 +118,11 @@ def rerun_backup(
         seen = f"{seen} ({evidence.error})"
     if fresh:
         return rec.finish(Outcome.OK, f"backup is fresh: {seen}; not rerun", **data)
+    if already_rerun(c, _runs_as(c, settings), backup.command):
+        return rec.finish(Outcome.OK, f"backup already rerun in this run: {seen}", **data)
     if dry:
         return rec.finish(Outcome.CHANGED, f"would rerun the backup: {seen}", **data)
+    mark_rerun(c, _runs_as(c, settings), backup.command)
     record = rec.run(
         c,
         f"sh -c {shlex.quote(backup.command)} 2>&1",

@@ -17,8 +17,17 @@ PANIC_THRESHOLD = 1000.0
 """ntpd's panic threshold (s): started without -g, ntpd exits rather than correct more."""
 
 
+_FIRST = "_runbook_first_offset"
+
+
 class ClockUnreadable(Exception):
     """The probe's clock samples held no valid host time."""
+
+
+def first_offset(c: Context) -> clock.Measurement | None:
+    """The offset ``check_date`` measured on ``c`` before anything was fixed, if it ran."""
+    found = c.__dict__.get(_FIRST)
+    return found if isinstance(found, clock.Measurement) else None
 
 
 def host_offset(settings: Settings, facts: HostFacts) -> clock.Measurement:
@@ -51,6 +60,8 @@ def check_date(
         measured = host_offset(settings, facts)
     except (ClockUnreadable, clock.NTPUnavailable) as exc:
         return rec.finish(Outcome.FAILED, f"cannot measure the host clock: {exc}")
+    if first_offset(c) is None:
+        object.__setattr__(c, _FIRST, measured)
     if abs(measured.offset) > PANIC_THRESHOLD:
         rec.warnings.append(
             f"offset {measured.offset:+,.1f} s is over ntpd's {PANIC_THRESHOLD:g} s panic threshold: "

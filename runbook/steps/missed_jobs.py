@@ -18,6 +18,7 @@ from typing import Any
 
 from invoke.context import Context
 
+from runbook import clock
 from runbook.commands import StepRecorder, step
 from runbook.cron import (
     TIMED_OUT,
@@ -40,11 +41,13 @@ from runbook.cron import (
     select,
 )
 from runbook.durations import parse_duration
+from runbook.facts import cached_facts
 from runbook.results import CommandRecord, Outcome, StepResult
 from runbook.settings import Settings, Window, settings_for
+from runbook.steps.clock import first_offset
+from runbook.steps.reruns import already_rerun, mark_rerun
 
 _SECTION_KEY = "_runbook_cron_section"
-_RERUN_KEY = "_runbook_reruns"
 DEFAULT_TIMEOUT = 3600.0
 """Seconds a rerun job may take when neither ``timeout`` nor ``backup.timeout`` is set."""
 
@@ -52,18 +55,6 @@ DEFAULT_TIMEOUT = 3600.0
 def bind_cron_section(c: Context, text: str) -> None:
     """Give ``c`` the probe's ``cron`` section so the step need not run the fragment."""
     object.__setattr__(c, _SECTION_KEY, text)
-
-
-def already_rerun(c: Context, user: str, command: str) -> bool:
-    """Whether this connection has already rerun ``command`` as ``user``."""
-    return (user, command) in c.__dict__.get(_RERUN_KEY, set())
-
-
-def mark_rerun(c: Context, user: str, command: str) -> None:
-    """Note that ``command`` was rerun as ``user`` on this connection."""
-    done: set[tuple[str, str]] = c.__dict__.get(_RERUN_KEY, set())
-    done.add((user, command))
-    object.__setattr__(c, _RERUN_KEY, done)
 
 
 @step("missed_jobs")
@@ -87,7 +78,7 @@ def missed_jobs(
     """
     settings = settings_for(c, window=window)
     dry = rec.dry_run = dry_run or settings.dry_run
-    patterns = _patterns(rerun if rerun is not None else getattr(settings, "rerun", ()))
+    patterns = _patterns(rerun if rerun is not None else settings.rerun)
     snapshot = _snapshot(c, rec, settings)
     if snapshot is None:
         return rec.finish(Outcome.FAILED, "could not read the host's cron setup")
@@ -95,7 +86,9 @@ def missed_jobs(
     if zone is None:
         zone = settings.timezone
         rec.warnings.append(f"the host's time zone is unknown: schedules read in {zone} (settings.timezone)")
-    true_now = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+    if clock_offset is None:
+        clock_offset = _measured_offset(c)
+    true_now = datetime.fromtimestamp(_true_now(rec, settings) if now is None else now, UTC)
     found = settings.window or _infer(snapshot, zone, true_now, clock_offset)
     table = read_schedule(snapshot, zone)
     rec.warnings.extend(str(problem) for problem in table.problems)
@@ -119,10 +112,27 @@ def missed_jobs(
     return _finish(rec, report.due, reruns, found, dry)
 
 
+def _measured_offset(c: Context) -> float | None:
+    """The clock offset check_date measured before any fix (the lag a pause left), if it ran."""
+    measured = first_offset(c)
+    return None if measured is None else measured.offset
+
+
+def _true_now(rec: StepRecorder, settings: Settings) -> float:
+    try:
+        return clock.reference_time(settings).now()
+    except clock.NTPUnavailable as exc:
+        rec.warnings.append(f"no NTP reference ({exc}): the window is judged by the controller's clock")
+        return time.time()
+
+
 def _snapshot(c: Context, rec: StepRecorder, settings: Settings) -> CronSnapshot | None:
     text = c.__dict__.get(_SECTION_KEY)
     if isinstance(text, str):
         return parse_cron_section(text)
+    facts = cached_facts(c)
+    if facts is not None and facts.cron is not None:
+        return parse_cron_section(facts.cron)
     record = rec.run(
         c,
         "sh -c " + shlex.quote(cron_fragment()),

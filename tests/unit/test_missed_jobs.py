@@ -15,7 +15,8 @@ from invoke.runners import Result
 from runbook.cron import rerun_command
 from runbook.results import Outcome
 from runbook.settings import Settings, bind_settings, parse_window
-from runbook.steps.missed_jobs import already_rerun, bind_cron_section, mark_rerun, missed_jobs
+from runbook.steps.missed_jobs import bind_cron_section, missed_jobs
+from runbook.steps.reruns import already_rerun, mark_rerun
 
 WINDOW = "2017-08-22 02:00..05:00 Asia/Tokyo"
 NOW = datetime(2017, 8, 22, 5, 30, tzinfo=ZoneInfo("Asia/Tokyo")).timestamp()
