@@ -7,9 +7,11 @@ Order of preference (the first that applies wins):
    window is ``[now - |offset| - margin, now]``;
 2. a reboot: the current boot is recent (within ``horizon``) and a ``shutdown`` record
    precedes it: the window runs from the shutdown to the boot, plus ``margin``;
-3. a recent boot without a shutdown record (a crash or power-off): the window runs from
+3. a clock lag of at least ``min_lag`` that the boot time does not explain (no shutdown
+   record): the window is the lag, as in 1 (lab hosts, whose btime is the lab machine's);
+4. a recent boot without a shutdown record (a crash or power-off): the window runs from
    ``lookback`` before the boot to the boot, plus ``margin`` (its start is assumed);
-4. otherwise no window.
+5. otherwise no window.
 
 Host times are corrected by the measured offset (true = host + offset): ``btime`` from
 /proc/stat is derived from the host's current clock, so the correction is exact for it.
@@ -80,6 +82,7 @@ def infer_window(
     boot: datetime | None = None,
     shutdowns: tuple[Downtime, ...] = (),
     offset: float | None = None,
+    boot_offset: float | None = None,
     min_lag: float = 300.0,
     margin: float = 300.0,
     horizon: float = 2 * 86400.0,
@@ -88,18 +91,22 @@ def infer_window(
     """The window by the order in the module docstring; ``source`` says how it was found.
 
     ``boot`` is the host's boot time by its own clock (``parse_btime``), ``offset`` true
-    minus host time in seconds (positive: host behind), ``None`` when not measured.
+    minus host time in seconds (positive: host behind) as first measured, ``None`` when not
+    measured. ``boot_offset`` is the offset when ``boot`` was read, if that was later (after
+    the clock was fixed, btime is already true time); it defaults to ``offset``.
     """
-    shift = timedelta(seconds=offset or 0.0)
+    shift = timedelta(seconds=(offset if boot_offset is None else boot_offset) or 0.0)
     lag = abs(offset or 0.0)
     true_boot = boot + shift if boot is not None else None
     pad = timedelta(seconds=margin)
+    word = "lag" if (offset or 0.0) > 0 else "lead"
+    from_lag = Window(
+        now - timedelta(seconds=lag) - pad, now, f"inferred from the {_human(lag)} clock {word}"
+    )
     if lag >= min_lag and (true_boot is None or true_boot <= now - timedelta(seconds=lag)):
-        word = "lag" if (offset or 0.0) > 0 else "lead"
-        source = f"inferred from the {_human(lag)} clock {word}"
-        return Window(now - timedelta(seconds=lag) - pad, now, source)
+        return from_lag
     if true_boot is None or true_boot < now - timedelta(seconds=horizon) or true_boot > now:
-        return None
+        return from_lag if lag >= min_lag else None
     boot_text = _stamp(true_boot)
     for record in shutdowns:
         if record.down < true_boot and (record.up is None or abs(record.up + shift - true_boot) <= pad):
@@ -108,6 +115,8 @@ def infer_window(
                 true_boot + pad,
                 f"inferred from the shutdown at {_stamp(record.down)} and the boot at {boot_text}",
             )
+    if lag >= min_lag:
+        return from_lag
     assumed = f"no shutdown record; start assumed {_human(lookback)} earlier"
     return Window(
         true_boot - timedelta(seconds=lookback),

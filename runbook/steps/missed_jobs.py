@@ -44,7 +44,7 @@ from runbook.durations import parse_duration
 from runbook.facts import cached_facts
 from runbook.results import CommandRecord, Outcome, StepResult
 from runbook.settings import Settings, Window, settings_for
-from runbook.steps.clock import first_offset
+from runbook.steps.clock import ClockUnreadable, first_offset, host_offset
 from runbook.steps.reruns import already_rerun, mark_rerun
 
 _SECTION_KEY = "_runbook_cron_section"
@@ -89,7 +89,7 @@ def missed_jobs(
     if clock_offset is None:
         clock_offset = _measured_offset(c)
     true_now = datetime.fromtimestamp(_true_now(rec, settings) if now is None else now, UTC)
-    found = settings.window or _infer(snapshot, zone, true_now, clock_offset)
+    found = settings.window or _infer(snapshot, zone, true_now, clock_offset, _current_offset(c, settings))
     table = read_schedule(snapshot, zone)
     rec.warnings.extend(str(problem) for problem in table.problems)
     rec.warnings.extend(snapshot.notes)
@@ -144,12 +144,25 @@ def _snapshot(c: Context, rec: StepRecorder, settings: Settings) -> CronSnapshot
     return parse_cron_section(record.stdout)
 
 
-def _infer(snapshot: CronSnapshot, zone: str, now: datetime, offset: float | None) -> Window | None:
+def _current_offset(c: Context, settings: Settings) -> float | None:
+    """The offset at the latest probe, whose btime the snapshot holds (None if unmeasured)."""
+    facts = cached_facts(c)
+    if facts is None:
+        return None
+    try:
+        return host_offset(settings, facts).offset
+    except (ClockUnreadable, clock.NTPUnavailable):
+        return None
+
+
+def _infer(
+    snapshot: CronSnapshot, zone: str, now: datetime, offset: float | None, boot_offset: float | None
+) -> Window | None:
     boot = parse_btime(snapshot.outputs.get("btime", ""))
     if boot is None:
         boot = parse_uptime_since(snapshot.outputs.get("uptime-s", ""), zone)
     shutdowns = parse_last(snapshot.outputs.get("last", ""), zone)
-    return infer_window(now=now, boot=boot, shutdowns=shutdowns, offset=offset)
+    return infer_window(now=now, boot=boot, shutdowns=shutdowns, offset=offset, boot_offset=boot_offset)
 
 
 def _rerun(

@@ -110,3 +110,11 @@ def test_reboot_after_the_lag_began_prefers_the_shutdown_record() -> None:
     window = infer_window(now=NOW, boot=boot_by_host, shutdowns=shutdowns, offset=3600.0)
     assert window is not None
     assert "shutdown" in window.source
+
+
+def test_lag_decides_when_the_boot_is_later_and_unexplained() -> None:
+    boot = NOW - timedelta(minutes=30)
+    window = infer_window(now=NOW, boot=boot, shutdowns=(), offset=3 * 3600.0, boot_offset=0.0)
+    assert window is not None
+    assert window.start == NOW - timedelta(hours=3, minutes=5)
+    assert window.source == "inferred from the 3 h clock lag"
