@@ -28,7 +28,7 @@ from runbook.lab.setup import check_prerequisites
 from runbook.lab.template import SUDO_USER, ensure_template, sudo_password
 from runbook.lab.waiting import wait_until
 
-OWNER_FILE = Path("/run/runbook-lab.owner")
+OWNER_FILE = Path(f"/run/runbook-lab{network.INSTANCE or ''}.owner")
 LAB_NAMESPACE = re.compile(rf"^{network.NAMESPACE_PREFIX}(ntp|lab\d+)$")
 BANNER_TIMEOUT = 30.0
 
@@ -53,7 +53,8 @@ class LabStatus:
 class Lab:
     """Lab hosts on this machine, described by the files under ``root`` (``.lab`` by default).
 
-    One lab runs per machine at a time: its network (bridge labbr0, 10.200.0.0/24) is fixed.
+    One lab per instance runs at a time (``$RUNBOOK_LAB_INSTANCE``, default 0: bridge labbr0,
+    10.200.0.0/24); another instance gets its own bridge, subnet and namespaces.
     """
 
     def __init__(self, root: Path = Path(".lab"), cache: Path | None = None) -> None:

@@ -6,21 +6,38 @@ from the node index, so a recreated host answers at once (no stale ARP entry on 
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from dataclasses import dataclass
 
 from runbook.lab.errors import LabError
 
-BRIDGE = "labbr0"
-SUBNET_PREFIX = "10.200.0"
+
+def lab_instance() -> int:
+    """Which lab this process drives: ``$RUNBOOK_LAB_INSTANCE`` (0 by default, up to 50).
+
+    Each instance has its own bridge, subnet (10.200+N.0.0/24), namespaces and veths, so
+    several labs (say, two developers' test runs) can be up on one machine at once.
+    """
+    raw = os.environ.get("RUNBOOK_LAB_INSTANCE", "0").strip() or "0"
+    if not raw.isdigit() or int(raw) > 50:
+        raise LabError(f"RUNBOOK_LAB_INSTANCE must be a number from 0 to 50, not {raw!r}")
+    return int(raw)
+
+
+INSTANCE = lab_instance()
+_TAG = "" if INSTANCE == 0 else str(INSTANCE)
+BRIDGE = f"labbr{INSTANCE}"
+SUBNET_PREFIX = f"10.{200 + INSTANCE}.0"
 PREFIX_LENGTH = 24
 GATEWAY = f"{SUBNET_PREFIX}.1"
 SUBNET = f"{SUBNET_PREFIX}.0/{PREFIX_LENGTH}"
 NTP_SERVER = f"{SUBNET_PREFIX}.2"
 FIRST_HOST_OCTET = 10
 MAX_HOSTS = 240
-NAMESPACE_PREFIX = "lab-"
+NAMESPACE_PREFIX = f"lab{_TAG}-"
+VETH_PREFIX = f"lab{_TAG}v"
 
 
 @dataclass(frozen=True)
@@ -33,7 +50,7 @@ class Node:
 
     @property
     def veth(self) -> str:
-        return f"labv{self.index}"
+        return f"{VETH_PREFIX}{self.index}"
 
     @property
     def inner_mac(self) -> str:
@@ -45,7 +62,7 @@ class Node:
 
 
 def _mac(kind: int, index: int) -> str:
-    return f"02:4c:41:{kind:02x}:{index >> 8:02x}:{index & 0xFF:02x}"
+    return f"02:4c:{INSTANCE:02x}:{kind:02x}:{index >> 8:02x}:{index & 0xFF:02x}"
 
 
 def ntp_node() -> Node:
@@ -122,7 +139,7 @@ def lab_veths() -> list[str]:
     """Root-side veth ends of lab nodes that exist now."""
     listed = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
     names = (line.split(":")[1].strip().split("@")[0] for line in listed.splitlines() if line.count(":") >= 2)
-    return [name for name in names if re.fullmatch(r"labv\d+", name)]
+    return [name for name in names if re.fullmatch(rf"{VETH_PREFIX}\d+", name)]
 
 
 def delete_namespaces(namespaces: set[str]) -> None:

@@ -14,7 +14,8 @@ import yaml
 from invoke.config import Config
 from invoke.context import Context
 
-from runbook.lab import Lab
+from runbook.lab import Lab, network
+from runbook.lab.lab import OWNER_FILE
 from runbook.lab.network import BRIDGE, NTP_SERVER
 from runbook.lab.processes import pids_by_netns
 from runbook.settings import settings_for
@@ -115,13 +116,13 @@ def test_down_leaves_nothing_behind(lab: Lab) -> None:
         namespaces = subprocess.run(
             ["ip", "netns", "list"], capture_output=True, text=True, check=True
         ).stdout
-        assert "lab-" not in namespaces
+        assert network.NAMESPACE_PREFIX not in namespaces
         links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=True).stdout
-        assert BRIDGE not in links
-        assert "labv" not in links
+        assert f"{BRIDGE}:" not in links
+        assert not network.lab_veths()
         assert str(lab.layout.root) not in Path("/proc/self/mountinfo").read_text()
         assert not lab.layout.root.exists()
-        assert not list(Path("/run").glob("runbook-lab*"))
+        assert not OWNER_FILE.exists()
         root = str(lab.layout.root)
         for proc in Path("/proc").glob("[0-9]*"):
             try:
@@ -139,9 +140,9 @@ def test_real_clock_unchanged_by_a_full_lab_run(lab: Lab) -> None:
     reference = ntplib.NTPClient().request(NTP_SERVER, version=4, timeout=2).offset
     host = lab.reset("lab1", daemon="running")
     for command in (
-        "ntpdate 10.200.0.2",
+        f"ntpdate {NTP_SERVER}",
         "service ntpd stop",
-        "ntpdate -b 10.200.0.2",
+        f"ntpdate -b {NTP_SERVER}",
         "date -s '1999-12-31 23:59:59'",
         "service ntpd start",
         "ntpd -gq",
