@@ -108,8 +108,6 @@ def run_host(
     except Exception as exc:
         run.error = f"{type(exc).__name__}: {exc}"
     finally:
-        if c is not None:
-            run.facts.update(_header_facts(c))
         if isinstance(c, Connection):
             c.close()
         run.finished = time.time()
@@ -206,6 +204,7 @@ def _run_steps(
             if result.failed and settings.stop_on_failure:
                 failed = result.step
         run.results.append(result)
+        run.facts.update(_header_facts(c))
         hear.step_finished(run, result)
 
 
