@@ -18,11 +18,12 @@ from invoke.context import Context
 
 from runbook import clock
 from runbook.commands import StepRecorder
-from runbook.probe import clock_command, probe_command, split_sections
+from runbook.probe import clock_command, new_token, probe_command, split_sections
 from runbook.settings import BackupSettings, Settings
 from runbook.timeservice import SERVICES, TimeService, parse_chkconfig
 
 _KEY = "_runbook_facts"
+_PINNED_MARK = "_runbook_probe_token"
 _PEER_LINE = re.compile(r"^([*+\-x.#o ])(\S+)\s+\S+\s+\d+\s")
 
 
@@ -122,24 +123,29 @@ def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
 
     A Fabric connection gets one command: clock samples in the probe's own session. Other
     contexts (``invoke.Context``, ``MockContext``) get a ``date`` batch, then the probe.
-    Raises ``ProbeError`` when the probe fails.
+    Raises ``ProbeError`` when the probe fails. Section headers carry a fresh random token
+    (one pinned as ``c._runbook_probe_token`` is used instead: canned test outputs).
     """
     cached = cached_facts(c)
     if cached is not None:
         return cached
+    pinned = c.__dict__.get(_PINNED_MARK)
+    token = pinned if isinstance(pinned, str) else new_token()
     if clock.has_transport(c):
-        command = "LC_ALL=C " + probe_command(settings, clock_loop=True)
+        command = "LC_ALL=C " + probe_command(settings, clock_loop=True, token=token)
         record, method, timings = clock.sample_session(c, command, settings.samples, settings.command_timeout)
         rec.commands.append(record)
         sample = clock.best_sample(method, timings)
     else:
         batch = rec.run(c, clock_command(settings.samples), timeout=settings.command_timeout)
         sample = clock.batch_sample(batch)
-        record = rec.run(c, probe_command(settings, clock_loop=False), timeout=settings.command_timeout)
+        record = rec.run(
+            c, probe_command(settings, clock_loop=False, token=token), timeout=settings.command_timeout
+        )
     if record.exit_code != 0 or "@@runbook:" not in record.stdout:
         detail = (record.stderr or record.note or record.stdout).strip()[-300:]
         raise ProbeError(f"the probe failed (exit {record.exit_code}): {detail or 'no output'}")
-    facts = parse_facts(split_sections(record.stdout), settings.backup, sample)
+    facts = parse_facts(split_sections(record.stdout, token), settings.backup, sample)
     object.__setattr__(c, _KEY, facts)
     return facts
 

@@ -1,8 +1,10 @@
 """The one read-only probe: a POSIX shell script made of fragments, run once per host.
 
-Each fragment prints a header line ``@@runbook:NAME@@`` and then its own lines; a command
+Each fragment prints a header line ``@@runbook:NAME@@TOKEN`` and then its own lines; a command
 whose exit code matters is wrapped so that its output is section ``NAME`` and its exit
 code section ``NAME.rc``. ``split_sections`` turns the output back into ``{NAME: text}``.
+``TOKEN`` is random per probe (``new_token``): host content (an evidence file, a command's
+output) cannot guess it, so it cannot fake a section.
 
 With ``clock_loop`` the script starts by answering clock requests: it prints
 ``@@runbook:clock@@`` and the method (``epochrealtime`` or ``date``), then answers every
@@ -14,6 +16,7 @@ fragments with stdin from /dev/null. Every value from settings is quoted with
 from __future__ import annotations
 
 import re
+import secrets
 import shlex
 
 from runbook.cron import cron_fragment
@@ -23,10 +26,11 @@ from runbook.timeservice import SERVICES, TimeService
 TOOLS = ("ntpdate", "ntpd", "ntpdig", "sntp", "chronyc", "timedatectl", "hwclock", "ntpq", "ntpstat")
 """Programs whose presence the probe reports (``command -v``)."""
 
-_HEADER = re.compile(r"^@@runbook:([A-Za-z0-9._-]+)@@$")
+_HEADER = re.compile(r"^@@runbook:([A-Za-z0-9._-]+)@@([0-9a-f]*)$")
+_TOKEN = re.compile(r"^[0-9a-f]*$")
 
 _PRELUDE = r"""PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export PATH
-rb_sec() { printf "@@runbook:%s@@\n" "$1"; }
+rb_sec() { printf "@@runbook:%s@@%s\n" "$1" "$rb_tok"; }
 rb_run() {
   rb_n=$1; shift; rb_sec "$rb_n"
   rb_o=$("$@" 2>&1); rb_rc=$?
@@ -35,7 +39,7 @@ rb_run() {
 }
 """
 
-_CLOCK_LOOP = r"""rb_sec clock
+_CLOCK_LOOP = r"""printf "@@runbook:clock@@\n"
 if [ -n "${EPOCHREALTIME:-}" ]; then
   echo epochrealtime
   while read -r rb_l; do echo "$EPOCHREALTIME"; done
@@ -99,9 +103,20 @@ def _backup(settings: Settings) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def probe_script(settings: Settings, *, clock_loop: bool) -> str:
-    """The probe as a POSIX shell script (see the module docstring for its output)."""
-    parts = [_PRELUDE]
+def new_token() -> str:
+    """A fresh random token for the probe's section headers."""
+    return secrets.token_hex(8)
+
+
+def probe_script(settings: Settings, *, clock_loop: bool, token: str = "") -> str:
+    """The probe as a POSIX shell script (see the module docstring for its output).
+
+    Section headers carry ``token`` (hex; ``""`` gives plain headers); the clock header
+    read during the clock loop is always plain.
+    """
+    if not _TOKEN.match(token):
+        raise ValueError(f"probe token {token!r} is not hexadecimal")
+    parts = [_PRELUDE, f"rb_tok={token}\n"]
     if clock_loop:
         parts.append(_CLOCK_LOOP)
     else:
@@ -110,14 +125,15 @@ def probe_script(settings: Settings, *, clock_loop: bool) -> str:
     parts.extend(_daemon(service) for service in SERVICES)
     parts.append(_SYNC.format(tools=" ".join(TOOLS)))
     parts.append(_backup(settings))
+    parts.append("rb_sec cron\n")
     parts.append(cron_fragment())
     parts.append("rb_sec date; date +%s\n")
     return "".join(parts)
 
 
-def probe_command(settings: Settings, *, clock_loop: bool) -> str:
+def probe_command(settings: Settings, *, clock_loop: bool, token: str = "") -> str:
     """``sh -c '<probe script>'`` (the caller prefixes ``LC_ALL=C``)."""
-    return f"sh -c {shlex.quote(probe_script(settings, clock_loop=clock_loop))}"
+    return f"sh -c {shlex.quote(probe_script(settings, clock_loop=clock_loop, token=token))}"
 
 
 def clock_command(samples: int) -> str:
@@ -126,16 +142,18 @@ def clock_command(samples: int) -> str:
     return f"sh -c {shlex.quote(f'echo @@runbook:clock@@; echo date; {dates}')}"
 
 
-def split_sections(text: str) -> dict[str, str]:
+def split_sections(text: str, token: str = "") -> dict[str, str]:
     """``{NAME: body}`` from probe output; lines before the first header go under ``""``.
 
-    A name seen twice gets both bodies, joined. Never raises.
+    Only header lines carrying exactly ``token`` count; any other line is body text. Lines
+    end at ``\n`` only. A name seen twice gets both bodies, joined. Never raises.
     """
     sections: dict[str, list[str]] = {}
     current = ""
-    for line in text.splitlines():
-        header = _HEADER.match(line.rstrip("\r"))
-        if header:
+    for raw in text.removesuffix("\n").split("\n"):
+        line = raw.removesuffix("\r")
+        header = _HEADER.match(line)
+        if header and header.group(2) == token:
             current = header.group(1)
             sections.setdefault(current, [])
         else:
@@ -151,7 +169,8 @@ def sync_wait_command(seconds: int) -> str:
     """
     script = (
         _PRELUDE
-        + f"""rb_i=0
+        + f"""rb_tok=
+rb_i=0
 while :; do
   if command -v ntpq >/dev/null 2>&1; then
     rb_n=sync.ntpq; rb_o=$(ntpq -pn 2>&1); rb_rc=$?

@@ -95,6 +95,7 @@ def fake_host(
     }
     answers.update(run or {})
     c = MockContext(run=answers)
+    object.__setattr__(c, "_runbook_probe_token", "")  # canned probe output has plain headers
     values = {"ntp_servers": ["ntp.test"], **(settings or {})}
     built: Settings = build_settings(values)
     if backup is not None:
