@@ -103,7 +103,7 @@ def label(run: HostRun, dry: bool) -> str:
         after = f"after {_count(len(run.results), 'step')}"
         return f"{prefix}INTERRUPTED ({'; '.join([after, *made])})"
     if run.error or failed:
-        why = [f"host error: {text.one_line(run.error)[:60]}"] if run.error else []
+        why = [f"host error: {_clip(text.one_line(run.error), 60)}"] if run.error else []
         if failed:
             why.append(f"{', '.join(failed)} failed")
         return f"{prefix}FAILED ({'; '.join([*why, *made])})"
@@ -114,6 +114,14 @@ def label(run: HostRun, dry: bool) -> str:
     if run.results and all(r.outcome is Outcome.SKIPPED for r in run.results):
         return "SKIPPED (every step skipped)"
     return "OK (nothing to do)"
+
+
+def _clip(line: str, limit: int) -> str:
+    """``line`` cut at a word boundary before ``limit`` characters, marked with an ellipsis."""
+    if len(line) <= limit:
+        return line
+    head = line[:limit].rsplit(" ", 1)[0] if " " in line[:limit] else line[:limit]
+    return f"{head} …"
 
 
 def _count(n: int, word: str) -> str:

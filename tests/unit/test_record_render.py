@@ -290,3 +290,12 @@ def test_messages_cannot_open_blocks() -> None:
         assert len(fenced_blocks(md)) == 6, message
         assert f"\n{message}" not in md and f"\n- {message}" not in md, message
         assert "\n## Follow-ups\n" in md
+
+
+def test_title_clips_a_long_host_error_at_a_word() -> None:
+    from runbook.record.model import label
+    from runbook.results import HostRun
+
+    run = HostRun(host="web1", error="host key for web1 (203.0.113.10:22) has CHANGED (got ssh-ed25519 " + "A" * 60)
+    title = label(run, dry=False)
+    assert title == "FAILED (host error: host key for web1 (203.0.113.10:22) has CHANGED (got …)"
