@@ -296,6 +296,7 @@ def test_title_clips_a_long_host_error_at_a_word() -> None:
     from runbook.record.model import label
     from runbook.results import HostRun
 
-    run = HostRun(host="web1", error="host key for web1 (203.0.113.10:22) has CHANGED (got ssh-ed25519 " + "A" * 60)
+    error = "host key for web1 (203.0.113.10:22) has CHANGED (got ssh-ed25519 " + "A" * 60
+    run = HostRun(host="web1", error=error)
     title = label(run, dry=False)
     assert title == "FAILED (host error: host key for web1 (203.0.113.10:22) has CHANGED (got …)"
