@@ -24,7 +24,7 @@ def true_now(rec: StepRecorder, settings: Settings) -> float:
     try:
         return clock.reference_time(settings).now()
     except clock.NTPUnavailable as exc:
-        rec.warnings.append(f"no NTP reference ({exc}): ages are against the controller's clock")
+        rec.warnings.append(f"no NTP reference ({exc}): judged by the controller's clock instead")
         return time.time()
 
 

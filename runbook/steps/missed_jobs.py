@@ -11,7 +11,6 @@ with any other step that reruns cron jobs) and never in a dry run.
 from __future__ import annotations
 
 import shlex
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +43,7 @@ from runbook.durations import parse_duration
 from runbook.facts import cached_facts
 from runbook.results import CommandRecord, Outcome, StepResult
 from runbook.settings import Settings, Window, settings_for
+from runbook.steps.backup import true_now
 from runbook.steps.clock import ClockUnreadable, first_offset, host_offset
 from runbook.steps.reruns import already_rerun, mark_rerun
 
@@ -88,7 +88,7 @@ def missed_jobs(
         rec.warnings.append(f"the host's time zone is unknown: schedules read in {zone} (settings.timezone)")
     if clock_offset is None:
         clock_offset = _measured_offset(c)
-    true_now = datetime.fromtimestamp(_true_now(rec, settings) if now is None else now, UTC)
+    true_now = datetime.fromtimestamp(true_now(rec, settings) if now is None else now, UTC)
     found = settings.window or _infer(snapshot, zone, true_now, clock_offset, _current_offset(c, settings))
     table = read_schedule(snapshot, zone)
     rec.warnings.extend(str(problem) for problem in table.problems)
@@ -116,14 +116,6 @@ def _measured_offset(c: Context) -> float | None:
     """The clock offset check_date measured before any fix (the lag a pause left), if it ran."""
     measured = first_offset(c)
     return None if measured is None else measured.offset
-
-
-def _true_now(rec: StepRecorder, settings: Settings) -> float:
-    try:
-        return clock.reference_time(settings).now()
-    except clock.NTPUnavailable as exc:
-        rec.warnings.append(f"no NTP reference ({exc}): the window is judged by the controller's clock")
-        return time.time()
 
 
 def _snapshot(c: Context, rec: StepRecorder, settings: Settings) -> CronSnapshot | None:
