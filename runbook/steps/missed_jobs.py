@@ -43,7 +43,7 @@ from runbook.durations import parse_duration
 from runbook.facts import cached_facts
 from runbook.results import CommandRecord, Outcome, StepResult
 from runbook.settings import Settings, Window, settings_for
-from runbook.steps.backup import true_now
+from runbook.steps.backup import true_now as ntp_now
 from runbook.steps.clock import ClockUnreadable, first_offset, host_offset
 from runbook.steps.reruns import already_rerun, mark_rerun
 
@@ -88,7 +88,7 @@ def missed_jobs(
         rec.warnings.append(f"the host's time zone is unknown: schedules read in {zone} (settings.timezone)")
     if clock_offset is None:
         clock_offset = _measured_offset(c)
-    true_now = datetime.fromtimestamp(true_now(rec, settings) if now is None else now, UTC)
+    true_now = datetime.fromtimestamp(ntp_now(rec, settings) if now is None else now, UTC)
     found = settings.window or _infer(snapshot, zone, true_now, clock_offset, _current_offset(c, settings))
     table = read_schedule(snapshot, zone)
     rec.warnings.extend(str(problem) for problem in table.problems)
