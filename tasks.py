@@ -1,4 +1,4 @@
-"""Invoke tasks: `invoke post-maint` (and `post-maint.render`), the lab (`invoke lab.up|down|status|setup`)."""
+"""Invoke tasks: `invoke post-maint` (and `post-maint.render`) and the lab (`invoke lab.*`)."""
 
 from __future__ import annotations
 
