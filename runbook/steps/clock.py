@@ -8,7 +8,7 @@ from invoke.context import Context
 
 from runbook import clock
 from runbook.commands import StepRecorder, step
-from runbook.facts import HostFacts, facts_for, forget_facts, parse_rc, parse_sync
+from runbook.facts import HostFacts, facts_for, parse_rc, parse_sync
 from runbook.probe import split_sections, sync_wait_command
 from runbook.results import Outcome, StepResult
 from runbook.settings import Settings, settings_for
@@ -79,7 +79,10 @@ def verify_clock(
     ntp_server: str | None = None,
     dry_run: bool = False,
 ) -> StepResult:
-    """Confirm the fix on a fresh probe: offset within ``max_offset``, ntpd running and synchronised.
+    """Confirm the fix: offset within ``max_offset``, ntpd running and synchronised.
+
+    Reads the cached facts when no step changed the host since they were probed (a step that
+    changes it forgets them), so a healthy host costs one probe; otherwise it probes afresh.
 
     ``failed`` when the offset is over tolerance, no daemon runs, or the daemon has no system
     peer (``*`` in ``ntpq -pn``, or ntpstat exit 0) within ``sync_wait`` seconds: an
@@ -89,7 +92,6 @@ def verify_clock(
     """
     settings = settings_for(c, max_offset=max_offset, sync_wait=sync_wait, ntp_server=ntp_server)
     dry = rec.dry_run = dry_run or settings.dry_run
-    forget_facts(c)
     facts = facts_for(c, rec, settings)
     try:
         measured = host_offset(settings, facts)

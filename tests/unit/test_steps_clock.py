@@ -18,6 +18,7 @@ from hostfakes import (
 from invoke.runners import Result
 
 from runbook import clock
+from runbook.facts import forget_facts
 from runbook.results import Outcome
 from runbook.steps import check_date, verify_clock
 
@@ -90,9 +91,18 @@ def test_verify_ok_on_a_synchronised_host() -> None:
     assert result.data["waited"] == 0.0
 
 
-def test_verify_reprobes() -> None:
+def test_verify_reuses_the_probe_when_nothing_changed() -> None:
     c = fake_host(offset=0.002, probe=probe_output(daemon="running", enabled=True, synced=True))
     check_date(c)
+    result = verify_clock(c)
+    assert result.outcome is Outcome.OK and result.commands == []
+    assert len(commands(c)) == 2
+
+
+def test_verify_reprobes_after_a_change() -> None:
+    c = fake_host(offset=0.002, probe=probe_output(daemon="running", enabled=True, synced=True))
+    check_date(c)
+    forget_facts(c)
     verify_clock(c)
     assert len(commands(c)) == 4
 
