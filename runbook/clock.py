@@ -283,6 +283,7 @@ def sample_session(
             if reply is None:
                 break
             timings.append(Timing(wall + rtt / 2, rtt, reply))
+        record.round_trips = 1 + len(timings)
         channel.shutdown_write()
         reader.drain()
         record.stderr = _drain_stderr(channel)

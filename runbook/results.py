@@ -28,7 +28,8 @@ class CommandRecord:
     """One command as it ran: what, where, how it ended and what it printed.
 
     ``exit_code`` is ``None`` when the command never finished (timeout, dropped
-    connection); ``note`` then says why.
+    connection); ``note`` then says why. ``round_trips`` counts the controller's waits
+    on the host: 1 for a plain command, 1 + the clock samples for the probe's clock session.
     """
 
     command: str
@@ -38,6 +39,7 @@ class CommandRecord:
     started: float = 0.0
     duration: float = 0.0
     note: str = ""
+    round_trips: int = 1
 
     @property
     def ok(self) -> bool:
@@ -134,6 +136,11 @@ class HostRun:
     def commands(self) -> list[CommandRecord]:
         return [cmd for result in self.results for cmd in result.commands]
 
+    @property
+    def round_trips(self) -> int:
+        """Request/answer exchanges on the open connection (its handshake counts in ``connections``)."""
+        return sum(cmd.round_trips for cmd in self.commands)
+
     def counts(self) -> dict[str, int]:
         """How many steps ended in each outcome, every outcome present."""
         tally = {outcome.value: 0 for outcome in Outcome}
@@ -156,6 +163,7 @@ class HostRun:
             "facts": self.facts,
             "connections": self.connections,
             "commands": len(self.commands),
+            "round_trips": self.round_trips,
             "counts": self.counts(),
             "results": [r.to_dict() for r in self.results],
         }
