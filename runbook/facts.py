@@ -18,9 +18,18 @@ from invoke.context import Context
 
 from runbook import clock
 from runbook.commands import StepRecorder
+from runbook.daemons.chrony import Makestep, Tracking, parse_makestep, parse_tracking
+from runbook.daemons.timesyncd import Timedatectl, parse_timedatectl
 from runbook.probe import clock_command, new_token, probe_command, split_sections
 from runbook.settings import BackupSettings, Settings
-from runbook.timeservice import SERVICES, TimeService, parse_chkconfig
+from runbook.timeservice import (
+    FAMILIES,
+    TimeService,
+    parse_chkconfig,
+    parse_is_enabled,
+    parse_rc_update,
+    service_named,
+)
 
 _KEY = "_runbook_facts"
 _PINNED_MARK = "_runbook_probe_token"
@@ -33,7 +42,7 @@ class ProbeError(Exception):
 
 @dataclass(frozen=True)
 class DaemonState:
-    """One time daemon: installed, running (init script status 0), enabled at boot, pid file."""
+    """One daemon family: installed (as service ``service``), running (status exit 0), enabled at boot."""
 
     name: str
     installed: bool
@@ -43,6 +52,17 @@ class DaemonState:
     pid_file: str = "unknown"
     status: str = ""
     status_rc: int | None = None
+    service: str = ""
+
+
+@dataclass(frozen=True)
+class DaemonChoice:
+    """The daemon the steps drive (``None``: none installed, or a conflict), and why."""
+
+    service: TimeService | None
+    state: DaemonState | None
+    note: str | None = None
+    conflict: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,17 +99,25 @@ class HostFacts:
     clock: clock.ClockSample | None = None
     host_date: int | None = None
     cron: str | None = None
+    chrony: Tracking | None = None
+    makestep: Makestep | None = None
+    timedatectl: Timedatectl | None = None
+    ntpdate_flavour: str | None = None
+    rtc: bool | None = None
 
     def daemon(self, name: str) -> DaemonState | None:
         return next((d for d in self.daemons if d.name == name), None)
 
+    def choice(self) -> DaemonChoice:
+        """The daemon to drive: see ``choose_daemon``."""
+        return choose_daemon(self.daemons, self.init)
+
     def service(self) -> tuple[TimeService, DaemonState] | None:
-        """The installed daemon the steps drive, with its state (``None``: no supported daemon)."""
-        for service in SERVICES:
-            state = self.daemon(service.daemon)
-            if state is not None and state.installed and service.init == self.init:
-                return service, state
-        return None
+        """The daemon the steps drive, with its state (``None``: none installed, or a conflict)."""
+        chosen = self.choice()
+        if chosen.service is None or chosen.state is None:
+            return None
+        return chosen.service, chosen.state
 
     def header(self) -> dict[str, Any]:
         """The record header's host facts."""
@@ -155,18 +183,66 @@ def parse_facts(
 ) -> HostFacts:
     """``HostFacts`` from the probe's sections."""
     date = sections.get("date", "").strip()
+    init = sections.get("init", "").strip() or "unknown"
+    daemons = tuple(parse_daemon(sections, family) for family in FAMILIES)
+    chosen = choose_daemon(daemons, init).service
+    family = chosen.daemon if chosen else "ntpd"
+    chrony = sections.get("sync.chronyc")
+    timedatectl = sections.get("sync.timedatectl")
+    flavour = sections.get("ntpdate", "").strip()
+    rtc = sections.get("rtc", "").strip()
     return HostFacts(
         hostname=sections.get("hostname", "").strip(),
         os=parse_os(sections.get("os", "")),
-        init=sections.get("init", "").strip() or "unknown",
-        daemons=tuple(parse_daemon(sections, service.daemon) for service in SERVICES),
-        sync=parse_sync(sections),
+        init=init,
+        daemons=daemons,
+        sync=parse_sync(sections, family),
         tools=parse_tools(sections.get("tools", "")),
         backup=None if backup is None else parse_backup(sections, backup),
         clock=sample,
         host_date=int(date) if date.isdigit() and date.isascii() else None,
         cron=sections.get("cron"),
+        chrony=None if chrony is None else parse_tracking(chrony, parse_rc(sections.get("sync.chronyc.rc"))),
+        makestep=parse_makestep(sections["chrony.conf"]) if "chrony.conf" in sections else None,
+        timedatectl=None if timedatectl is None else parse_timedatectl(timedatectl),
+        ntpdate_flavour=flavour if flavour in {"classic", "ntpsec"} else None,
+        rtc={"yes": True, "no": False}.get(rtc),
     )
+
+
+def choose_daemon(daemons: tuple[DaemonState, ...], init: str) -> DaemonChoice:
+    """The one daemon to drive among those installed.
+
+    The one enabled at boot; with none enabled, the one running; with neither, the first
+    in ``FAMILIES`` order. Two enabled (or, none enabled, two running) is a conflict: they
+    would fight over the clock, and the operator decides which one goes.
+    """
+    installed = [
+        (service, state)
+        for state in daemons
+        if state.installed and (service := service_named(state.name, init, state.service)) is not None
+    ]
+    if not installed:
+        return DaemonChoice(None, None)
+    names = " and ".join(state.name for _, state in installed)
+    for picked, why in (("enabled", "enabled at boot"), ("running", "running")):
+        found = [(s, d) for s, d in installed if getattr(d, picked)]
+        if len(found) > 1:
+            which = " and ".join(d.name for _, d in found)
+            disable = "; ".join(f"{s.stop()} && disable it" for s, _ in found[1:])
+            return DaemonChoice(
+                None,
+                None,
+                conflict=f"{which} are all {why}: they would fight over the clock; keep one "
+                f"(e.g. {disable}) and run again",
+            )
+        if found:
+            service, state = found[0]
+            note = f"{names} installed: driving {state.name}, the one {why}" if len(installed) > 1 else None
+            return DaemonChoice(service, state, note)
+    service, state = installed[0]
+    note = f"{names} installed, none enabled or running: driving {state.name}" if len(installed) > 1 else None
+    return DaemonChoice(service, state, note)
 
 
 def parse_rc(text: str | None) -> int | None:
@@ -187,13 +263,26 @@ def _fields(text: str) -> dict[str, str]:
 
 
 def parse_daemon(sections: Mapping[str, str], name: str) -> DaemonState:
-    """A daemon's state from its ``daemon.NAME`` sections (status exit 0 = running)."""
+    """A daemon family's state from its ``daemon.NAME`` sections (status exit 0 = running).
+
+    Enablement by init: ``chkconfig --list`` (sysv), ``systemctl is-enabled`` (systemd), the
+    ``openrc.default`` section (``rc-update show default``).
+    """
     base = f"daemon.{name}"
     fields = _fields(sections.get(base, ""))
     status_rc = parse_rc(sections.get(f"{base}.status.rc"))
-    enabled, levels = parse_chkconfig(
-        sections.get(f"{base}.enabled", ""), parse_rc(sections.get(f"{base}.enabled.rc"))
-    )
+    init = sections.get("init", "").strip()
+    service = fields.get("service", name if fields.get("installed") == "yes" else "")
+    enabled: bool | None
+    levels: tuple[int, ...] = ()
+    if init == "systemd":
+        enabled = parse_is_enabled(sections.get(f"{base}.enabled", ""))
+    elif init == "openrc":
+        enabled = service in parse_rc_update(sections.get("openrc.default", "")) if service else None
+    else:
+        enabled, levels = parse_chkconfig(
+            sections.get(f"{base}.enabled", ""), parse_rc(sections.get(f"{base}.enabled.rc"))
+        )
     return DaemonState(
         name=name,
         installed=fields.get("installed") == "yes",
@@ -203,6 +292,7 @@ def parse_daemon(sections: Mapping[str, str], name: str) -> DaemonState:
         pid_file=fields.get("pidfile", "unknown"),
         status=sections.get(f"{base}.status", "").strip(),
         status_rc=status_rc,
+        service=service,
     )
 
 
@@ -225,8 +315,21 @@ def parse_ntpstat(text: str, rc: int | None) -> SyncState:
     return SyncState(synchronised=state, peer=peer, source="ntpstat", lines=lines)
 
 
-def parse_sync(sections: Mapping[str, str]) -> SyncState:
-    """``ntpq -pn`` decides when it printed peers, else ``ntpstat``, else unknown."""
+def parse_sync(sections: Mapping[str, str], family: str = "ntpd") -> SyncState:
+    """The driven daemon's sync state.
+
+    chronyd: ``chronyc -n tracking``; systemd-timesyncd: ``timedatectl show``'s
+    NTPSynchronized; ntpd/ntpsec: ``ntpq -pn`` when it printed peers, else ``ntpstat``.
+    """
+    if family == "chronyd" and "sync.chronyc" in sections:
+        text = sections["sync.chronyc"]
+        tracking = parse_tracking(text, parse_rc(sections.get("sync.chronyc.rc")))
+        lines = tuple(line for line in text.splitlines() if line.strip())
+        return SyncState(tracking.synchronised, tracking.reference, "chronyc", lines)
+    if family == "systemd-timesyncd" and "sync.timedatectl" in sections:
+        text = sections["sync.timedatectl"]
+        lines = tuple(line for line in text.splitlines() if line.strip())
+        return SyncState(parse_timedatectl(text).synchronised, None, "timedatectl", lines)
     if "sync.ntpq" in sections and parse_rc(sections.get("sync.ntpq.rc")) == 0:
         state = parse_ntpq(sections["sync.ntpq"])
         if state.synchronised is not None:

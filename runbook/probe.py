@@ -21,9 +21,20 @@ import shlex
 
 from runbook.cron import cron_fragment
 from runbook.settings import Settings
-from runbook.timeservice import SERVICES, TimeService
+from runbook.timeservice import FAMILIES, SERVICES, TimeService
 
-TOOLS = ("ntpdate", "ntpd", "ntpdig", "sntp", "chronyc", "timedatectl", "hwclock", "ntpq", "ntpstat")
+TOOLS = (
+    "ntpdate",
+    "ntpd",
+    "ntpdig",
+    "sntp",
+    "chronyd",
+    "chronyc",
+    "timedatectl",
+    "hwclock",
+    "ntpq",
+    "ntpstat",
+)
 """Programs whose presence the probe reports (``command -v``)."""
 
 _HEADER = re.compile(r"^@@runbook:([A-Za-z0-9._-]+)@@([0-9a-f]*)$")
@@ -59,29 +70,69 @@ if [ -r /etc/redhat-release ]; then head -n 1 /etc/redhat-release
 elif [ -r /etc/os-release ]; then sed -n "s/^PRETTY_NAME=//p" /etc/os-release
 else uname -sr; fi
 rb_sec init
-if [ -d /run/systemd/system ]; then echo systemd
-elif command -v rc-service >/dev/null 2>&1; then echo openrc
-elif [ -x /sbin/service ] || [ -d /etc/init.d ]; then echo sysv
-else echo unknown; fi
+if [ -d /run/systemd/system ]; then rb_init=systemd
+elif command -v rc-service >/dev/null 2>&1; then rb_init=openrc
+elif [ -x /sbin/service ] || [ -d /etc/init.d ]; then rb_init=sysv
+else rb_init=unknown; fi
+echo "$rb_init"
+if [ "$rb_init" = openrc ]; then rb_run openrc.default rc-update show default; fi
 """
 
 
-def _daemon(service: TimeService) -> str:
-    """Installed, pid file, status and boot enablement of one daemon; ``ntpq`` when it runs."""
+def _installed(service: TimeService) -> str:
+    """Lines printed when ``service`` is the family's installed one: name, pid file, status, enablement."""
     name = f"daemon.{service.daemon}"
-    script, pid_file = shlex.quote(service.script), shlex.quote(service.pid_file)
-    return f"""rb_sec {name}
-if [ -x {script} ]; then echo installed=yes; else echo installed=no; fi
-if [ -f {pid_file} ]; then
-  rb_p=$(cat {pid_file} 2>/dev/null)
-  if [ -n "$rb_p" ] && [ -d "/proc/$rb_p" ]; then echo pidfile=running; else echo pidfile=stale; fi
-else echo pidfile=absent; fi
-if [ -x {script} ]; then
-  rb_run {name}.status {service.status()}
-  rb_up=$rb_rc
-  rb_run {name}.enabled {service.enabled_query()}
-  if [ "$rb_up" = 0 ] && command -v ntpq >/dev/null 2>&1; then rb_run sync.ntpq ntpq -pn; fi
+    lines = ["echo installed=yes", f"echo service={shlex.quote(service.name)}"]
+    if service.pid_file:
+        pid_file = shlex.quote(service.pid_file)
+        lines.append(
+            f"if [ -f {pid_file} ]; then rb_p=$(cat {pid_file} 2>/dev/null); "
+            'if [ -n "$rb_p" ] && [ -d "/proc/$rb_p" ]; then echo pidfile=running; '
+            "else echo pidfile=stale; fi; else echo pidfile=absent; fi"
+        )
+    lines += [f"rb_run {name}.status {service.status()}", "rb_up=$rb_rc"]
+    if service.init == "systemd":
+        lines.append(f'rb_sec {name}.enabled; echo "$rb_en"; rb_sec {name}.enabled.rc; echo "$rb_enrc"')
+    elif service.init == "sysv":
+        lines.append(f"rb_run {name}.enabled {service.enabled_query()}")
+    if service.daemon in {"ntpd", "ntpsec"}:
+        lines.append(
+            'if [ "$rb_up" = 0 ] && command -v ntpq >/dev/null 2>&1; then rb_run sync.ntpq ntpq -pn; fi'
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _daemon(family: str) -> str:
+    """Section ``daemon.FAMILY``: the first installed service of the family under the host's init."""
+    branches = []
+    for init in ("systemd", "openrc", "sysv"):
+        found = [s for s in SERVICES if s.daemon == family and s.init == init]
+        if not found:
+            continue
+        chain = "".join(
+            f"{'if' if i == 0 else 'elif'} {s.installed_test()}; then\n{_installed(s)}"
+            for i, s in enumerate(found)
+        )
+        branches.append(f"{init})\n{chain}else echo installed=no; fi;;\n")
+    return f'rb_sec daemon.{family}\ncase "$rb_init" in\n{"".join(branches)}*) echo installed=no;;\nesac\n'
+
+
+_TIME_TOOLS = r"""if command -v chronyc >/dev/null 2>&1; then rb_run sync.chronyc chronyc -n tracking; fi
+if [ "$rb_init" = systemd ] && command -v timedatectl >/dev/null 2>&1; then
+  rb_run sync.timedatectl timedatectl show
 fi
+if command -v chronyd >/dev/null 2>&1; then
+  rb_sec chrony.conf
+  for rb_f in /etc/chrony.conf /etc/chrony/chrony.conf /etc/chrony/conf.d/*.conf /etc/chrony.d/*.conf; do
+    if [ -f "$rb_f" ]; then echo "file $rb_f"; grep -E "^[[:space:]]*makestep([[:space:]]|$)" "$rb_f"; fi
+  done
+fi
+rb_sec ntpdate
+if rb_p=$(command -v ntpdate 2>/dev/null); then
+  if grep -q ntpdig "$rb_p" 2>/dev/null; then echo ntpsec; else echo classic; fi
+fi
+rb_sec rtc
+if [ -e /dev/rtc ] || [ -e /dev/rtc0 ]; then echo yes; else echo no; fi
 """
 
 
@@ -122,7 +173,8 @@ def probe_script(settings: Settings, *, clock_loop: bool, token: str = "") -> st
     else:
         parts.append("exec </dev/null 2>&1\n")
     parts.append(_HOST)
-    parts.extend(_daemon(service) for service in SERVICES)
+    parts.extend(_daemon(family) for family in FAMILIES)
+    parts.append(_TIME_TOOLS)
     parts.append(_SYNC.format(tools=" ".join(TOOLS)))
     parts.append(_backup(settings))
     parts.append("rb_sec cron\n")

@@ -1,9 +1,10 @@
-"""How to drive a host's time daemon: the commands for one daemon under one init system.
+"""How to drive a host's time daemon: one daemon under one init system, and its commands.
 
-A ``TimeService`` names a daemon (``ntpd``) under an init system (``sysv``) and builds the
-commands that start, stop, restart, query and enable it; ``parse_service_actions`` reads
-what a SysV init script printed. Today: ntpd under SysV init (CentOS 6). systemd,
-OpenRC, chrony, timesyncd and ntpsec are later additions to ``SERVICES``.
+A ``TimeService`` is a daemon family (``ntpd``, ``ntpsec``, ``chronyd``, ``systemd-timesyncd``)
+under a service name (``chrony``, ``ntpd``...) and an init system (``sysv``, ``systemd``,
+``openrc``). It builds the commands that start, stop, restart, query and enable it, and
+the shell test the probe uses to tell whether it is installed. ``SERVICES`` lists every
+pair the probe looks for; for each family and init the first installed name wins.
 """
 
 from __future__ import annotations
@@ -12,6 +13,12 @@ import re
 import shlex
 from dataclasses import dataclass
 
+FAMILIES = ("chronyd", "ntpsec", "ntpd", "systemd-timesyncd")
+"""Daemon families, in the order used when neither enablement nor state picks one."""
+
+_PROGRAM = {"chronyd": "chronyd", "ntpsec": "ntpd", "ntpd": "ntpd"}
+_SYSTEMD_INSTALLED = ("enabled", "enabled-runtime", "disabled", "static", "indirect", "linked", "generated")
+
 
 @dataclass(frozen=True)
 class TimeService:
@@ -19,35 +26,104 @@ class TimeService:
 
     daemon: str
     init: str
-    script: str
-    pid_file: str
+    name: str
+    pid_file: str = ""
 
-    def _service(self, action: str) -> str:
-        return f"/sbin/service {shlex.quote(self.daemon)} {action}"
+    @property
+    def script(self) -> str:
+        return f"/etc/init.d/{self.name}"
+
+    @property
+    def label(self) -> str:
+        """``chronyd (systemd unit chrony)``: what the record says it drove."""
+        kind = {"systemd": "systemd unit", "openrc": "OpenRC service", "sysv": "SysV service"}[self.init]
+        return f"{self.daemon} ({kind} {self.name})"
+
+    def _action(self, action: str) -> str:
+        name = shlex.quote(self.name)
+        if self.init == "systemd":
+            return f"systemctl {action} {name}"
+        if self.init == "openrc":
+            return f"rc-service {name} {action}"
+        return f"/sbin/service {name} {action}"
 
     def start(self) -> str:
-        return self._service("start")
+        return self._action("start")
 
     def stop(self) -> str:
-        return self._service("stop")
+        return self._action("stop")
 
     def restart(self) -> str:
-        return self._service("restart")
+        return self._action("restart")
 
     def status(self) -> str:
-        return self._service("status")
+        """Exit 0 when running: ``systemctl is-active``, ``rc-service X status``, ``service X status``."""
+        if self.init == "systemd":
+            return f"systemctl is-active {shlex.quote(self.name)}"
+        return self._action("status")
 
     def enable(self) -> str:
-        return f"chkconfig {shlex.quote(self.daemon)} on"
+        name = shlex.quote(self.name)
+        if self.init == "systemd":
+            return f"systemctl enable {name}"
+        if self.init == "openrc":
+            return f"rc-update add {name} default"
+        return f"chkconfig {name} on"
 
     def enabled_query(self) -> str:
-        return f"chkconfig --list {shlex.quote(self.daemon)}"
+        """The boot-enablement query (OpenRC: ``rc-update show default``, shared by all services)."""
+        if self.init == "systemd":
+            return f"systemctl is-enabled {shlex.quote(self.name)}"
+        if self.init == "openrc":
+            return "rc-update show default"
+        return f"chkconfig --list {shlex.quote(self.name)}"
+
+    def installed_test(self) -> str:
+        """Shell condition: the service is defined (not an alias) and its program exists.
+
+        systemd asks ``systemctl is-enabled`` and keeps its answer in ``$rb_en`` for the probe.
+        """
+        program = _PROGRAM.get(self.daemon)
+        has_program = f" && command -v {program} >/dev/null 2>&1" if program else ""
+        if self.init == "systemd":
+            states = "|".join(_SYSTEMD_INSTALLED)
+            return (
+                f"{{ rb_en=$(systemctl is-enabled {shlex.quote(self.name)} 2>&1); rb_enrc=$?; "
+                f'case "$rb_en" in {states}|masked*) true;; *) false;; esac; }}{has_program}'
+            )
+        return f"[ -x {shlex.quote(self.script)} ]{has_program}"
 
 
-NTPD_SYSV = TimeService(daemon="ntpd", init="sysv", script="/etc/init.d/ntpd", pid_file="/var/run/ntpd.pid")
+def _services() -> tuple[TimeService, ...]:
+    names = {
+        ("ntpd", "sysv"): ("ntpd", "ntp"),
+        ("ntpsec", "sysv"): ("ntpsec",),
+        ("chronyd", "sysv"): ("chronyd", "chrony"),
+        ("chronyd", "systemd"): ("chronyd", "chrony"),
+        ("ntpsec", "systemd"): ("ntpsec",),
+        ("ntpd", "systemd"): ("ntpd", "ntp"),
+        ("systemd-timesyncd", "systemd"): ("systemd-timesyncd",),
+        ("chronyd", "openrc"): ("chronyd",),
+        ("ntpd", "openrc"): ("ntpd",),
+    }
+    pid_files = {"ntpd": "/var/run/ntpd.pid"}
+    return tuple(
+        TimeService(daemon, init, name, pid_files.get(name, "") if init == "sysv" else "")
+        for (daemon, init), found in names.items()
+        for name in found
+    )
 
-SERVICES: tuple[TimeService, ...] = (NTPD_SYSV,)
-"""Every daemon/init pair the probe looks for and the steps can drive, in order of preference."""
+
+SERVICES: tuple[TimeService, ...] = _services()
+"""Every daemon/init/name the probe looks for and the steps can drive."""
+
+NTPD_SYSV = next(s for s in SERVICES if s.daemon == "ntpd" and s.init == "sysv" and s.name == "ntpd")
+
+
+def service_named(daemon: str, init: str, name: str) -> TimeService | None:
+    """The known service ``name`` of ``daemon`` under ``init``."""
+    return next((s for s in SERVICES if (s.daemon, s.init, s.name) == (daemon, init, name)), None)
+
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _VERDICT = re.compile(r"\[\s*(OK|FAILED|PASSED|WARNING|失敗|警告|合格)\s*\]\s*$")
@@ -55,6 +131,7 @@ _FAILED = {"FAILED", "失敗"}
 _STOP = re.compile(r"^\s*(Shutting down|Stopping)\b|を停止中", re.IGNORECASE)
 _START = re.compile(r"^\s*Starting\b|を起動中", re.IGNORECASE)
 _RUNLEVEL = re.compile(r"\b([0-6]):(on|off|オン|オフ)")
+_RC_UPDATE = re.compile(r"^\s*(\S+)\s*\|\s*(.*)$")
 
 
 def parse_service_actions(text: str) -> dict[str, str | None]:
@@ -88,3 +165,26 @@ def parse_chkconfig(text: str, rc: int | None) -> tuple[bool | None, tuple[int, 
         return None, ()
     on = tuple(level for level, state in levels if state and 2 <= level <= 5)
     return bool(on), on
+
+
+def parse_is_enabled(text: str) -> bool | None:
+    """``systemctl is-enabled`` output: enabled (also ``-runtime``, ``alias``, ``linked``) or not.
+
+    ``None`` when it printed no known state.
+    """
+    state = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if state in {"enabled", "enabled-runtime", "linked", "linked-runtime", "alias"}:
+        return True
+    if state in {"disabled", "static", "indirect", "masked", "masked-runtime", "generated", "transient"}:
+        return False
+    return None
+
+
+def parse_rc_update(text: str) -> set[str]:
+    """Service names that ``rc-update show default`` lists (``  chronyd | default``)."""
+    found = set()
+    for line in text.splitlines():
+        match = _RC_UPDATE.match(line)
+        if match and "default" in match.group(2).split():
+            found.add(match.group(1))
+    return found
