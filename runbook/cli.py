@@ -53,6 +53,7 @@ _FLAG_HELP = {
     "template_dir": "folder of record templates that override the built-in ones",
     "accept_new_host_keys": "record host keys never seen before (a changed key is always refused)",
     "rerun": "rerun the missed cron jobs matching PATTERN (glob or substring of the command; repeatable)",
+    "allow_backward_step": "allow stepping a clock that is ahead back by more than max_backward_step (60 s)",
 }
 
 
@@ -77,6 +78,7 @@ def run(
     template_dir: str | None = None,
     accept_new_host_keys: bool = False,
     rerun: list[str] | None = None,
+    allow_backward_step: bool = False,
 ) -> None:
     """Run the post-maintenance runbook on one host or a fleet and write the records."""
     if not host:
@@ -98,6 +100,7 @@ def run(
             stop_on_failure=False if keep_going else None,
             accept_new_host_keys=accept_new_host_keys or None,
             rerun=rerun or None,
+            allow_backward_step=allow_backward_step or None,
         )
         templates = Path(template_dir) if template_dir else None
         check_templates(templates)

@@ -62,6 +62,8 @@ class Settings:
     sync_wait: float = 90.0
     command_timeout: float = 120.0
     dry_run: bool = False
+    max_backward_step: float = 60.0
+    allow_backward_step: bool = False
     backup: BackupSettings | None = None
     urls: tuple[str, ...] = ()
     rerun: tuple[str, ...] = ()
@@ -135,13 +137,13 @@ def build_settings(raw: dict[str, Any]) -> Settings:
     for name in ("ntp_timeout", "max_offset", "sync_wait", "command_timeout"):
         if name in raw:
             values[name] = _seconds(name, raw[name], positive=True)
-    for name in ("http_timeout", "connect_timeout"):
+    for name in ("http_timeout", "connect_timeout", "max_backward_step"):
         if name in raw:
             values[name] = _seconds(name, raw[name], positive=True)
     for name in ("ntp_port", "samples", "parallel"):
         if name in raw:
             values[name] = _positive_int(name, raw[name])
-    for name in ("dry_run", "stop_on_failure", "accept_new_host_keys"):
+    for name in ("dry_run", "stop_on_failure", "accept_new_host_keys", "allow_backward_step"):
         if name in raw:
             values[name] = _bool(name, raw[name])
     for name in ("record_dir", "operator", "expect_text", "sudo_password", "ssh_config"):
