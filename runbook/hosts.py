@@ -1,0 +1,199 @@
+"""Which hosts a fleet run covers: names, host files, patterns and groups from the ssh_config.
+
+``select_hosts(args, hosts_files=..., ssh_config=...)`` turns what the operator typed into an
+ordered list of host names, each once:
+
+- a plain name (``web01``, ``10.0.0.5``) is taken as it is;
+- a pattern (``lab*``, ``web0?``, ``db[12]``: shell-style, as OpenSSH's ``Host`` lines) expands
+  to the concrete names on the ssh_config's ``Host`` lines it matches, in file order;
+- ``@NAME`` expands to a group, declared by a comment line in the ssh_config:
+  ``# runbook-group NAME: web01 web02 db*`` (members are names, patterns or other ``@groups``);
+- a hosts file holds one entry per line (any of the above); ``#`` starts a comment.
+
+A pattern or group that matches nothing, an unknown group and a missing file are
+``HostSelectionError``, raised before anything runs on a host.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+import re
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_SSH_CONFIG = "~/.ssh/config"
+_GROUP_LINE = re.compile(r"^\s*#\s*runbook-group\s+([A-Za-z0-9_.-]+)\s*:(.*)$")
+_PATTERN_CHARS = frozenset("*?[")
+_MAX_INCLUDE_DEPTH = 8
+
+
+class HostSelectionError(ValueError):
+    """The host selection cannot be resolved; the message names the entry and what to do."""
+
+
+@dataclass
+class SshInventory:
+    """The concrete host names (file order) and the groups an ssh_config declares."""
+
+    path: Path | None
+    names: list[str] = field(default_factory=list)
+    groups: dict[str, list[str]] = field(default_factory=dict)
+
+
+def is_pattern(entry: str) -> bool:
+    """Whether ``entry`` is a shell-style pattern rather than one host name."""
+    return any(ch in _PATTERN_CHARS for ch in entry)
+
+
+def read_hosts_file(path: str | Path) -> list[str]:
+    """The entries of a hosts file: one per line, ``#`` comments and blank lines ignored."""
+    file = Path(path).expanduser()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise HostSelectionError(f"hosts file {file} does not exist: check --hosts-file") from None
+    except OSError as exc:
+        raise HostSelectionError(f"cannot read hosts file {file}: {exc.strerror or exc}") from None
+    entries = []
+    for line in text.splitlines():
+        entry = line.split("#", 1)[0].strip()
+        if entry:
+            entries.extend(entry.split())
+    return entries
+
+
+def read_inventory(ssh_config: str | Path | None) -> SshInventory:
+    """Host names and groups from ``ssh_config`` (default ``~/.ssh/config``; absent: empty).
+
+    ``Include`` lines are followed (relative paths from ``~/.ssh``, as OpenSSH does for a
+    user config, and from the including file's folder); ``Match`` blocks add no names.
+    """
+    if ssh_config is None:
+        default = Path(DEFAULT_SSH_CONFIG).expanduser()
+        if not default.is_file():
+            return SshInventory(path=None)
+        path = default
+    else:
+        path = Path(ssh_config).expanduser()
+        if not path.is_file():
+            raise HostSelectionError(f"ssh config {path} does not exist: check --ssh-config")
+    inventory = SshInventory(path=path)
+    _read_config(path, inventory, depth=0)
+    return inventory
+
+
+def _read_config(path: Path, inventory: SshInventory, depth: int) -> None:
+    if depth > _MAX_INCLUDE_DEPTH:
+        raise HostSelectionError(f"ssh config {path}: Include nested more than {_MAX_INCLUDE_DEPTH} deep")
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise HostSelectionError(f"cannot read ssh config {path}: {exc.strerror or exc}") from None
+    for line in text.splitlines():
+        group = _GROUP_LINE.match(line)
+        if group:
+            inventory.groups.setdefault(group[1], []).extend(group[2].split())
+            continue
+        words = _words(line)
+        if not words:
+            continue
+        keyword, args = words[0].lower(), words[1:]
+        if keyword == "host":
+            for name in args:
+                if not name.startswith("!") and not is_pattern(name) and name not in inventory.names:
+                    inventory.names.append(name)
+        elif keyword == "include":
+            for included in _includes(args, path.parent):
+                _read_config(included, inventory, depth + 1)
+
+
+def _words(line: str) -> list[str]:
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#"):
+        return []
+    key, _, rest = stripped.replace("=", " ", 1).partition(" ")
+    try:
+        return [key, *shlex.split(rest)]
+    except ValueError:
+        return [key, *rest.split()]
+
+
+def _includes(args: Iterable[str], folder: Path) -> list[Path]:
+    found: list[Path] = []
+    for arg in args:
+        expanded = os.path.expanduser(arg)
+        bases = [expanded] if os.path.isabs(expanded) else [
+            str(Path("~/.ssh").expanduser() / expanded),
+            str(folder / expanded),
+        ]
+        for base in bases:
+            matches = sorted(glob.glob(base))
+            if matches:
+                found.extend(Path(m) for m in matches if Path(m).is_file())
+                break
+    return found
+
+
+def select_hosts(
+    entries: Sequence[str],
+    *,
+    hosts_files: Sequence[str | Path] = (),
+    ssh_config: str | Path | None = None,
+) -> list[str]:
+    """The hosts to run on, in the order given, each once (see the module docstring)."""
+    wanted = list(entries)
+    for path in hosts_files:
+        wanted.extend(read_hosts_file(path))
+    if not wanted:
+        raise HostSelectionError(
+            "no host given: pass --host NAME (repeatable, patterns and @groups allowed) or --hosts-file FILE"
+        )
+    inventory: SshInventory | None = None
+    if any(is_pattern(e) or e.startswith("@") for e in wanted):
+        inventory = read_inventory(ssh_config)
+    chosen: dict[str, None] = {}
+    for entry in wanted:
+        for name in _expand(entry, inventory, seen=()):
+            chosen.setdefault(name, None)
+    return list(chosen)
+
+
+def _expand(entry: str, inventory: SshInventory | None, seen: tuple[str, ...]) -> list[str]:
+    if not entry.startswith("@") and not is_pattern(entry):
+        return [entry]
+    assert inventory is not None
+    where = f"ssh config {inventory.path}" if inventory.path else "no ssh config (~/.ssh/config is absent)"
+    if entry.startswith("@"):
+        group = entry[1:]
+        if group in seen:
+            raise HostSelectionError(f"group @{group} includes itself (via {' -> '.join(seen)})")
+        if group not in inventory.groups:
+            known = ", ".join(f"@{g}" for g in inventory.groups) or "none"
+            raise HostSelectionError(
+                f"unknown host group @{group} in {where} (known: {known}); declare it with a line "
+                f"'# runbook-group {group}: HOST ...'"
+            )
+        names = [n for member in inventory.groups[group] for n in _expand(member, inventory, (*seen, group))]
+        if not names:
+            raise HostSelectionError(f"host group @{group} in {where} has no members")
+        return names
+    names = [name for name in inventory.names if fnmatch.fnmatchcase(name, entry)]
+    if not names:
+        raise HostSelectionError(
+            f"host pattern {entry!r} matches no Host entry in {where}: check the pattern or --ssh-config"
+        )
+    return names
+
+
+__all__ = [
+    "HostSelectionError",
+    "SshInventory",
+    "is_pattern",
+    "read_hosts_file",
+    "read_inventory",
+    "select_hosts",
+]
