@@ -187,11 +187,15 @@ class HostRun:
 
 @dataclass
 class FleetRun:
-    """Several hosts' runs, in the order the hosts were given."""
+    """Several hosts' runs, in the order the hosts were given.
+
+    ``stopped`` says why the fleet stopped starting new hosts (``--fail-fast``, too many failed).
+    """
 
     runs: list[HostRun] = field(default_factory=list)
     started: float = 0.0
     finished: float = 0.0
+    stopped: str | None = None
 
     def __bool__(self) -> bool:
         return all(self.runs)
@@ -208,5 +212,6 @@ class FleetRun:
         return {
             "started": self.started,
             "finished": self.finished,
+            "stopped": self.stopped,
             "runs": [run.to_dict() for run in self.runs],
         }

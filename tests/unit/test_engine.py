@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from invoke.context import Context, MockContext
 from invoke.runners import Result
 
 from runbook.commands import StepRecorder, step
-from runbook.engine import run_fleet, run_host
-from runbook.results import Outcome, StepResult
+from runbook.engine import NOT_RUN, Broadcast, FailurePolicy, not_run, run_fleet, run_host
+from runbook.results import HostRun, Outcome, StepResult
 from runbook.settings import Settings
 
 
@@ -103,3 +104,81 @@ def test_interrupt_between_steps_marks_the_run() -> None:
     assert run.interrupted
     assert [r.step for r in run.results] == ["stopper"]
     assert run.outcome is Outcome.FAILED
+
+
+def _failed(host: str) -> HostRun:
+    return HostRun(host=host, error="unreachable")
+
+
+def test_fail_fast_stops_after_the_first_failed_host() -> None:
+    policy = FailurePolicy(5, fail_fast=True)
+    policy.host_finished(HostRun(host="ok1", results=[StepResult("s", Outcome.OK, "fine")]))
+    assert not policy.stopped
+    policy.host_finished(_failed("bad1"))
+    assert policy.reason == "--fail-fast stopped the fleet after bad1 failed"
+
+
+def test_max_fail_percent_stops_once_more_than_p_percent_failed() -> None:
+    policy = FailurePolicy(10, max_fail_percent=20)
+    policy.host_finished(_failed("a"))
+    policy.host_finished(_failed("b"))
+    assert not policy.stopped
+    policy.host_finished(_failed("c"))
+    assert policy.reason == "3 of 10 hosts failed, over --max-fail-percent 20"
+
+
+def test_not_run_and_interrupted_hosts_do_not_count_as_failures() -> None:
+    policy = FailurePolicy(2, max_fail_percent=0)
+    policy.host_finished(HostRun(host="a", error=NOT_RUN + "earlier stop"))
+    policy.host_finished(HostRun(host="b", interrupted=True))
+    assert not policy.stopped and policy.failed == []
+
+
+def test_max_fail_percent_out_of_range_is_refused() -> None:
+    with pytest.raises(ValueError, match="from 0 to 100"):
+        FailurePolicy(3, max_fail_percent=150)
+
+
+def test_fleet_with_fail_fast_records_hosts_not_started() -> None:
+    names = ["first.invalid", "second.invalid", "third.invalid"]
+    heard: list[str] = []
+
+    class Listener:
+        def host_started(self, run: HostRun) -> None:
+            heard.append(f"start {run.host}")
+
+        def step_finished(self, run: HostRun, result: StepResult) -> None:
+            heard.append(result.step)
+
+        def host_finished(self, run: HostRun) -> None:
+            heard.append(f"end {run.host}")
+
+    settings = Settings(parallel=1, connect_timeout=2.0)
+    fleet = run_fleet(names, settings, [first], listener=Listener(), policy=FailurePolicy(3, fail_fast=True))
+    assert [run.host for run in fleet.runs] == names
+    assert "unknown host name" in (fleet.runs[0].error or "")
+    assert [not_run(run) for run in fleet.runs] == [False, True, True]
+    assert fleet.runs[1].error == "not run: --fail-fast stopped the fleet after first.invalid failed"
+    assert fleet.stopped == "--fail-fast stopped the fleet after first.invalid failed"
+    assert heard == [f"{kind} {name}" for name in names for kind in ("start", "end")]
+    assert fleet.to_dict()["stopped"] == fleet.stopped
+
+
+def test_broadcast_passes_events_to_every_listener_in_order() -> None:
+    heard: list[str] = []
+
+    class Named:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def host_started(self, run: HostRun) -> None:
+            heard.append(f"{self.name} start")
+
+        def step_finished(self, run: HostRun, result: StepResult) -> None:
+            heard.append(f"{self.name} {result.step}")
+
+        def host_finished(self, run: HostRun) -> None:
+            heard.append(f"{self.name} end")
+
+    run_host(_mock(), Settings(), [last], listener=Broadcast(Named("a"), Named("b")))
+    assert heard == ["a start", "b start", "a last", "b last", "a end", "b end"]
