@@ -12,17 +12,44 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
+import shlex
 import time
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec
 
-from fabric import task
+from fabric import Connection, task
 from invoke.context import Context
-from invoke.exceptions import CommandTimedOut, Failure
+from invoke.exceptions import AuthFailure, CommandTimedOut, Failure
 
 from runbook.results import CommandRecord, Outcome, StepResult
 
 P = ParamSpec("P")
+
+KILL_AFTER = 5
+"""Seconds between the host's TERM and KILL to a command that ran out of time."""
+CHANNEL_GRACE = 10.0
+"""How much longer than the host's own limit the controller waits before closing the channel."""
+_ENDED_BY_TIMEOUT = {124, 137}
+
+
+class SudoRefused(Exception):
+    """sudo on the host refused the configured password."""
+
+
+def host_timeout(command: str, seconds: float) -> str:
+    """``command`` ended on the host after ``seconds``: ``timeout -k`` where the host has one.
+
+    Closing an SSH channel does not stop the remote process; coreutils/BusyBox ``timeout``
+    signals its whole process group. A host without a working ``timeout -k`` runs the
+    command as is (only the channel is closed when it runs out of time).
+    """
+    limit = max(1, math.ceil(seconds))
+    script = (
+        "if timeout -k 1 5 true >/dev/null 2>&1; "
+        f'then exec timeout -k {KILL_AFTER} {limit} sh -c "$0"; fi; exec sh -c "$0"'
+    )
+    return f"sh -c {shlex.quote(script)} {shlex.quote(command)}"
 
 
 class StepRecorder:
@@ -49,9 +76,13 @@ class StepRecorder:
         """Run ``command`` on ``c`` (via sudo when a password is given and the user is not root).
 
         Root needs no sudo, and sudo's ``env_reset`` would drop the session's environment.
+        sudo runs without a pty (the password goes to ``sudo -S`` on stdin, never echoed).
+        Over SSH a command with a ``timeout`` runs under ``host_timeout``, so it is ended on
+        the host, not only cut off here; either way it is recorded with no exit code and a
+        note saying it timed out. The record keeps ``command`` as the step wrote it.
 
-        Connection errors propagate (after the command is recorded as unfinished):
-        the step fails and the engine decides what happens to the host's run.
+        Connection errors propagate (after the command is recorded as unfinished), and so
+        does ``SudoRefused``: the step fails and the engine decides what happens next.
         """
         wire = f"LC_ALL=C {command}" if parse else command
         started = time.time()
@@ -59,17 +90,29 @@ class StepRecorder:
         record = CommandRecord(command=wire, exit_code=None, started=started)
         self.commands.append(record)
         options: dict[str, Any] = {"hide": True, "warn": True, "in_stream": False}
+        sent = wire
         if timeout is not None:
             options["timeout"] = timeout
+            if isinstance(c, Connection):
+                sent = host_timeout(wire, timeout)
+                options["timeout"] = timeout + KILL_AFTER + CHANNEL_GRACE
         try:
             if sudo_password is not None and getattr(c, "user", None) != "root":
-                result = c.sudo(wire, password=sudo_password, pty=False, **options)
+                result = c.sudo(sent, password=sudo_password, pty=False, **options)
             else:
-                result = c.run(wire, **options)
+                result = c.run(sent, **options)
         except CommandTimedOut as exc:
             if exc.result is not None:
                 record.stdout, record.stderr = exc.result.stdout, exc.result.stderr
-            record.note = f"timed out after {exc.timeout:g} s"
+            record.note = f"timed out after {timeout:g} s; the channel was closed"
+        except AuthFailure as exc:
+            record.stderr = exc.result.stderr if exc.result is not None else ""
+            record.note = "sudo refused the password"
+            user, host = getattr(c, "user", "?"), getattr(c, "original_host", "?")
+            raise SudoRefused(
+                f"sudo on {host} refused the password for {user}: check sudo_password "
+                "(runbook.yaml, RUNBOOK_SUDO_PASSWORD or --ask-sudo-password)"
+            ) from None
         except Failure as exc:
             if exc.result is not None:
                 record.exit_code = exc.result.exited
@@ -82,6 +125,10 @@ class StepRecorder:
             if result is not None:
                 record.exit_code = result.exited
                 record.stdout, record.stderr = result.stdout, result.stderr
+                ran = time.monotonic() - clock
+                if sent != wire and result.exited in _ENDED_BY_TIMEOUT and ran >= (timeout or 0.0):
+                    record.exit_code = None
+                    record.note = f"timed out after {timeout:g} s; ended on the host (exit {result.exited})"
         finally:
             record.duration = time.monotonic() - clock
         return record

@@ -78,6 +78,7 @@ class Settings:
     stop_on_failure: bool = True
     ssh_config: str | None = None
     connect_timeout: float = 10.0
+    step_timeout: float = 3600.0
     accept_new_host_keys: bool = False
 
     @property
@@ -137,7 +138,7 @@ def build_settings(raw: dict[str, Any]) -> Settings:
     for name in ("ntp_timeout", "max_offset", "sync_wait", "command_timeout"):
         if name in raw:
             values[name] = _seconds(name, raw[name], positive=True)
-    for name in ("http_timeout", "connect_timeout", "max_backward_step"):
+    for name in ("http_timeout", "connect_timeout", "max_backward_step", "step_timeout"):
         if name in raw:
             values[name] = _seconds(name, raw[name], positive=True)
     for name in ("ntp_port", "samples", "parallel"):

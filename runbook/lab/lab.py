@@ -121,6 +121,13 @@ class Lab:
         self._write_client_files([host if item.name == name else item for item in self.hosts()])
         return host
 
+    def rekey(self, name: str) -> LabHost:
+        """Restart ``name`` fresh with a new SSH host key; the lab's known_hosts gets the new key."""
+        key = host_key(self.layout.host_dir(name))
+        key.unlink(missing_ok=True)
+        key.with_suffix(".pub").unlink(missing_ok=True)
+        return self.reset(name)
+
     def down(self) -> None:
         """Stop every lab process and remove namespaces, veths, the bridge and the files ``up`` wrote.
 
