@@ -4,7 +4,9 @@ A host's run opens one verified connection, runs each step, and follows the fail
 policy: with ``stop_on_failure`` the steps after a failed one are recorded as skipped,
 never silently dropped. A fleet runs hosts in a bounded thread pool; one host's
 failure, or an exception anywhere in its run, is recorded on that host and never stops
-or loses the others. A listener hears every step as it finishes (the journal, progress).
+or loses the others, unless a ``FailurePolicy`` (``--fail-fast``, ``--max-fail-percent``)
+says to stop starting new hosts: those are recorded as not run. A listener hears every
+step as it finishes (the journal, progress).
 """
 
 from __future__ import annotations
@@ -51,6 +53,72 @@ class _Silent:
 
     def host_finished(self, run: HostRun) -> None:
         pass
+
+
+class Broadcast:
+    """One listener that passes every event to several, in order."""
+
+    def __init__(self, *listeners: RunListener) -> None:
+        self.listeners = listeners
+
+    def host_started(self, run: HostRun) -> None:
+        for listener in self.listeners:
+            listener.host_started(run)
+
+    def step_finished(self, run: HostRun, result: StepResult) -> None:
+        for listener in self.listeners:
+            listener.step_finished(run, result)
+
+    def host_finished(self, run: HostRun) -> None:
+        for listener in self.listeners:
+            listener.host_finished(run)
+
+
+NOT_RUN = "not run: "
+"""How a host's ``error`` starts when the fleet stopped before starting it."""
+
+
+def not_run(run: HostRun) -> bool:
+    """Whether the fleet's failure policy kept ``run``'s host from starting."""
+    return bool(run.error and run.error.startswith(NOT_RUN))
+
+
+class FailurePolicy:
+    """When a fleet stops starting new hosts: after the first failed host (``fail_fast``) or
+    once more than ``max_fail_percent`` % of the ``total`` hosts failed. Thread-safe."""
+
+    def __init__(self, total: int, *, fail_fast: bool = False, max_fail_percent: float | None = None) -> None:
+        if max_fail_percent is not None and not 0 <= max_fail_percent <= 100:
+            raise ValueError(f"--max-fail-percent must be from 0 to 100, not {max_fail_percent:g}")
+        self.total = total
+        self.fail_fast = fail_fast
+        self.max_fail_percent = max_fail_percent
+        self.failed: list[str] = []
+        self.reason: str | None = None
+        self._lock = threading.Lock()
+
+    def host_finished(self, run: HostRun) -> None:
+        """Count ``run`` if it failed (a host not run or interrupted does not count)."""
+        if run or not_run(run) or run.interrupted:
+            return
+        with self._lock:
+            self.failed.append(run.host)
+            if self.reason is not None:
+                return
+            if self.fail_fast:
+                self.reason = f"--fail-fast stopped the fleet after {run.host} failed"
+            elif (
+                self.max_fail_percent is not None
+                and len(self.failed) * 100 > self.max_fail_percent * self.total
+            ):
+                self.reason = (
+                    f"{len(self.failed)} of {self.total} hosts failed, over --max-fail-percent "
+                    f"{self.max_fail_percent:g}"
+                )
+
+    @property
+    def stopped(self) -> bool:
+        return self.reason is not None
 
 
 def default_steps() -> list[Step]:
@@ -121,9 +189,12 @@ def run_fleet(
     steps: Sequence[Step] | None = None,
     *,
     listener: RunListener | None = None,
+    policy: FailurePolicy | None = None,
 ) -> FleetRun:
     """Run the runbook on every host, ``settings.parallel`` at a time, keeping every host's result.
 
+    Hosts start in the order given; once ``policy`` says stop, hosts not yet started are
+    recorded as not run (``error`` starting ``"not run: "``) and ``fleet.stopped`` says why.
     On KeyboardInterrupt, hosts stop after their current step; runs not finished are marked
     interrupted and returned with what they did, so the caller can still write the records.
     """
@@ -131,6 +202,7 @@ def run_fleet(
     fleet = FleetRun(started=time.time())
     stop = threading.Event()
     runs: dict[str, HostRun] = {}
+    rules = policy or FailurePolicy(len(names))
 
     class _Collect:
         def host_started(self, run: HostRun) -> None:
@@ -143,14 +215,23 @@ def run_fleet(
                 listener.step_finished(run, result)
 
         def host_finished(self, run: HostRun) -> None:
+            rules.host_finished(run)
             if listener:
                 listener.host_finished(run)
 
     collect = _Collect()
+
+    def start(name: str) -> HostRun:
+        if rules.reason is None:
+            return run_host(name, settings, steps, listener=collect, stop=stop)
+        run = HostRun(host=name, started=time.time(), error=NOT_RUN + rules.reason)
+        collect.host_started(run)
+        run.finished = run.started
+        collect.host_finished(run)
+        return run
+
     pool = ThreadPoolExecutor(max_workers=max(1, min(settings.parallel, len(names) or 1)))
-    futures = {
-        name: pool.submit(run_host, name, settings, steps, listener=collect, stop=stop) for name in names
-    }
+    futures = {name: pool.submit(start, name) for name in names}
     try:
         for future in futures.values():
             future.result()
@@ -166,6 +247,7 @@ def run_fleet(
         raise FleetInterrupted(fleet) from None
     pool.shutdown()
     fleet.runs = [futures[name].result() for name in names]
+    fleet.stopped = rules.reason
     fleet.finished = time.time()
     return fleet
 
