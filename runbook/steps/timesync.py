@@ -1,57 +1,63 @@
-"""Time daemon steps: restart it, one-shot sync with ntpdate (socket-in-use fallback), start + enable.
+"""Time daemon steps, one set for every setup: restart it, one-shot sync, start + enable.
 
+The daemon and init system come from the probe (``HostFacts.choice``); each step runs the
+right commands for them: ntpdate (classic, with the socket-in-use fallback, or the ntpsec
+wrapper), ntpdig or ``ntpd -gq`` for ntpd/ntpsec; ``chronyc burst/makestep/waitsync`` or
+``chronyd -q`` for chrony; ``timedatectl set-ntp true`` + restart for systemd-timesyncd.
+A backward step over ``max_backward_step`` is refused unless ``allow_backward_step``.
 Changing commands run with ``sudo`` when ``settings.sudo_password`` is set; every value
 from settings is quoted. A step that changed something forgets the cached facts.
 """
 
 from __future__ import annotations
 
-import re
+import math
 import shlex
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from invoke.context import Context
 
 from runbook import clock
 from runbook.commands import StepRecorder, step
-from runbook.facts import HostFacts, facts_for, forget_facts
+from runbook.daemons import SyncRun
+from runbook.daemons.chrony import (
+    makestep_warning,
+    parse_chronyd_q,
+    parse_reply,
+    server_directive,
+    waitsync_command,
+)
+from runbook.daemons.ntpd_classic import parse_ntpd_gq, parse_ntpdate
+from runbook.daemons.ntpsec import parse_ntpdig
+from runbook.daemons.timesyncd import parse_timedatectl, wait_command
+from runbook.durations import format_duration
+from runbook.facts import DaemonState, HostFacts, facts_for, forget_facts
 from runbook.results import CommandRecord, Outcome, StepResult
 from runbook.settings import Settings, settings_for
 from runbook.steps.clock import PANIC_THRESHOLD, ClockUnreadable, host_offset
-from runbook.timeservice import parse_service_actions
+from runbook.timeservice import TimeService, parse_service_actions
 
-_NTPDATE_PREFIX = re.compile(r"^\s*\d{1,2} \w{3} \d{2}:\d{2}:\d{2} ntpdate\[\d+\]: ")
-_NTPDATE_SET = re.compile(r"\b(step|adjust) time server (\S+) offset ([-+]?\d+(?:\.\d+)?) sec\b")
-NO_DAEMON = "no supported time daemon found (this version drives ntpd under SysV init)"
+__all__ = [
+    "NO_DAEMON",
+    "clock_changed",
+    "one_shot_sync",
+    "parse_ntpdate",
+    "restart_daemon",
+    "start_enable_daemon",
+]
 
-
-@dataclass(frozen=True)
-class NtpdateResult:
-    """What one ``ntpdate`` run did: ``kind`` is synced, socket-in-use, no-server or error."""
-
-    kind: str
-    message: str
-    method: str | None = None
-    address: str | None = None
-    offset: float | None = None
+NO_DAEMON = "no supported time daemon found (looked for chronyd, ntpsec, ntpd and systemd-timesyncd)"
+_CHANGED = "_runbook_clock_changed"
+Parser = Callable[[str, int | None], SyncRun]
 
 
-def parse_ntpdate(text: str, rc: int | None) -> NtpdateResult:
-    """Classic ntpdate output (``DD Mon HH:MM:SS ntpdate[PID]: ...``) and exit code, read."""
-    lines = [_NTPDATE_PREFIX.sub("", line).strip() for line in text.splitlines() if line.strip()]
-    for line in lines:
-        found = _NTPDATE_SET.search(line)
-        if found:
-            method, address, offset = found.groups()
-            return NtpdateResult("synced", line, method, address, float(offset))
-    for line in lines:
-        if "NTP socket is in use" in line:
-            return NtpdateResult("socket-in-use", line)
-        if "no server suitable for synchronization found" in line:
-            return NtpdateResult("no-server", line)
-    if rc == 0:
-        return NtpdateResult("synced", lines[-1] if lines else "exit 0")
-    return NtpdateResult("error", lines[-1] if lines else f"exit {rc}")
+def clock_changed(c: Context) -> bool:
+    """Whether a time step on ``c`` changed the clock or (re)started a daemon that may step it."""
+    return bool(c.__dict__.get(_CHANGED))
+
+
+def _mark_changed(c: Context) -> None:
+    object.__setattr__(c, _CHANGED, True)
 
 
 def _measured(rec: StepRecorder, settings: Settings, facts: HostFacts) -> clock.Measurement | None:
@@ -62,6 +68,59 @@ def _measured(rec: StepRecorder, settings: Settings, facts: HostFacts) -> clock.
         return None
 
 
+def _chosen(facts: HostFacts, data: dict[str, object]) -> tuple[TimeService, DaemonState] | str:
+    """The daemon to drive, or why there is none; ``data`` gets daemon, init and the choice note."""
+    choice = facts.choice()
+    data["init"] = facts.init
+    if choice.conflict:
+        return choice.conflict
+    if choice.service is None or choice.state is None:
+        return f"{NO_DAEMON}; init: {facts.init}"
+    data.update(daemon=choice.service.daemon, service=choice.service.name, choice=choice.note)
+    return choice.service, choice.state
+
+
+def backward_refusal(settings: Settings, measured: clock.Measurement | None) -> str | None:
+    """Why fixing this clock is refused: it is ahead by more than ``max_backward_step`` (else ``None``)."""
+    if measured is None or settings.allow_backward_step or measured.offset >= -settings.max_backward_step:
+        return None
+    back = -measured.offset
+    return (
+        f"refused: the host clock is {back:,.1f} s ({format_duration(back)}) AHEAD, and fixing it steps time "
+        f"backwards by more than max_backward_step ({settings.max_backward_step:g} s); databases, logs and "
+        "schedulers misbehave when time goes back: check what runs on the host, then run again with "
+        "--allow-backward-step; nothing changed"
+    )
+
+
+def _panic_note(rec: StepRecorder, measured: clock.Measurement | None, how: str) -> None:
+    if measured is not None and abs(measured.offset) > PANIC_THRESHOLD:
+        rec.warnings.append(
+            f"offset {measured.offset:+,.1f} s is over ntpd's {PANIC_THRESHOLD:g} s panic threshold: {how}"
+        )
+
+
+def _run(
+    c: Context, rec: StepRecorder, settings: Settings, command: str, timeout: float | None = None
+) -> CommandRecord:
+    return rec.run(
+        c, command, timeout=timeout or settings.command_timeout, sudo_password=settings.sudo_password
+    )
+
+
+def _started(service: TimeService, record: CommandRecord) -> str:
+    """``ok``/``failed`` for a start or restart: SysV's ``[  OK  ]`` line, else the exit code."""
+    said = (
+        parse_service_actions(f"{record.stdout}\n{record.stderr}")["start"]
+        if service.init == "sysv"
+        else None
+    )
+    return said or ("ok" if record.ok else "failed")
+
+
+# -- restart_daemon ----------------------------------------------------------------------
+
+
 @step("restart_daemon")
 def restart_daemon(
     c: Context,
@@ -70,20 +129,27 @@ def restart_daemon(
     max_offset: float | None = None,
     dry_run: bool = False,
 ) -> StepResult:
-    """``service ntpd restart``, recording how stop and start went (``[  OK  ]`` / ``[FAILED]``).
+    """Restart the host's time daemon (``service``/``systemctl``/``rc-service``), recording how it went.
 
     ``ok`` without running anything when the daemon runs, is synchronised and the offset is
-    within ``max_offset``: a healthy host is not disturbed. ``changed`` when start succeeded
-    (stop may have failed: the daemon was not running), ``failed`` when start failed.
+    within ``max_offset``. systemd-timesyncd gets ``timedatectl set-ntp true`` first. A
+    backward step over ``max_backward_step`` is refused (``failed``): a restarted daemon
+    may step. chrony: warns when chrony.conf's ``makestep`` cannot recover from a suspend.
     """
     settings = settings_for(c, ntp_server=ntp_server, max_offset=max_offset)
     dry = rec.dry_run = dry_run or settings.dry_run
     facts = facts_for(c, rec, settings)
-    found = facts.service()
-    if found is None:
-        return rec.finish(Outcome.FAILED, f"{NO_DAEMON}; init: {facts.init}", init=facts.init)
-    service, state = found
-    data: dict[str, object] = {"stop": None, "start": None, "daemon": service.daemon, "init": service.init}
+    data: dict[str, object] = {"stop": None, "start": None}
+    chosen = _chosen(facts, data)
+    if isinstance(chosen, str):
+        return rec.finish(Outcome.FAILED, chosen, **data)
+    service, state = chosen
+    if data["choice"]:
+        rec.warnings.append(str(data["choice"]))
+    if service.daemon == "chronyd" and facts.makestep is not None:
+        warning = makestep_warning(facts.makestep)
+        if warning:
+            rec.warnings.append(warning)
     measured = _measured(rec, settings, facts)
     reasons = []
     if not state.running:
@@ -95,22 +161,23 @@ def restart_daemon(
     if not reasons:
         return rec.finish(
             Outcome.OK,
-            f"{service.daemon} running and synchronised to {facts.sync.peer}: not restarted",
+            f"{service.label} running and synchronised to {facts.sync.peer}: not restarted",
             **data,
         )
+    refused = backward_refusal(settings, measured)
+    if refused:
+        return rec.finish(Outcome.FAILED, f"{service.daemon} not restarted: {refused}", **data)
     if dry:
         return rec.finish(Outcome.CHANGED, f"would restart {service.daemon} ({', '.join(reasons)})", **data)
-    if measured is not None and abs(measured.offset) > PANIC_THRESHOLD:
-        rec.warnings.append(
-            f"offset over ntpd's {PANIC_THRESHOLD:g} s panic threshold: without -g {service.daemon} "
-            "may exit; the one-shot sync fixes the clock"
-        )
-    record = rec.run(
-        c, service.restart(), timeout=settings.command_timeout, sudo_password=settings.sudo_password
-    )
+    if service.daemon in {"ntpd", "ntpsec"}:
+        _panic_note(rec, measured, f"without -g {service.daemon} may exit; the one-shot sync fixes the clock")
+    if service.daemon == "systemd-timesyncd":
+        _run(c, rec, settings, "timedatectl set-ntp true")
+    record = _run(c, rec, settings, service.restart())
     forget_facts(c)
+    _mark_changed(c)
     actions = parse_service_actions(f"{record.stdout}\n{record.stderr}")
-    start = actions["start"] or ("ok" if record.ok else "failed")
+    start = _started(service, record)
     data.update(stop=actions["stop"], start=start)
     said = ", ".join(
         f"{name} {value.upper()}" for name, value in (("stop", actions["stop"]), ("start", start)) if value
@@ -121,33 +188,169 @@ def restart_daemon(
     return rec.finish(outcome, f"{service.restart()}: {said}", **data)
 
 
-def _ntpdate_each(
-    c: Context, rec: StepRecorder, settings: Settings, ntpdate: str
-) -> tuple[NtpdateResult, str]:
-    """ntpdate against each server in turn until one syncs (or the socket is in use)."""
-    tried: list[tuple[NtpdateResult, str]] = []
-    for server in settings.ntp_servers:
-        record = rec.run(
-            c,
-            f"{shlex.quote(ntpdate)} {shlex.quote(server)}",
-            timeout=settings.command_timeout,
-            sudo_password=settings.sudo_password,
-        )
-        result = parse_ntpdate(f"{record.stdout}\n{record.stderr}", record.exit_code)
+# -- one_shot_sync -----------------------------------------------------------------------
+
+
+def _each_server(
+    c: Context,
+    rec: StepRecorder,
+    settings: Settings,
+    servers: tuple[str, ...],
+    command: Callable[[str], str],
+    parse: Parser,
+) -> tuple[SyncRun, str]:
+    """``command(server)`` against each server in turn until one syncs (or the socket is in use)."""
+    tried: list[tuple[SyncRun, str]] = []
+    for server in servers:
+        record = _run(c, rec, settings, command(server))
+        result = parse(f"{record.stdout}\n{record.stderr}", record.exit_code)
         if record.exit_code is None:
-            result = NtpdateResult("error", record.note or "did not finish")
+            result = SyncRun("error", record.note or "did not finish")
         tried.append((result, server))
-        if result.kind in {"synced", "socket-in-use"}:
+        if result.kind in {"synced", "socket-in-use", "busy"}:
             return result, server
     if len(tried) > 1:
         names = ", ".join(server for _, server in tried)
         last, server = tried[-1]
-        return NtpdateResult(last.kind, f"{last.message} (tried {names})"), server
+        return SyncRun(last.kind, f"{last.message} (tried {names})"), server
     return tried[-1]
 
 
-def _service_run(c: Context, rec: StepRecorder, settings: Settings, command: str) -> CommandRecord:
-    return rec.run(c, command, timeout=settings.command_timeout, sudo_password=settings.sudo_password)
+_NTP_CONF = "the servers of ntp.conf"
+
+
+def _ntp_tool(
+    facts: HostFacts, settings: Settings
+) -> tuple[str, tuple[str, ...], Callable[[str], str], Parser] | None:
+    """The one-shot tool for ntpd/ntpsec hosts: ntpdate (either flavour), else ntpdig, else ``ntpd -gq``."""
+    tools = facts.tools
+    servers = settings.ntp_servers
+    if "ntpdate" in tools:
+        ntpdate = shlex.quote(tools["ntpdate"])
+        if facts.ntpdate_flavour == "ntpsec":
+            return (
+                "ntpdate (ntpsec wrapper)",
+                servers,
+                lambda server: f"{ntpdate} {shlex.quote(server)}",
+                parse_ntpdig,
+            )
+        return "ntpdate", servers, lambda server: f"{ntpdate} {shlex.quote(server)}", parse_ntpdate
+    if "ntpdig" in tools:
+        ntpdig = shlex.quote(tools["ntpdig"])
+        return (
+            "ntpdig",
+            servers,
+            lambda server: f"{ntpdig} -s -S -M 500 -t 1 {shlex.quote(server)}",
+            parse_ntpdig,
+        )
+    if "ntpd" in tools:
+        ntpd = shlex.quote(tools["ntpd"])
+        return "ntpd -gq", (_NTP_CONF,), lambda _: f"{ntpd} -gq", parse_ntpd_gq
+    return None
+
+
+def _sync_ntp(
+    c: Context,
+    rec: StepRecorder,
+    settings: Settings,
+    facts: HostFacts,
+    found: tuple[TimeService, DaemonState] | None,
+    data: dict[str, object],
+) -> tuple[SyncRun, str, str] | str:
+    """ntpdate / ntpdig / ``ntpd -gq``, stopping the daemon around it when it holds UDP 123."""
+    tool = _ntp_tool(facts, settings)
+    if tool is None:
+        return (
+            "none of ntpdate, ntpdig or ntpd is installed on the host: install ntpdate (yum install ntpdate, "
+            "apt-get install ntpsec-ntpdate) and run again; nothing changed"
+        )
+    label, servers, command, parse = tool
+    data["tool"] = label
+    result, server = _each_server(c, rec, settings, servers, command, parse)
+    again = ""
+    if result.kind == "socket-in-use":
+        if found is None:
+            return f"{label}: {result.message}, and {NO_DAEMON} to stop"
+        service = found[0]
+        data["fallback"] = True
+        _run(c, rec, settings, service.stop())
+        try:
+            result, server = _each_server(c, rec, settings, servers, command, parse)
+        finally:
+            started = _run(c, rec, settings, service.start())
+        data["start"] = _started(service, started)
+        if data["start"] != "ok":
+            rec.warnings.append(f"{service.daemon} did not start again after the sync")
+            again = f"; {service.daemon} did NOT start again"
+        else:
+            again = f"; {service.daemon} held the NTP socket: stopped it for the sync and started it again"
+    return result, server, again
+
+
+def _sync_chrony_running(c: Context, rec: StepRecorder, settings: Settings) -> tuple[SyncRun, str, str]:
+    """chronyd runs: ``burst 4/4``, wait for the measurements (bounded), ``makestep``, ``waitsync``."""
+    burst = _run(c, rec, settings, "chronyc burst 4/4")
+    code, said = parse_reply(f"{burst.stdout}\n{burst.stderr}", burst.exit_code)
+    if not burst.ok or (code is not None and code != 200):
+        return SyncRun("error", f"chronyc burst: {code or ''} {said}".replace("  ", " ")), "chronyd", ""
+    tries = max(1, math.ceil(min(settings.sync_wait, 30.0)))
+    _run(c, rec, settings, f"chronyc waitsync {tries} 0 0 1", timeout=tries + settings.command_timeout)
+    step_record = _run(c, rec, settings, "chronyc makestep")
+    code, said = parse_reply(f"{step_record.stdout}\n{step_record.stderr}", step_record.exit_code)
+    if code != 200:
+        why = {506: " (chronyd is not running)", 501: " (not authorised: run as root)"}.get(code or 0, "")
+        return SyncRun("error", f"chronyc makestep: {code or ''} {said}{why}".strip()), "chronyd", ""
+    wait = math.ceil(settings.sync_wait)
+    waited = _run(c, rec, settings, waitsync_command(wait), timeout=wait + settings.command_timeout)
+    if not waited.ok:
+        lines = [line for line in waited.stdout.splitlines() if line.strip()]
+        last = lines[-1] if lines else waited.note or f"exit {waited.exit_code}"
+        return SyncRun("error", f"chronyc makestep: 200 OK, but not synchronised: {last}"), "chronyd", ""
+    return (
+        SyncRun("synced", "chronyc makestep: 200 OK; chronyc waitsync: synchronised", "step"),
+        "chronyd",
+        "",
+    )
+
+
+def _sync_chrony_stopped(
+    c: Context, rec: StepRecorder, settings: Settings, facts: HostFacts
+) -> tuple[SyncRun, str, str] | str:
+    """chronyd is down: ``chronyd -q 'server X iburst'`` sets the clock once and exits."""
+    chronyd = facts.tools.get("chronyd")
+    if chronyd is None:
+        return "chronyd is not on the PATH for a one-shot 'chronyd -q': reinstall chrony and run again"
+    binary = shlex.quote(chronyd)
+    result, server = _each_server(
+        c,
+        rec,
+        settings,
+        settings.ntp_servers,
+        lambda server: f"{binary} -q {server_directive(server)}",
+        parse_chronyd_q,
+    )
+    if result.kind == "busy":
+        result = SyncRun("error", f"{result.message} (status said chronyd was stopped: a stray chronyd runs)")
+    return result, server, ""
+
+
+def _sync_timesyncd(
+    c: Context, rec: StepRecorder, settings: Settings, service: TimeService, data: dict[str, object]
+) -> tuple[SyncRun, str, str]:
+    """systemd-timesyncd: ``timedatectl set-ntp true``, restart, wait for ``NTPSynchronized=yes``."""
+    _run(c, rec, settings, "timedatectl set-ntp true")
+    _run(c, rec, settings, service.restart())
+    wait = math.ceil(settings.sync_wait)
+    record = _run(c, rec, settings, wait_command(wait), timeout=wait + settings.command_timeout)
+    state = parse_timedatectl(record.stdout)
+    data["waited"] = record.duration
+    if state.synchronised:
+        return (
+            SyncRun("synced", f"NTPSynchronized=yes after {record.duration:.0f} s", "step"),
+            "timesyncd",
+            "",
+        )
+    return SyncRun("error", f"NTPSynchronized not yes within {settings.sync_wait:g} s"), "timesyncd", ""
 
 
 @step("one_shot_sync")
@@ -158,12 +361,13 @@ def one_shot_sync(
     max_offset: float | None = None,
     dry_run: bool = False,
 ) -> StepResult:
-    """Set the clock once with ``ntpdate SERVER`` when the offset is over ``max_offset``.
+    """Set the clock once, the way the host's daemon allows, when the offset is over ``max_offset``.
 
-    When ntpdate answers ``the NTP socket is in use`` (ntpd holds UDP 123): stop ntpd, run
-    ntpdate again, and start ntpd again whether or not the sync worked. Several servers
-    are tried in order. ``failed`` with a clear message for ``no server suitable for
-    synchronization found``, a missing ntpdate, or ntpd not starting again.
+    ntpd/ntpsec: ntpdate (classic: on ``the NTP socket is in use`` stop the daemon, sync,
+    start it again; ntpsec wrapper), else ntpdig, else ``ntpd -gq`` (``no servers found``
+    with exit 0 is a failure). chronyd running: ``chronyc burst``, ``makestep``,
+    ``waitsync``; stopped: ``chronyd -q``. systemd-timesyncd: set-ntp, restart, wait for
+    ``NTPSynchronized=yes``. A backward step over ``max_backward_step`` is refused.
     """
     settings = settings_for(c, ntp_server=ntp_server, max_offset=max_offset)
     dry = rec.dry_run = dry_run or settings.dry_run
@@ -176,56 +380,58 @@ def one_shot_sync(
             f"offset {measured.offset:+.3f} s is within {settings.max_offset:g} s: not synced",
             **data,
         )
-    ntpdate = facts.tools.get("ntpdate")
-    if ntpdate is None:
-        return rec.finish(
-            Outcome.FAILED,
-            "ntpdate is not installed on the host: install it (yum install ntpdate) and run again; "
-            "nothing changed",
-            **data,
-        )
+    chosen = _chosen(facts, data)
+    if isinstance(chosen, str) and facts.choice().conflict:
+        return rec.finish(Outcome.FAILED, chosen, **data)
+    found = None if isinstance(chosen, str) else chosen
+    refused = backward_refusal(settings, measured)
+    if refused:
+        return rec.finish(Outcome.FAILED, refused, **data)
+    family = found[0].daemon if found else "ntpd"
     off = "offset unknown" if measured is None else f"offset {measured.offset:+,.3f} s"
     if dry:
-        return rec.finish(
-            Outcome.CHANGED,
-            f"would set the clock with ntpdate {settings.ntp_servers[0]} ({off}), "
-            "stopping ntpd around it if it holds the NTP socket",
-            **data,
+        how = {
+            "chronyd": "chronyc burst + makestep" if found and found[1].running else "chronyd -q",
+            "systemd-timesyncd": "timedatectl set-ntp true, a restart of systemd-timesyncd and a wait",
+        }.get(family, f"{(_ntp_tool(facts, settings) or ('ntpdate',))[0]} {settings.ntp_servers[0]}")
+        return rec.finish(Outcome.CHANGED, f"would set the clock with {how} ({off})", **data)
+    done: tuple[SyncRun, str, str] | str
+    if family == "chronyd" and found is not None:
+        done = (
+            _sync_chrony_running(c, rec, settings)
+            if found[1].running
+            else _sync_chrony_stopped(c, rec, settings, facts)
         )
-    result, server = _ntpdate_each(c, rec, settings, ntpdate)
+        _panic_note(rec, measured, "chrony has no panic threshold; stepped with makestep / chronyd -q")
+    elif family == "systemd-timesyncd" and found is not None:
+        done = _sync_timesyncd(c, rec, settings, found[0], data)
+        _panic_note(rec, measured, "timesyncd has no panic threshold and steps by itself")
+    else:
+        done = _sync_ntp(c, rec, settings, facts, found, data)
+        _panic_note(rec, measured, f"{data.get('tool')} steps past it (ntpd -g would too; plain ntpd exits)")
+    if isinstance(done, str):
+        return rec.finish(Outcome.FAILED, done, **data)
     forget_facts(c)
-    started: CommandRecord | None = None
-    if result.kind == "socket-in-use":
-        found = facts.service()
-        if found is None:
-            return rec.finish(Outcome.FAILED, f"ntpdate: {result.message}, and {NO_DAEMON} to stop", **data)
-        service = found[0]
-        data["fallback"] = True
-        _service_run(c, rec, settings, service.stop())
-        try:
-            result, server = _ntpdate_each(c, rec, settings, ntpdate)
-        finally:
-            started = _service_run(c, rec, settings, service.start())
+    result, server, again = done
     data.update(server=server, method=result.method, address=result.address)
-    again = ""
-    if started is not None:
-        start_state = parse_service_actions(started.stdout)["start"] or ("ok" if started.ok else "failed")
-        data["start"] = start_state
-        if start_state != "ok":
-            rec.warnings.append("ntpd did not start again after the sync")
-            again = "; ntpd did NOT start again"
-        else:
-            again = "; ntpd held the NTP socket: stopped it for the sync and started it again"
     if result.kind != "synced":
-        return rec.finish(Outcome.FAILED, f"ntpdate {server}: {result.message}{again}", **data)
+        return rec.finish(
+            Outcome.FAILED, f"{data.get('tool') or family} {server}: {result.message}{again}", **data
+        )
+    _mark_changed(c)
     data["stepped"] = result.offset
     did = (
         f"{'stepped' if result.method == 'step' else 'slewed'} the clock {result.offset:+,.6f} s"
         if result.offset is not None
         else "set the clock"
     )
-    outcome = Outcome.FAILED if started is not None and data.get("start") != "ok" else Outcome.CHANGED
-    return rec.finish(outcome, f"{did} from {server}{again}", **data)
+    if measured is not None and measured.offset < 0:
+        did += f" (backwards: the host was {-measured.offset:,.1f} s ahead)"
+    outcome = Outcome.FAILED if data.get("start") not in {None, "ok"} else Outcome.CHANGED
+    return rec.finish(outcome, f"{did} with {data.get('tool') or result.message} ({server}){again}", **data)
+
+
+# -- start_enable_daemon -----------------------------------------------------------------
 
 
 @step("start_enable_daemon")
@@ -234,33 +440,39 @@ def start_enable_daemon(
     rec: StepRecorder,
     dry_run: bool = False,
 ) -> StepResult:
-    """Start the time daemon if it is not running and enable it at boot (``chkconfig ntpd on``).
+    """Start the time daemon if it is not running and enable it at boot, as the init system does it.
 
-    ``ok`` when it already runs and is enabled; ``changed`` after starting and/or enabling it.
+    ``ok`` when it already runs and is enabled; ``changed`` after starting and/or enabling
+    it. Starting is refused like a backward step (a starting daemon may step the clock).
     """
     settings = settings_for(c)
     dry = rec.dry_run = dry_run or settings.dry_run
     facts = facts_for(c, rec, settings)
-    found = facts.service()
-    if found is None:
-        return rec.finish(Outcome.FAILED, f"{NO_DAEMON}; init: {facts.init}", init=facts.init)
-    service, state = found
+    data: dict[str, object] = {}
+    chosen = _chosen(facts, data)
+    if isinstance(chosen, str):
+        return rec.finish(Outcome.FAILED, chosen, **data)
+    service, state = chosen
     todo = []
     if not state.running:
         todo.append(("start", service.start()))
     if state.enabled is not True:
         todo.append(("enable at boot", service.enable()))
-    data: dict[str, object] = {"daemon": service.daemon, "running": state.running, "enabled": state.enabled}
+    data.update(running=state.running, enabled=state.enabled)
     if not todo:
-        levels = "-".join(str(level) for level in (state.runlevels[0], state.runlevels[-1]))
-        return rec.finish(
-            Outcome.OK, f"{service.daemon} running and enabled at boot (runlevels {levels})", **data
-        )
+        levels = f" (runlevels {state.runlevels[0]}-{state.runlevels[-1]})" if state.runlevels else ""
+        return rec.finish(Outcome.OK, f"{service.label} running and enabled at boot{levels}", **data)
+    if not state.running:
+        refused = backward_refusal(settings, _measured(rec, settings, facts))
+        if refused:
+            return rec.finish(Outcome.FAILED, f"{service.daemon} not started: {refused}", **data)
     what = " and ".join(name for name, _ in todo)
     if dry:
         return rec.finish(Outcome.CHANGED, f"would {what} {service.daemon}", **data)
-    done = {name: _service_run(c, rec, settings, command).ok for name, command in todo}
+    done = {name: _run(c, rec, settings, command).ok for name, command in todo}
     forget_facts(c)
+    if done.get("start"):
+        _mark_changed(c)
     data.update(
         running=state.running or done.get("start", False),
         enabled=True if done.get("enable at boot") else state.enabled,
@@ -268,4 +480,4 @@ def start_enable_daemon(
     failed = [name for name, ok in done.items() if not ok]
     if failed:
         return rec.finish(Outcome.FAILED, f"could not {' and '.join(failed)} {service.daemon}", **data)
-    return rec.finish(Outcome.CHANGED, f"{what}: {service.daemon}", **data)
+    return rec.finish(Outcome.CHANGED, f"{what}: {service.label}", **data)
