@@ -126,10 +126,14 @@ def _includes(args: Iterable[str], folder: Path) -> list[Path]:
     found: list[Path] = []
     for arg in args:
         expanded = os.path.expanduser(arg)
-        bases = [expanded] if os.path.isabs(expanded) else [
-            str(Path("~/.ssh").expanduser() / expanded),
-            str(folder / expanded),
-        ]
+        bases = (
+            [expanded]
+            if os.path.isabs(expanded)
+            else [
+                str(Path("~/.ssh").expanduser() / expanded),
+                str(folder / expanded),
+            ]
+        )
         for base in bases:
             matches = sorted(glob.glob(base))
             if matches:
