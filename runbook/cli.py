@@ -7,6 +7,7 @@ Everything a flag or file gets wrong is reported before anything runs on a host.
 
 from __future__ import annotations
 
+import getpass
 import sys
 import threading
 import time
@@ -53,6 +54,7 @@ _FLAG_HELP = {
     "template_dir": "folder of record templates that override the built-in ones",
     "accept_new_host_keys": "record host keys never seen before (a changed key is always refused)",
     "rerun": "rerun the missed cron jobs matching PATTERN (glob or substring of the command; repeatable)",
+    "ask_sudo_password": "prompt once for the sudo password (not echoed) before contacting any host",
     "allow_backward_step": "allow stepping a clock that is ahead back by more than max_backward_step (60 s)",
 }
 
@@ -79,6 +81,7 @@ def run(
     accept_new_host_keys: bool = False,
     rerun: list[str] | None = None,
     allow_backward_step: bool = False,
+    ask_sudo_password: bool = False,
 ) -> None:
     """Run the post-maintenance runbook on one host or a fleet and write the records."""
     if not host:
@@ -101,6 +104,7 @@ def run(
             accept_new_host_keys=accept_new_host_keys or None,
             rerun=rerun or None,
             allow_backward_step=allow_backward_step or None,
+            sudo_password=getpass.getpass("sudo password: ") if ask_sudo_password else None,
         )
         templates = Path(template_dir) if template_dir else None
         check_templates(templates)
