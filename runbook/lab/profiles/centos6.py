@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from runbook.lab import network
+from runbook.lab.crontabs import daily_at, day_stamp, hide_machine_cron
 from runbook.lab.errors import LabError
 from runbook.lab.layout import STANDINS_DIR
 from runbook.lab.ntpsec import ensure_ntpsec
@@ -20,6 +21,11 @@ SCHEDULED_BEFORE_NOW = 2 * 3600 + 50 * 60
 BACKUP_RUNTIME = 47
 STALE_NTPD_PID = 31337
 CENTOS6_BACKUP = "/usr/local/bin/backup.sh"
+# the other seeded cron jobs, as (seconds before now, zone for CRON_TZ or None)
+SALES_REPORT_BEFORE_NOW = (90 * 60, "Asia/Tokyo")
+SYNC_REPORTS_BEFORE_NOW = 40 * 60
+ARCHIVE_BEFORE_NOW = 5 * 3600
+CRON_USER = "admin"
 
 # stand-in file -> (where it goes in the template, mode)
 STANDINS = {
@@ -53,8 +59,9 @@ def populate(template: Path, cache: Path) -> None:
     (template / "etc/ntp.conf").write_text(NTP_CONF)
     for service in ("ntpd", "httpd"):
         _register_sysv(template, service)
-    for folder in ("var/lib/ntp", "var/lib/backup", "var/backups/lab", "etc/cron.d"):
+    for folder in ("var/lib/ntp", "var/lib/backup", "var/backups/lab"):
         (template / folder).mkdir(parents=True, exist_ok=True)
+    hide_machine_cron(template)
 
 
 def _install(source: Path, target: Path, mode: int) -> None:
@@ -88,6 +95,30 @@ def seed_files(scenario: Scenario, now: float) -> Mapping[str, str]:
         "etc/cron.d/backup": f"# nightly backup\n{at.tm_min} {at.tm_hour} * * * root {CENTOS6_BACKUP}\n",
         "var/lib/backup/last-success": f"{previous}\n",
         "var/log/backup.log": f"{stamp} backup.sh[2417]: backup finished OK\n",
+        **cron_seeds(now),
+    }
+
+
+def cron_seeds(now: float) -> Mapping[str, str]:
+    """The rest of the host's cron state, relative to ``now``: a CRON_TZ job and a user crontab
+    inside the window (the ~3 h before now), a job 5 h before now (outside it), and anacron's
+    timestamps (cron.daily last ran yesterday, so it is due; weekly and monthly are not)."""
+    seconds, zone = SALES_REPORT_BEFORE_NOW
+    return {
+        "etc/cron.d/sales-report": (
+            "# the Tokyo office's daily report, on Tokyo time\nMAILTO=sales-ops\n"
+            f"CRON_TZ={zone}\n{daily_at(now - seconds, zone)} root /usr/local/bin/sales-report\n"
+        ),
+        "etc/cron.d/archive-logs": (
+            f"# nightly log archive\n{daily_at(now - ARCHIVE_BEFORE_NOW)} root /usr/local/bin/archive-logs\n"
+        ),
+        f"var/spool/cron/{CRON_USER}": (
+            f"MAILTO={CRON_USER}\n# report cache sync\n"
+            f"{daily_at(now - SYNC_REPORTS_BEFORE_NOW)} /usr/local/bin/sync-reports\n"
+        ),
+        "var/spool/anacron/cron.daily": f"{day_stamp(now - 86400)}\n",
+        "var/spool/anacron/cron.weekly": f"{day_stamp(now - 3 * 86400)}\n",
+        "var/spool/anacron/cron.monthly": f"{day_stamp(now - 10 * 86400)}\n",
     }
 
 
@@ -112,6 +143,7 @@ CENTOS6 = Profile(
     absent=(
         "etc/os-release",
         "usr/lib/os-release",
+        "etc/debian_version",
         "etc/init.d/chrony",
         "usr/sbin/chronyd",
         "usr/bin/chronyc",
