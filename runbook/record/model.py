@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from runbook.record import text
+from runbook.record.missed import MissedJobsView, missed_summary, missed_view, window_row
 from runbook.results import CommandRecord, HostRun, Outcome, StepResult
 from runbook.settings import Settings
 
@@ -24,6 +25,7 @@ STEP_TITLES = {
     "start_enable_daemon": "start + enable daemon",
     "verify": "verify",
     "rerun_backup": "rerun missed backup",
+    "missed_jobs": "missed cron jobs",
     "check_site": "check site",
 }
 _INIT_NAMES = {"sysv": "SysV init", "systemd": "systemd", "openrc": "OpenRC"}
@@ -78,6 +80,7 @@ class HostRecord:
     interrupted: bool
     dry_run: bool
     clock: dict[str, Any] = field(default_factory=dict)
+    missed: MissedJobsView | None = None
     json_name: str | None = None
     journal_name: str | None = None
     rendered: str = ""
@@ -165,6 +168,8 @@ def header(run: HostRun, settings: Settings, dry: bool) -> list[tuple[str, str]]
     rows = [("Host", host_line(run))]
     if settings.window is not None:
         rows.append(("Maintenance window", window_line(settings)))
+    elif window_row(run):
+        rows.append(("Maintenance window", window_row(run)))
     rows.append(("Run", run_line(run.started, run.finished, settings)))
     reference = reference_line(run.result("check_date"))
     if reference:
@@ -236,12 +241,14 @@ def summary(run: HostRun, settings: Settings, dry: bool) -> list[tuple[str, str]
     changed = [r for r in run.results if r.changed]
     before = clock_reading(run.result("check_date"))
     after = clock_after(run)
-    return [
+    answers = [
         ("Result", _verdict(run, failed, changed, dry)),
         ("Found", _found(before, settings)),
         ("Done", _done(run, changed, after, dry)),
         ("Left", _left(run, failed)),
     ]
+    missed = missed_summary(run)
+    return [*answers, ("Missed jobs", missed)] if missed else answers
 
 
 def _verdict(run: HostRun, failed: list[StepResult], changed: list[StepResult], dry: bool) -> str:
@@ -368,6 +375,7 @@ def host_record(
             "before": clock_reading(run.result("check_date")),
             "after": clock_after(run),
         },
+        missed=missed_view(run),
         json_name=json_name,
         journal_name=journal_name,
         rendered=text.moment(now, UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),

@@ -24,6 +24,7 @@ FILTERS = {
     "cell": text.cell,
     "text": text.prose,
     "code": text.code,
+    "code_cell": text.code_cell,
     "fence": text.fence,
     "seconds": text.seconds,
 }

@@ -81,6 +81,11 @@ def code(text: object) -> str:
     return f"{'`' * size}{pad}{body}{pad}{'`' * size}"
 
 
+def code_cell(text: object) -> str:
+    """An inline code span inside a GFM table cell (its ``|`` escaped as the table needs)."""
+    return code(text).replace("|", "\\|")
+
+
 def clip(text: str, head: int = HEAD_LINES, tail: int = TAIL_LINES) -> str:
     """Visible ``text`` with very long lines shortened and only the first and last lines of long output."""
     lines = visible(text).split("\n")

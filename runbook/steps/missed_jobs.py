@@ -173,7 +173,9 @@ def _rerun(
         result["note"] = f"not rerun: {exc}"
         return result
     if already_rerun(c, entry.user, entry.command):
-        result["note"] = "not rerun: already rerun in this run"
+        by_backup = settings.backup is not None and settings.backup.command.strip() == entry.command.strip()
+        result["state"] = "by_backup" if by_backup else "skipped"
+        result["note"] = "rerun by the backup step" if by_backup else "not rerun: already rerun in this run"
     elif dry:
         result.update(state="would", note=f"would rerun as {entry.user}")
     else:
@@ -197,18 +199,20 @@ def _finish(
     rec: StepRecorder, due: Sequence[DueJob], reruns: dict[str, dict[str, Any]], window: Window, dry: bool
 ) -> StepResult:
     head = f"{len(due)} job(s) due in the window ({window.source})"
-    ran = [(job_id, r) for job_id, r in reruns.items() if r["state"] == "ran"]
-    would = [job_id for job_id, r in reruns.items() if r["state"] == "would"]
-    failed = [job_id for job_id, r in ran if r["exit_code"] != 0]
-    left = len(due) - len(ran) - len(would)
+    states = {state: [job_id for job_id, r in reruns.items() if r["state"] == state] for state in _STATES}
+    failed = [job_id for job_id in states["ran"] if reruns[job_id]["exit_code"] != 0]
+    left = len(due) - sum(len(states[state]) for state in ("ran", "would", "by_backup"))
+    counts = [words.format(len(states[state])) for state, words in _STATES.items() if states[state]]
+    tail = ", ".join([*counts, f"{left} not rerun"]) if counts else "none rerun"
     if failed:
         parts = [f"{job_id}: {reruns[job_id]['note']}" for job_id in failed]
         return rec.finish(Outcome.FAILED, f"{head}; rerun failed: {'; '.join(parts)}")
-    if ran:
-        return rec.finish(Outcome.CHANGED, f"{head}; reran {len(ran)}, {left} not rerun")
-    if dry and would:
-        return rec.finish(Outcome.CHANGED, f"{head}; would rerun {len(would)}, {left} not rerun")
-    return rec.finish(Outcome.OK, f"{head}; none rerun")
+    if states["ran"] or (dry and states["would"]):
+        return rec.finish(Outcome.CHANGED, f"{head}; {tail}")
+    return rec.finish(Outcome.OK, f"{head}; {tail}")
+
+
+_STATES = {"ran": "reran {}", "would": "would rerun {}", "by_backup": "{} rerun by the backup step"}
 
 
 def _patterns(value: Sequence[str] | str) -> list[str]:
