@@ -11,19 +11,24 @@ ordered list of host names, each once:
 - a hosts file holds one entry per line (any of the above); ``#`` starts a comment.
 
 A pattern or group that matches nothing, an unknown group and a missing file are
-``HostSelectionError``, raised before anything runs on a host.
+``HostSelectionError``, raised before anything runs on a host. ``failed_hosts(record)``
+reads the hosts that failed (or were not run) from an earlier run's record or journal.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import glob
+import json
 import os
 import re
 import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from runbook.record.journal import load_journal
+from runbook.record.render import RecordError
 
 DEFAULT_SSH_CONFIG = "~/.ssh/config"
 _GROUP_LINE = re.compile(r"^\s*#\s*runbook-group\s+([A-Za-z0-9_.-]+)\s*:(.*)$")
@@ -193,9 +198,42 @@ def _expand(entry: str, inventory: SshInventory | None, seen: tuple[str, ...]) -
     return names
 
 
+def failed_hosts(record: str | Path) -> list[str]:
+    """The hosts that failed, were not run or were interrupted in an earlier run, in its order.
+
+    ``record`` is a fleet JSON record (``fleet-*.json``), a host JSON record, or the run's
+    journal (``run-*.jsonl``).
+    """
+    path = Path(record).expanduser()
+    if not path.is_file():
+        raise HostSelectionError(
+            f"record {path} does not exist: pass a fleet-*.json record or run-*.jsonl journal"
+        )
+    if path.suffix == ".jsonl":
+        try:
+            fleet = load_journal(path)
+        except RecordError as exc:
+            raise HostSelectionError(str(exc)) from None
+        return [run.host for run in fleet.runs if not run]
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise HostSelectionError(f"cannot read record {path}: {exc}") from None
+    lines = data.get("hosts") if isinstance(data, dict) else None
+    if isinstance(data, dict) and isinstance(data.get("host"), str):
+        lines = [data]
+    if not isinstance(lines, list) or not all(isinstance(line, dict) and "host" in line for line in lines):
+        raise HostSelectionError(
+            f"{path} is not a runbook record: pass a fleet-*.json or host JSON record, "
+            "or a run-*.jsonl journal"
+        )
+    return [str(line["host"]) for line in lines if line.get("outcome") == "failed"]
+
+
 __all__ = [
     "HostSelectionError",
     "SshInventory",
+    "failed_hosts",
     "is_pattern",
     "read_hosts_file",
     "read_inventory",

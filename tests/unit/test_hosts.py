@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from runbook.hosts import HostSelectionError, read_hosts_file, read_inventory, select_hosts
+from runbook.hosts import HostSelectionError, failed_hosts, read_hosts_file, read_inventory, select_hosts
+from runbook.record import Journal
+from runbook.results import HostRun, Outcome, StepResult
+from runbook.settings import Settings
 
 CONFIG = """\
 # runbook-group web: web01 web02
@@ -106,3 +110,42 @@ def test_include_is_followed(tmp_path: Path) -> None:
     main = tmp_path / "ssh_config"
     main.write_text(f"Include {tmp_path}/conf.d/*.conf\nHost app3\n")
     assert select_hosts(["app*"], ssh_config=main) == ["app1", "app2", "app3"]
+
+
+def test_failed_hosts_from_a_fleet_record(tmp_path: Path) -> None:
+    record = tmp_path / "fleet-20260101T000000Z.json"
+    record.write_text(
+        json.dumps(
+            {
+                "hosts": [
+                    {"host": "a", "outcome": "ok"},
+                    {"host": "b", "outcome": "failed"},
+                    {"host": "c", "outcome": "changed"},
+                    {"host": "d", "outcome": "failed"},
+                ]
+            }
+        )
+    )
+    assert failed_hosts(record) == ["b", "d"]
+
+
+def test_failed_hosts_from_a_journal_include_unfinished_hosts(tmp_path: Path) -> None:
+    journal = tmp_path / "run-20260101T000000Z.jsonl"
+    with Journal(journal) as writer:
+        writer.run_started(["a", "b", "c"], Settings())
+        for host, error in (("a", None), ("b", "b is unreachable: timed out")):
+            run = HostRun(host=host, error=error)
+            writer.host_started(run)
+            run.results.append(StepResult("check_date", Outcome.OK, "fine"))
+            writer.step_finished(run, run.results[-1])
+            writer.host_finished(run)
+    assert failed_hosts(journal) == ["b", "c"]
+
+
+def test_failed_hosts_refuses_what_is_not_a_record(tmp_path: Path) -> None:
+    other = tmp_path / "other.json"
+    other.write_text('{"format": 1}')
+    with pytest.raises(HostSelectionError, match="is not a runbook record"):
+        failed_hosts(other)
+    with pytest.raises(HostSelectionError, match="does not exist"):
+        failed_hosts(tmp_path / "gone.json")
