@@ -23,6 +23,7 @@ from runbook.steps import (
     rerun_backup,
     restart_daemon,
     start_enable_daemon,
+    sync_rtc,
     verify_clock,
 )
 
@@ -63,6 +64,7 @@ __all__ = [
     "settings_for",
     "start_enable_daemon",
     "step",
+    "sync_rtc",
     "verify_clock",
     "write_records",
 ]

@@ -28,6 +28,7 @@ from runbook.settings import Settings, bind_settings
 from runbook.steps.backup import rerun_backup
 from runbook.steps.clock import check_date, verify_clock
 from runbook.steps.missed_jobs import missed_jobs
+from runbook.steps.rtc import sync_rtc
 from runbook.steps.site import check_site
 from runbook.steps.timesync import one_shot_sync, restart_daemon, start_enable_daemon
 
@@ -129,6 +130,7 @@ def default_steps() -> list[Step]:
         one_shot_sync,
         start_enable_daemon,
         verify_clock,
+        sync_rtc,
         rerun_backup,
         missed_jobs,
         check_site,

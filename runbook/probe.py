@@ -240,3 +240,33 @@ rb_sec "$rb_n"; printf "%s\\n" "$rb_o"; rb_sec "$rb_n.rc"; echo "$rb_rc"; rb_sec
 """
     )
     return f"sh -c {shlex.quote(script)}"
+
+
+def daemon_wait_command(family: str, seconds: int) -> str:
+    """Wait (at most ``seconds``, polling once a second) until ``family`` is synchronised.
+
+    chronyd: ``chronyc waitsync`` then ``chronyc -n tracking`` as section ``sync.chronyc``;
+    systemd-timesyncd: ``timedatectl show -p NTPSynchronized`` as ``sync.timedatectl``;
+    others: ``sync_wait_command``. Section ``waited`` says how many polls it took.
+    """
+    n = int(seconds)
+    if family == "chronyd":
+        body = f"""rb_tok=
+rb_o=$(chronyc waitsync {max(1, n)} 0 0 1 2>&1); rb_i=$(printf "%s\\n" "$rb_o" | grep -c "^try:")
+rb_run sync.chronyc chronyc -n tracking
+rb_sec waited; echo "$rb_i"
+"""
+    elif family == "systemd-timesyncd":
+        body = f"""rb_tok=
+rb_i=0
+while :; do
+  rb_o=$(timedatectl show -p NTPSynchronized 2>&1); rb_rc=$?
+  if [ "$rb_o" = NTPSynchronized=yes ] || [ "$rb_i" -ge {n} ]; then break; fi
+  rb_i=$((rb_i + 1)); sleep 1
+done
+rb_sec sync.timedatectl; printf "%s\\n" "$rb_o"; rb_sec sync.timedatectl.rc; echo "$rb_rc"
+rb_sec waited; echo "$rb_i"
+"""
+    else:
+        return sync_wait_command(seconds)
+    return f"sh -c {shlex.quote(_PRELUDE + body)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from runbook.steps.backup import rerun_backup
 from runbook.steps.clock import check_date, verify_clock
 from runbook.steps.missed_jobs import missed_jobs
+from runbook.steps.rtc import sync_rtc
 from runbook.steps.site import check_site
 from runbook.steps.timesync import one_shot_sync, restart_daemon, start_enable_daemon
 
@@ -16,5 +17,6 @@ __all__ = [
     "rerun_backup",
     "restart_daemon",
     "start_enable_daemon",
+    "sync_rtc",
     "verify_clock",
 ]

@@ -9,7 +9,7 @@ from invoke.context import Context
 from runbook import clock
 from runbook.commands import StepRecorder, step
 from runbook.facts import HostFacts, facts_for, parse_rc, parse_sync
-from runbook.probe import split_sections, sync_wait_command
+from runbook.probe import daemon_wait_command, split_sections
 from runbook.results import Outcome, StepResult
 from runbook.settings import Settings, settings_for
 
@@ -111,9 +111,12 @@ def verify_clock(
             f"offset {measured.offset:+,.3f} s (±{measured.bound * 1000:.0f} ms) "
             f"is over the {settings.max_offset:g} s tolerance"
         )
+    choice = facts.choice()
     found = facts.service()
-    if found is None:
-        problems.append("no supported time daemon (ntpd under SysV init) is installed")
+    if choice.conflict:
+        problems.append(choice.conflict)
+    elif found is None:
+        problems.append("no supported time daemon (chronyd, ntpsec, ntpd, systemd-timesyncd) is installed")
     elif not found[1].running:
         problems.append(f"{found[0].daemon} is not running")
     if problems:
@@ -134,13 +137,14 @@ def verify_clock(
             f"{within}; would wait up to {settings.sync_wait:g} s for {daemon} to synchronise",
             **data,
         )
+    family = found[0].daemon if found else "ntpd"
     record = rec.run(
         c,
-        sync_wait_command(math.ceil(settings.sync_wait)),
+        daemon_wait_command(family, math.ceil(settings.sync_wait)),
         timeout=settings.sync_wait + settings.command_timeout,
     )
     sections = split_sections(record.stdout)
-    sync = parse_sync(sections)
+    sync = parse_sync(sections, family)
     waited = parse_rc(sections.get("waited"))
     data.update(synchronised=sync.synchronised, peer=sync.peer, waited=record.duration, polls=waited)
     if sync.synchronised:
@@ -149,7 +153,10 @@ def verify_clock(
             f"{within}; {daemon} synchronised to {sync.peer} after {record.duration:.0f} s",
             **data,
         )
-    why = record.note or "no system peer (*) in ntpq -pn"
+    why = record.note or {
+        "chronyd": "chronyc tracking: not synchronised",
+        "systemd-timesyncd": "timedatectl: NTPSynchronized is not yes",
+    }.get(family, "no system peer (*) in ntpq -pn")
     return rec.finish(
         Outcome.FAILED,
         f"{within}, but {daemon} did not synchronise within {settings.sync_wait:g} s ({why})",
