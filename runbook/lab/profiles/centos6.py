@@ -139,7 +139,7 @@ def start_script(scenario: Scenario) -> str:
 CENTOS6 = Profile(
     name="centos6",
     description="CentOS 6 after maintenance: clock ~3 h behind, ntpd stopped, nightly backup missed",
-    file_trees=("common", "centos6"),
+    file_trees=("common", "site", "centos6"),
     absent=(
         "etc/os-release",
         "usr/lib/os-release",
