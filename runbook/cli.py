@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -21,8 +20,10 @@ from invoke.program import Program
 from invoke.tasks import task
 
 from runbook import __version__
-from runbook.engine import FleetInterrupted, run_fleet
+from runbook.engine import Broadcast, FailurePolicy, FleetInterrupted, default_steps, run_fleet
+from runbook.hosts import failed_hosts, select_hosts
 from runbook.lab.tasks import lab
+from runbook.progress import progress_for
 from runbook.record import (
     Journal,
     RecordError,
@@ -32,11 +33,15 @@ from runbook.record import (
     load_journal,
     write_records,
 )
-from runbook.results import FleetRun, HostRun, StepResult
+from runbook.results import FleetRun
 from runbook.settings import Settings, SettingsError, settings_for
 
 _FLAG_HELP = {
-    "host": "host to run on (repeat for a fleet); names are looked up in --ssh-config",
+    "host": "host, pattern ('web*') or @group to run on (repeatable); looked up in --ssh-config",
+    "hosts_file": "file of hosts, one per line (patterns and @groups allowed, # comments; repeatable)",
+    "fail_fast": "stop starting new hosts after the first host fails (those are recorded as not run)",
+    "max_fail_percent": "stop starting new hosts once more than this percentage of the fleet failed",
+    "rerun_failed": "run only the hosts that failed in an earlier run (its fleet-*.json or run-*.jsonl)",
     "ssh_config": "OpenSSH client config to read hosts from (e.g. .lab/ssh_config)",
     "ntp_server": "NTP server to use as reference and for one-shot syncs (repeatable; first answering wins)",
     "backup": "backup command to rerun when its last run was missed",
@@ -59,10 +64,19 @@ _FLAG_HELP = {
 }
 
 
-@task(iterable=["host", "ntp_server", "url", "rerun"], help=_FLAG_HELP, default=True, auto_shortflags=False)
+@task(
+    iterable=["host", "hosts_file", "ntp_server", "url", "rerun"],
+    help=_FLAG_HELP,
+    default=True,
+    auto_shortflags=False,
+)
 def run(
     c: Context,
     host: list[str],
+    hosts_file: list[str] | None = None,
+    fail_fast: bool = False,
+    max_fail_percent: float | None = None,
+    rerun_failed: str | None = None,
     ssh_config: str | None = None,
     ntp_server: list[str] | None = None,
     backup: str | None = None,
@@ -84,8 +98,6 @@ def run(
     ask_sudo_password: bool = False,
 ) -> None:
     """Run the post-maintenance runbook on one host or a fleet and write the records."""
-    if not host:
-        raise Exit("no host given: pass --host NAME (repeat it for several hosts)", code=2)
     try:
         settings = settings_for(
             c,
@@ -108,11 +120,27 @@ def run(
         )
         templates = Path(template_dir) if template_dir else None
         check_templates(templates)
+        hosts = _hosts(host, hosts_file or [], rerun_failed, settings)
+        policy = FailurePolicy(len(hosts), fail_fast=fail_fast, max_fail_percent=max_fail_percent)
     except (SettingsError, ValueError) as exc:
         raise Exit(f"runbook: {exc}", code=2) from None
-    fleet = _run_with_journal(host, settings, templates)
+    if not hosts:
+        print(f"nothing to rerun: no host failed in {rerun_failed}")
+        return
+    fleet = _run_with_journal(hosts, settings, templates, policy)
     if not fleet:
         raise Exit(code=1)
+
+
+def _hosts(entries: list[str], files: list[str], rerun_failed: str | None, settings: Settings) -> list[str]:
+    """The hosts to run on; with ``--rerun-failed`` only the earlier run's failed ones (plus any named)."""
+    if rerun_failed is None:
+        return select_hosts(entries, hosts_files=files, ssh_config=settings.ssh_config)
+    earlier = failed_hosts(rerun_failed)
+    named = (
+        select_hosts(entries, hosts_files=files, ssh_config=settings.ssh_config) if entries or files else []
+    )
+    return list(dict.fromkeys([*earlier, *named]))
 
 
 @task(help={"journal": "journal file (.jsonl) of an interrupted or crashed run"})
@@ -148,22 +176,28 @@ def _backup_override(c: Context, command: str | None, evidence: str | None, chec
     return merged
 
 
-def _run_with_journal(hosts: list[str], settings: Settings, templates: Path | None) -> FleetRun:
+def _run_with_journal(
+    hosts: list[str], settings: Settings, templates: Path | None, policy: FailurePolicy
+) -> FleetRun:
     directory = Path(settings.record_dir)
     directory.mkdir(parents=True, exist_ok=True)
     journal_file = journal_path(directory, time.time())
     journal = Journal(journal_file)
     journal.run_started(hosts, settings)
-    progress = _Progress(journal)
+    progress = progress_for(sys.stdout, hosts, len(default_steps()))
     try:
-        fleet = run_fleet(hosts, settings, listener=progress)
+        fleet = run_fleet(hosts, settings, listener=Broadcast(journal, progress), policy=policy)
     except FleetInterrupted as exc:
+        progress.close()
         print("\ninterrupted: writing records of what was done so far", file=sys.stderr)
         for written in _write(exc.fleet, settings, templates, journal_file):
             print(f"record: {written}")
         raise Exit(code=130) from None
     finally:
         journal.close()
+    progress.close()
+    if fleet.stopped:
+        print(f"stopped starting hosts: {fleet.stopped}", file=sys.stderr)
     for written in _write(fleet, settings, templates, journal_file):
         print(f"record: {written}")
     ok = len(fleet.succeeded)
@@ -178,33 +212,6 @@ def _write(fleet: FleetRun, settings: Settings, templates: Path | None, journal:
     except RecordError as exc:
         print(f"runbook: {exc} (the JSON record and the journal {journal} are complete)", file=sys.stderr)
         return []
-
-
-class _Progress:
-    """Prints one line per step as it finishes and passes every event to the journal."""
-
-    def __init__(self, journal: Journal) -> None:
-        self.journal = journal
-        self.lock = threading.Lock()
-
-    def host_started(self, run: HostRun) -> None:
-        self.journal.host_started(run)
-
-    def step_finished(self, run: HostRun, result: StepResult) -> None:
-        self.journal.step_finished(run, result)
-        with self.lock:
-            line = f"{run.host:<12} {step_name_of(result):<20} {result.outcome.value:<8} {result.message}"
-            print(line, flush=True)
-
-    def host_finished(self, run: HostRun) -> None:
-        self.journal.host_finished(run)
-        if run.error:
-            with self.lock:
-                print(f"{run.host:<12} {'(host)':<20} {'failed':<8} {run.error}", flush=True)
-
-
-def step_name_of(result: StepResult) -> str:
-    return result.step.replace("_", " ")
 
 
 namespace = Collection()
