@@ -23,6 +23,9 @@ class HostLine:
     changed: list[str]
     failed: list[str]
     record: str | None
+    connections: int = 0
+    commands: int = 0
+    round_trips: int = 0
 
 
 @dataclass
@@ -53,6 +56,9 @@ def host_line(run: HostRun, settings: Settings, record: str | None) -> HostLine:
         changed=[model.step_title(r.step) for r in run.results if r.changed],
         failed=failed,
         record=record,
+        connections=run.connections,
+        commands=len(run.commands),
+        round_trips=run.round_trips,
     )
 
 
@@ -87,6 +93,8 @@ def fleet_record(
         header.append(("Maintenance window", model.window_line(settings)))
     header.append(("Run", model.run_line(fleet.started, fleet.finished, settings)))
     header.append(("Outcome", " · ".join(f"{n} {outcome}" for outcome, n in tally.items()) or "no hosts"))
+    if fleet.stopped:
+        header.append(("Stopped", f"no new host started: {fleet.stopped}"))
     return FleetRecord(
         title=f"Maintenance record — {len(lines)} hosts — {verdict}",
         label=verdict,
@@ -113,6 +121,13 @@ def fleet_json(
         "operator": settings.operator,
         "runbook_version": model.runbook_version(),
         "rows": dict(record.header),
+        "stopped": fleet.stopped,
+        "totals": {
+            "hosts": len(record.hosts),
+            "connections": sum(line.connections for line in record.hosts),
+            "commands": sum(line.commands for line in record.hosts),
+            "round_trips": sum(line.round_trips for line in record.hosts),
+        },
         "hosts": [vars(line) for line in record.hosts],
         "rendered": record.rendered,
     }

@@ -300,3 +300,30 @@ def test_title_clips_a_long_host_error_at_a_word() -> None:
     run = HostRun(host="web1", error=error)
     title = label(run, dry=False)
     assert title == "FAILED (host error: host key for web1 (203.0.113.10:22) has CHANGED (got …)"
+
+
+def test_fleet_record_counts_round_trips_and_says_why_it_stopped() -> None:
+    good = seed_run()
+    good.connections = 1
+    skipped = HostRun(
+        "db02", started=T0, finished=T0, error="not run: --fail-fast stopped the fleet after db01 failed"
+    )
+    fleet = FleetRun(
+        [good, skipped],
+        started=T0,
+        finished=T0 + 60,
+        stopped="--fail-fast stopped the fleet after db01 failed",
+    )
+    data = fleet_json(fleet, seed_settings(), {}, now=T0 + 60)
+    commands = len(good.commands)
+    assert data["hosts"][0]["commands"] == commands and data["hosts"][0]["connections"] == 1
+    assert data["hosts"][0]["round_trips"] == sum(c.round_trips for c in good.commands) >= commands
+    assert data["totals"] == {
+        "hosts": 2,
+        "connections": 1,
+        "commands": commands,
+        "round_trips": good.round_trips,
+    }
+    assert data["stopped"] == fleet.stopped
+    md = render_fleet(fleet, seed_settings(), {}, now=T0 + 60)
+    assert "| Stopped | no new host started: --fail-fast stopped the fleet after db01 failed |" in md
