@@ -50,10 +50,11 @@ def missed_view(run: HostRun) -> MissedJobsView | None:
     window = _dict(result.data.get("window")) if result is not None else {}
     if result is None or not window:
         return None
-    zone = _zone(result.data.get("zone"))
+    name = str(result.data.get("zone") or "UTC")
+    zone = _zone(name)
     view = MissedJobsView(window=window_span(window, zone), source=str(window.get("source", "")))
     for job in _dicts(result.data.get("missed")):
-        row = _row(job, zone)
+        row = _row(job, name, zone)
         view.rows.append(row)
         done = _dict(job.get("rerun")).get("state") in {"ran", "by_backup"}
         (view.rerun if done else view.not_rerun).append(f"{row.command} ({row.job}): {row.rerun}")
@@ -96,10 +97,10 @@ def window_span(window: dict[str, Any], zone: tzinfo) -> str:
     return utc if local == utc else f"{local} ({utc})"
 
 
-def _row(job: dict[str, Any], zone: tzinfo) -> MissedJobRow:
+def _row(job: dict[str, Any], name: str, zone: tzinfo) -> MissedJobRow:
     schedule = str(job.get("schedule", ""))
     tz = job.get("tz")
-    own = _zone(tz) if isinstance(tz, str) and tz and _zone(tz) != zone else None
+    own = _zone(tz) if isinstance(tz, str) and tz and tz != name else None
     if own is not None:
         schedule += f" (CRON_TZ={tz})"
     times = (_moment(_dict(item).get("at")) for item in _list(job.get("runs")))
@@ -140,8 +141,8 @@ def _run_time(moment: datetime, zone: tzinfo, own: tzinfo | None) -> str:
     local = moment.astimezone(zone)
     first = local.strftime(f"%Y-%m-%d %H:%M {local.tzname()}")
     extra = [] if local.utcoffset() == timedelta(0) else [moment.astimezone(UTC).strftime("%H:%M UTC")]
-    if own is not None:
-        wall = moment.astimezone(own)
+    wall = moment.astimezone(own or zone)
+    if own is not None and wall.utcoffset() not in (local.utcoffset(), timedelta(0)):
         extra.append(wall.strftime(f"%H:%M {wall.tzname()} by CRON_TZ"))
     return f"{first} ({', '.join(extra)})" if extra else first
 
