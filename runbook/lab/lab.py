@@ -97,7 +97,7 @@ class Lab:
         check_prerequisites()
         if not 1 <= hosts <= network.MAX_HOSTS:
             raise LabError(f"--hosts must be 1..{network.MAX_HOSTS}, not {hosts}")
-        scenario = get_profile(profile).scenario.with_knobs(**knobs)
+        scenario = get_profile(profile).scenario_for(**knobs)
         self._claim(wait)
         known = self.hosts()
         added = [self._new_host(index, profile, scenario) for index in range(len(known) + 1, hosts + 1)]
@@ -113,7 +113,7 @@ class Lab:
     def reset(self, name: str, profile: str | None = None, **knobs: Any) -> LabHost:
         """Restart one host fresh as ``profile`` (default: its own) in its default scenario + ``knobs``."""
         profile = profile or self.host(name).profile
-        scenario = get_profile(profile).scenario.with_knobs(**knobs)
+        scenario = get_profile(profile).scenario_for(**knobs)
         host = self._new_host(_index(name), profile, scenario)
         kill_namespaces([host.namespace])
         self._reap()

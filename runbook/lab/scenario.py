@@ -11,6 +11,7 @@ from runbook.lab.errors import LabError
 DAEMON_STATES = ("stopped", "running", "crashed")
 SITE_STATES = ("up", "down")
 LOGIN_USERS = ("root", "sudo")
+SECOND_DAEMONS = ("none", "ntpd", "chronyd")
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,10 @@ class Scenario:
     ``offset`` is the fake clock's offset from the real one in seconds (negative = behind);
     ``daemon`` is the time daemon's state (``crashed`` leaves a stale pid file);
     ``ntpdate`` says whether the one-shot tool is installed; ``site`` is the website's state;
-    ``user`` is the login user: ``root`` or the sudo user.
+    ``user`` is the login user: ``root`` or the sudo user;
+    ``second_daemon`` is another time daemon installed but disabled and stopped (``none``, ``ntpd``,
+    ``chronyd``; which ones a profile offers is in its ``second_daemons``);
+    ``rtc`` says whether the host has a hardware clock (``hwclock`` fails without one).
     """
 
     offset: float = -3 * 3600.0
@@ -28,12 +32,15 @@ class Scenario:
     ntpdate: bool = True
     site: str = "up"
     user: str = "root"
+    second_daemon: str = "none"
+    rtc: bool = True
 
     def __post_init__(self) -> None:
         for name, value, allowed in (
             ("daemon", self.daemon, DAEMON_STATES),
             ("site", self.site, SITE_STATES),
             ("user", self.user, LOGIN_USERS),
+            ("second_daemon", self.second_daemon, SECOND_DAEMONS),
         ):
             if value not in allowed:
                 raise LabError(f"scenario {name}={value!r}: use one of {', '.join(allowed)}")

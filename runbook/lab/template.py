@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from runbook.lab import network
 from runbook.lab.errors import LabError
 from runbook.lab.faketime import ensure_libfaketime
 from runbook.lab.layout import FILES_DIR, PACKAGE_DIR, STANDINS_DIR
@@ -62,7 +63,8 @@ def ensure_template(profile: Profile, cache: Path) -> Path:
 
 
 def _inputs_digest(profile: Profile, library: Path, password: str) -> str:
-    digest = hashlib.sha256(profile.name.encode() + password.encode())
+    # the NTP server's address is written into config files: each lab instance has its own
+    digest = hashlib.sha256(profile.name.encode() + password.encode() + network.NTP_SERVER.encode())
     sources = [library, *(Path("/", name) for name in ACCOUNT_FILES)]
     sources += sorted(PACKAGE_DIR.glob("*.py")) + sorted((PACKAGE_DIR / "profiles").glob("*.py"))
     for tree in profile.file_trees:

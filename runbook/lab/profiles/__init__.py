@@ -8,10 +8,14 @@ Adding a distribution means one module here, one files tree and one line in ``PR
 from __future__ import annotations
 
 from runbook.lab.errors import LabError
+from runbook.lab.profiles.alpine import ALPINE
 from runbook.lab.profiles.base import BackupSpec, Profile
 from runbook.lab.profiles.centos6 import CENTOS6
+from runbook.lab.profiles.debian12 import DEBIAN12
+from runbook.lab.profiles.el9 import EL9
+from runbook.lab.profiles.ubuntu import UBUNTU
 
-PROFILES: dict[str, Profile] = {profile.name: profile for profile in (CENTOS6,)}
+PROFILES: dict[str, Profile] = {profile.name: profile for profile in (CENTOS6, DEBIAN12, EL9, UBUNTU, ALPINE)}
 
 __all__ = ["PROFILES", "BackupSpec", "Profile", "get_profile"]
 

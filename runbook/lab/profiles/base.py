@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from runbook.lab.errors import LabError
 from runbook.lab.scenario import Scenario
 
 
@@ -27,7 +29,8 @@ class Profile:
     ``absent`` are paths the machine has but this distribution lacks (hidden in the template);
     ``populate(template, cache)`` adds built or downloaded files to the template;
     ``seed_files(scenario, now)`` gives per-host files (path -> text) written before the host starts;
-    ``start_script(scenario)`` is shell run inside the host before sshd to reach the scenario.
+    ``start_script(scenario)`` is shell run inside the host before sshd to reach the scenario;
+    ``second_daemons`` are the values of the ``second_daemon`` knob it supports besides ``none``.
     """
 
     name: str
@@ -40,3 +43,15 @@ class Profile:
     seed_files: Callable[[Scenario, float], Mapping[str, str]]
     start_script: Callable[[Scenario], str]
     site_url: str = "http://{address}/"
+    second_daemons: tuple[str, ...] = ()
+
+    def scenario_for(self, **knobs: Any) -> Scenario:
+        """The profile's default scenario with ``knobs``; LabError for a knob value it cannot host."""
+        scenario = self.scenario.with_knobs(**knobs)
+        if scenario.second_daemon not in ("none", *self.second_daemons):
+            offered = ", ".join(self.second_daemons) or "none"
+            raise LabError(
+                f"profile {self.name} cannot add second_daemon={scenario.second_daemon!r}: "
+                f"it offers {offered}"
+            )
+        return scenario
