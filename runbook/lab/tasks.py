@@ -24,13 +24,15 @@ DIR_HELP = "lab directory (default .lab)"
 
 @task(
     help={
-        "profile": "distribution profile of the hosts added now (default centos6)",
+        "profile": "profile of the hosts added now: centos6 (default), debian12, el9, ubuntu, alpine",
         "hosts": "number of hosts lab1..labN (default 1)",
         "offset": "clock offset, e.g. -3h, +90s, +40y, 0 (default: the profile's, -3h)",
         "daemon": "time daemon: stopped, running or crashed (stale pid file)",
         "no_ntpdate": "ntpdate not installed",
         "site_down": "website not answering",
         "user": "login user: root or sudo",
+        "second_daemon": "another time daemon installed but disabled: ntpd or chronyd (per profile)",
+        "no_rtc": "no hardware clock (hwclock fails)",
         "dir": DIR_HELP,
     }
 )
@@ -43,17 +45,26 @@ def up(
     no_ntpdate: bool = False,
     site_down: bool = False,
     user: str | None = None,
+    second_daemon: str | None = None,
+    no_rtc: bool = False,
     dir: str = ".lab",
 ) -> None:
     """Start lab hosts (re-run safely: running hosts stay) and write ssh_config, lab.json, runbook.yaml."""
     knobs: dict[str, Any] = {}
-    for name, value in (("offset", offset), ("daemon", daemon), ("user", user)):
+    for name, value in (
+        ("offset", offset),
+        ("daemon", daemon),
+        ("user", user),
+        ("second_daemon", second_daemon),
+    ):
         if value is not None:
             knobs[name] = value
     if no_ntpdate:
         knobs["ntpdate"] = False
     if site_down:
         knobs["site"] = "down"
+    if no_rtc:
+        knobs["rtc"] = False
     lab = Lab(Path(dir))
     started = time.monotonic()
     try:
