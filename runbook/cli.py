@@ -60,7 +60,7 @@ _FLAG_HELP = {
     "accept_new_host_keys": "record host keys never seen before (a changed key is always refused)",
     "rerun": "rerun the missed cron jobs matching PATTERN (glob or substring of the command; repeatable)",
     "ask_sudo_password": "prompt once for the sudo password (not echoed) before contacting any host",
-    "allow_backward_step": "allow stepping a clock that is ahead back by more than max_backward_step (60 s)",
+    "allow_backward_step": "allow stepping a clock that is ahead back by more than max_backward_step (300 s)",
 }
 
 

@@ -62,7 +62,7 @@ class Settings:
     sync_wait: float = 90.0
     command_timeout: float = 120.0
     dry_run: bool = False
-    max_backward_step: float = 60.0
+    max_backward_step: float = 300.0
     allow_backward_step: bool = False
     backup: BackupSettings | None = None
     urls: tuple[str, ...] = ()

@@ -202,7 +202,8 @@ def _each_server(
     """``command(server)`` against each server in turn until one syncs (or the socket is in use)."""
     tried: list[tuple[SyncRun, str]] = []
     for server in servers:
-        record = _run(c, rec, settings, command(server))
+        bound = min(settings.command_timeout, NTPD_GQ_TIMEOUT) if server == _NTP_CONF else None
+        record = _run(c, rec, settings, command(server), timeout=bound)
         result = parse(f"{record.stdout}\n{record.stderr}", record.exit_code)
         if record.exit_code is None:
             result = SyncRun("error", record.note or "did not finish")
@@ -217,6 +218,8 @@ def _each_server(
 
 
 _NTP_CONF = "the servers of ntp.conf"
+NTPD_GQ_TIMEOUT = 45.0
+"""``ntpd -gq`` waits for its servers with no limit of its own; with iburst it sets the clock in ~10 s."""
 
 
 def _ntp_tool(

@@ -104,4 +104,5 @@ def test_missing_ntpdate_is_a_clear_failure(
 ) -> None:
     c = connect(lab_host(ntpdate=False))
     result = one_shot_sync(c)
-    assert result.failed and "ntpdate is not installed" in result.message
+    # without ntpdate the step falls back to ntpd -gq; the lab's ntpd never syncs 3 h off: a bounded failure
+    assert result.failed and "ntpd -gq" in result.message and result.duration < 60
