@@ -7,6 +7,7 @@ template *value*, never template source, so ``{{ }}`` in command output stays li
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 from types import TracebackType
@@ -109,8 +110,17 @@ def check_templates(template_dir: Path | None = None) -> None:
     )
 
 
+@functools.lru_cache(maxsize=8)
+def _shared_environment(template_dir: Path | None) -> jinja2.Environment:
+    """One environment per template folder, so each template compiles once per process.
+
+    Jinja2 checks a cached template's source for changes before reusing it (``auto_reload``).
+    """
+    return environment(template_dir)
+
+
 def _render(template_dir: Path | None, name: str, **context: object) -> str:
-    env = environment(template_dir)
+    env = _shared_environment(template_dir)
     template = _load(env, template_dir, name)
     try:
         return template.render(**context)

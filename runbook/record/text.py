@@ -19,6 +19,7 @@ MAX_LINE = 1000
 _BACKTICKS = re.compile(r"`+")
 _TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
 _KEEP = {"\n", "\t"}
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _BLOCK_START = re.compile(r"[#>+\-*=_|~`]")
 _ORDERED_START = re.compile(r"^(\d{1,9})([.)])")
 
@@ -26,8 +27,8 @@ _ORDERED_START = re.compile(r"^(\d{1,9})([.)])")
 def visible(text: str) -> str:
     """``text`` with control, format and line-separator characters written as escapes (``\\x1b``)."""
     text = text.replace("\r\n", "\n")
-    if text.isascii() and text.isprintable():
-        return text
+    if text.isascii():
+        return _ASCII_CONTROL.sub(lambda m: _escape(m.group()), text)
     return "".join(
         ch if ch in _KEEP or unicodedata.category(ch) not in {"Cc", "Cf", "Zl", "Zp"} else _escape(ch)
         for ch in text
