@@ -1,0 +1,300 @@
+"""Fleet benchmark: runbook's post-maint against ansible-playbook and raw Fabric on lab hosts.
+
+Run as root (the lab needs it), on your own lab instance::
+
+    RUNBOOK_LAB_INSTANCE=3 .venv/bin/python benchmarks/fleet.py --sizes 10,50,100
+
+For each size N it brings up N centos6 lab hosts (the default scenario: clock 3 h behind,
+ntpd stopped, backup missed) and times, each as its own process:
+
+- ``broken``: ``invoke post-maint`` fixing the N broken hosts (once: it fixes them);
+- ``healthy``: ``invoke post-maint`` on the same hosts, now healthy (best of ``--repeat``);
+- ``ansible``: ``ansible-playbook`` running the same four checks as shell tasks (date, service
+  status, backup evidence, site GET), forks = N, pipelining on, no fact gathering;
+- ``fabric``: a Fabric ``ThreadingGroup`` running just runbook's probe command.
+
+Every run gets ``--parallel N`` / forks N. Peak memory is the largest sum of RSS over the
+process tree, sampled every 20 ms. It prints a table and, with ``--write-docs``, rewrites
+the results section of docs/performance.md. Needs ansible-core (``pip install -e .[bench]``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from runbook.lab import Lab
+
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "performance.md"
+BEGIN, END = "<!-- results: begin -->", "<!-- results: end -->"
+PLAYBOOK = """\
+- hosts: lab
+  gather_facts: false
+  tasks:
+    - name: date
+      ansible.builtin.shell: date +%s
+    - name: time daemon status
+      ansible.builtin.shell: /sbin/service ntpd status
+    - name: backup evidence
+      ansible.builtin.shell: "{check}"
+    - name: site GET
+      ansible.builtin.shell: curl -fsS -o /dev/null http://127.0.0.1/
+"""
+ANSIBLE_CFG = """\
+[defaults]
+forks = {forks}
+host_key_checking = True
+gathering = explicit
+interpreter_python = /usr/bin/python3
+stdout_callback = default
+retry_files_enabled = False
+
+[ssh_connection]
+pipelining = True
+ssh_args = -F {ssh_config} -o ControlMaster=auto -o ControlPersist=60s
+"""
+FABRIC_PROBE = """\
+import sys
+from fabric import Config, ThreadingGroup
+from runbook.probe import probe_command
+from runbook.settings import build_settings
+ssh_config, hosts = sys.argv[1], sys.argv[2:]
+settings = build_settings({"ssh_config": ssh_config, "backup": BACKUP})
+command = "LC_ALL=C " + probe_command(settings, clock_loop=False)
+group = ThreadingGroup(*hosts, config=Config(runtime_ssh_path=ssh_config))
+results = group.run(command, hide=True, warn=True)
+bad = [c.original_host for c, r in results.items() if isinstance(r, Exception) or r.exited != 0]
+sys.exit(f"probe failed on {bad}" if bad else 0)
+"""
+
+
+@dataclass
+class Timing:
+    """One measured run: wall seconds, controller CPU seconds (user + system, the process and
+    the children it waited for), peak tree RSS (MiB), exit status."""
+
+    wall: float
+    cpu: float
+    peak_mib: float
+    status: int
+
+
+def tree_rss(root: int) -> int:
+    """Sum of RSS (bytes) of ``root`` and all its descendants, from /proc."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            statm = Path(f"/proc/{entry}/statm").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        parents[int(entry)] = int(fields[1])
+        rss[int(entry)] = int(statm.split()[1]) * page
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return total
+
+
+def timed(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None, log: Path) -> Timing:
+    """Run ``argv``, timing it and sampling its process tree's memory."""
+    started = time.perf_counter()
+    with log.open("w") as out:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        peak = 0
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, tree_rss(proc.pid))
+                done.wait(0.02)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, code, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(code)
+        done.set()
+        sampler.join()
+    return Timing(wall, usage.ru_utime + usage.ru_stime, peak / 2**20, proc.returncode)
+
+
+def post_maint(lab: Lab, hosts: list[str], records: Path, log: Path) -> Timing:
+    argv = [sys.executable, "-m", "invoke", "-r", str(ROOT), "-f", str(lab.layout.runbook_yaml), "post-maint"]
+    for host in hosts:
+        argv += ["--host", host]
+    argv += ["--parallel", str(len(hosts)), "--record-dir", str(records)]
+    return timed(argv, cwd=ROOT, log=log)
+
+
+def ansible(lab: Lab, hosts: list[str], work: Path, log: Path) -> Timing:
+    record = lab.record()
+    check = record["profiles"]["centos6"]["check_command"]
+    (work / "ansible.cfg").write_text(ANSIBLE_CFG.format(forks=len(hosts), ssh_config=lab.layout.ssh_config))
+    (work / "site.yml").write_text(PLAYBOOK.format(check=check))
+    (work / "inventory.ini").write_text("[lab]\n" + "\n".join(hosts) + "\n")
+    env = {**os.environ, "ANSIBLE_CONFIG": str(work / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
+    binary = Path(sys.executable).with_name("ansible-playbook")
+    return timed([str(binary), "-i", "inventory.ini", "site.yml"], cwd=work, env=env, log=log)
+
+
+def fabric(lab: Lab, hosts: list[str], work: Path, log: Path) -> Timing:
+    profile = lab.record()["profiles"]["centos6"]
+    backup = {
+        "command": profile["backup_command"],
+        "evidence_file": profile["evidence_file"],
+        "check_command": profile["check_command"],
+        "max_age": profile["max_age"],
+    }
+    script = work / "fabric_probe.py"
+    script.write_text(f"BACKUP = {backup!r}\n" + FABRIC_PROBE)
+    return timed([sys.executable, str(script), str(lab.layout.ssh_config), *hosts], cwd=ROOT, log=log)
+
+
+@dataclass
+class Row:
+    """One fleet size's measurements."""
+
+    hosts: int
+    broken: Timing
+    healthy: Timing
+    fabric: Timing
+    ansible: Timing | None
+    per_host: tuple[int, int, int]
+
+
+def healthy_commands(records: Path) -> tuple[int, int, int]:
+    """(connections, commands, round trips) per host, the largest seen, from the fleet record."""
+    data = json.loads(sorted(records.glob("fleet-*.json"))[-1].read_text())
+    lines = data["hosts"]
+    bad = [line["host"] for line in lines if line["outcome"] != "ok"]
+    if bad:
+        raise SystemExit(f"hosts not healthy in the healthy run: {bad} (see {records})")
+    return (
+        max(line["connections"] for line in lines),
+        max(line["commands"] for line in lines),
+        max(line["round_trips"] for line in lines),
+    )
+
+
+def measure(size: int, base: Path, repeat: int, with_ansible: bool) -> Row:
+    work = base / f"n{size}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    lab = Lab(work / ".lab")
+    lab.up(profile="centos6", hosts=size)
+    try:
+        hosts = [f"lab{n}" for n in range(1, size + 1)]
+        broken = post_maint(lab, hosts, work / "broken", work / "broken.log")
+        if broken.status != 0:
+            raise SystemExit(f"the fixing run failed (exit {broken.status}): see {work / 'broken.log'}")
+        runs = []
+        for n in range(repeat):
+            runs.append(post_maint(lab, hosts, work / f"healthy{n}", work / f"healthy{n}.log"))
+            if runs[-1].status != 0:
+                raise SystemExit(f"the healthy run failed: see {work / f'healthy{n}.log'}")
+        fabs = [fabric(lab, hosts, work, work / f"fabric{n}.log") for n in range(repeat)]
+        if any(t.status for t in fabs):
+            raise SystemExit(f"raw Fabric failed: see {work}/fabric*.log")
+        playbook = ansible(lab, hosts, work, work / "ansible.log") if with_ansible else None
+        if playbook is not None and playbook.status != 0:
+            raise SystemExit(f"ansible-playbook failed: see {work / 'ansible.log'}")
+        return Row(
+            hosts=size,
+            broken=broken,
+            healthy=min(runs, key=lambda t: t.wall),
+            fabric=min(fabs, key=lambda t: t.wall),
+            ansible=playbook,
+            per_host=healthy_commands(work / "healthy0"),
+        )
+    finally:
+        lab.down()
+
+
+def table(rows: list[Row]) -> str:
+    head = (
+        "| hosts | post-maint healthy | post-maint broken | raw Fabric probe | ansible-playbook "
+        "| healthy / Fabric | Ansible / healthy | controller CPU s: healthy · broken · Fabric · Ansible "
+        "| peak MiB: healthy · broken · Fabric · Ansible "
+        "| per healthy host: connections · commands · round trips |\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---|---|---|\n"
+    )
+    lines = []
+    for row in rows:
+        healthy, broken, fab, ans = row.healthy, row.broken, row.fabric, row.ansible
+        ans_wall = f"{ans.wall:.2f} s" if ans else "not run"
+        ratio = f"{ans.wall / healthy.wall:.1f}x" if ans else "—"
+        ans_mem = f"{ans.peak_mib:.0f}" if ans else "—"
+        ans_cpu = f"{ans.cpu:.1f}" if ans else "—"
+        conns, cmds, trips = row.per_host
+        lines.append(
+            f"| {row.hosts} | {healthy.wall:.2f} s | {broken.wall:.2f} s | {fab.wall:.2f} s | {ans_wall} "
+            f"| {healthy.wall / fab.wall:.2f}x | {ratio} "
+            f"| {healthy.cpu:.1f} · {broken.cpu:.1f} · {fab.cpu:.1f} · {ans_cpu} "
+            f"| {healthy.peak_mib:.0f} · {broken.peak_mib:.0f} · {fab.peak_mib:.0f} · {ans_mem} "
+            f"| {conns} · {cmds} · {trips} |"
+        )
+    return head + "\n".join(lines) + "\n"
+
+
+def write_docs(text: str) -> None:
+    doc = DOC.read_text()
+    if BEGIN not in doc or END not in doc:
+        raise SystemExit(f"{DOC} has no {BEGIN} ... {END} section to replace")
+    before, rest = doc.split(BEGIN, 1)
+    after = rest.split(END, 1)[1]
+    DOC.write_text(f"{before}{BEGIN}\n{text}{END}{after}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10,50,100", help="host counts, comma-separated")
+    parser.add_argument("--repeat", type=int, default=3, help="healthy and Fabric runs per size (best kept)")
+    parser.add_argument("--dir", default=None, help="work folder (default: a temporary one)")
+    parser.add_argument("--no-ansible", action="store_true", help="skip ansible-playbook")
+    parser.add_argument("--write-docs", action="store_true", help=f"rewrite the results in {DOC}")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("run as root: the lab needs network namespaces")
+    sizes = [int(size) for size in args.sizes.split(",")]
+    with_ansible = not args.no_ansible
+    if with_ansible and not Path(sys.executable).with_name("ansible-playbook").exists():
+        raise SystemExit("ansible-playbook is not installed next to this Python: pip install -e '.[bench]'")
+    base = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="runbook-bench-"))
+    rows = []
+    for size in sizes:
+        print(f"{size} hosts ...", file=sys.stderr, flush=True)
+        rows.append(measure(size, base, args.repeat, with_ansible))
+    machine = (
+        f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"load average at the end {os.getloadavg()[0]:.1f} (other work on the machine shares its CPUs)"
+    )
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    text = f"Measured {when} on {machine}, `--repeat {args.repeat}`.\n\n{table(rows)}"
+    print(text)
+    print(f"logs and records: {base}", file=sys.stderr)
+    if args.write_docs:
+        write_docs(text)
+
+
+if __name__ == "__main__":
+    main()
