@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from offline_names import files_only_resolution
 
 from runbook.lab import Lab, LabHost
 
@@ -29,7 +30,10 @@ def post_maint(
     for host in hosts:
         argv += ["--host", host]
     argv += ["--record-dir", str(records), *extra]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=240, check=False)
+    records.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        files_only_resolution(argv, records), capture_output=True, text=True, timeout=240, check=False
+    )
 
 
 def host_record(records: Path, host: str) -> dict[str, Any]:
