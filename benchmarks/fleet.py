@@ -14,7 +14,7 @@ ntpd stopped, backup missed) and times, each as its own process:
 - ``fabric``: a Fabric ``ThreadingGroup`` running just runbook's probe command.
 
 Every run gets ``--parallel N`` / forks N. Peak memory is the largest sum of RSS over the
-process tree, sampled every 20 ms. It prints a table and, with ``--write-docs``, rewrites
+process tree, sampled every 50 ms. It prints a table and, with ``--write-docs``, rewrites
 the results section of docs/performance.md. Needs ansible-core (``pip install -e .[bench]``).
 """
 
@@ -38,6 +38,8 @@ from runbook.lab import Lab
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- results: begin -->", "<!-- results: end -->"
+SAMPLE_EVERY = 0.05
+"""Seconds between memory samples of the measured process tree."""
 PLAYBOOK = """\
 - hosts: lab
   gather_facts: false
@@ -91,26 +93,19 @@ class Timing:
 
 
 def tree_rss(root: int) -> int:
-    """Sum of RSS (bytes) of ``root`` and all its descendants, from /proc."""
-    parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
+    """Sum of RSS (bytes) of ``root`` and all its descendants (``/proc/PID/task/*/children``)."""
     page = os.sysconf("SC_PAGE_SIZE")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            statm = Path(f"/proc/{entry}/statm").read_text()
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        parents[int(entry)] = int(fields[1])
-        rss[int(entry)] = int(statm.split()[1]) * page
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo.extend(child for child, parent in parents.items() if parent == pid)
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
+            for task in os.listdir(f"/proc/{pid}/task"):
+                todo.extend(
+                    int(child) for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split()
+                )
+        except (OSError, ValueError, IndexError):
+            continue
     return total
 
 
@@ -126,7 +121,7 @@ def timed(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None, log:
             nonlocal peak
             while not done.is_set():
                 peak = max(peak, tree_rss(proc.pid))
-                done.wait(0.02)
+                done.wait(SAMPLE_EVERY)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
