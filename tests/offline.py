@@ -1,4 +1,4 @@
-"""Keeps the test process off DNS: only IP literals and localhost resolve.
+"""A pytest plugin (``-p offline``) keeping the test process off DNS: only IP literals and localhost resolve.
 
 Tests name hosts that must not resolve (``*.invalid``); letting glibc ask the machine's
 resolver would send queries off this machine. Subprocesses that need the same guarantee run
