@@ -62,7 +62,7 @@ def seed_files(scenario: Scenario, now: float) -> Mapping[str, str]:
 
 def start_script(scenario: Scenario) -> str:
     lines = parts.remove_unless(scenario.second_daemon == "chronyd", CHRONY_FILES)
-    lines += parts.systemd_start(scenario, "ntpsec", "/run/ntpd.pid", "apache2")
+    lines += parts.systemd_start(scenario, "ntpsec", "/run/ntpd.pid")
     return "\n".join(lines) + "\n"
 
 

@@ -58,7 +58,7 @@ def seed_files(scenario: Scenario, now: float) -> Mapping[str, str]:
 
 def start_script(scenario: Scenario) -> str:
     lines = parts.remove_unless(scenario.second_daemon == "ntpd", NTPD_FILES)
-    lines += parts.systemd_start(scenario, "chronyd", "/run/chrony/chronyd.pid", "httpd")
+    lines += parts.systemd_start(scenario, "chronyd", "/run/chrony/chronyd.pid")
     return "\n".join(lines) + "\n"
 
 

@@ -141,13 +141,15 @@ def backup_seeds(now: float) -> Mapping[str, str]:
 
 
 def common_start(scenario: Scenario) -> list[str]:
-    """Shell for the knobs every new profile treats alike: the one-shot tools and the RTC."""
+    """Shell for the knobs every new profile treats alike: the one-shot tools and the RTC (an RTC never
+    written reads as the system clock does, as after hctosys at boot)."""
     lines = [] if scenario.ntpdate else [f"rm -f {' '.join(ONE_SHOT_TOOLS)}"]
-    lines.append("hwclock --systohc" if scenario.rtc else "touch /etc/runbook-lab/no-rtc")
+    if not scenario.rtc:
+        lines.append("touch /etc/runbook-lab/no-rtc")
     return lines
 
 
-def systemd_start(scenario: Scenario, daemon_unit: str, pidfile: str, site_unit_name: str) -> list[str]:
+def systemd_start(scenario: Scenario, daemon_unit: str, pidfile: str) -> list[str]:
     """Shell bringing a systemd-style host to ``scenario``: /run/systemd/system, daemon, site."""
     lines = ["mkdir -p /run/systemd/system", *common_start(scenario)]
     if scenario.daemon == "running":
@@ -155,7 +157,8 @@ def systemd_start(scenario: Scenario, daemon_unit: str, pidfile: str, site_unit_
     elif scenario.daemon == "crashed":
         lines.append(f"mkdir -p {Path(pidfile).parent} && echo {STALE_PID} >{pidfile}")
     if scenario.site == "up":
-        lines.append(f"systemctl start {site_unit_name}")
+        # what `systemctl start SITE` does, without a Python start-up per host at boot
+        lines.append("/usr/sbin/httpd /run/httpd.pid")
     return lines
 
 

@@ -54,7 +54,7 @@ def start_script(scenario: Scenario) -> str:
             f"mkdir -p /run/runbook-lab && echo LAB_FIRST_POLL={RESUMED_POLL} >/run/runbook-lab/timesyncd.env"
         )
     lines += parts.systemd_start(
-        scenario, "systemd-timesyncd", "/run/runbook-lab/units/systemd-timesyncd.service.pid", "apache2"
+        scenario, "systemd-timesyncd", "/run/runbook-lab/units/systemd-timesyncd.service.pid"
     )
     lines.append("rm -f /run/runbook-lab/timesyncd.env")
     return "\n".join(lines) + "\n"

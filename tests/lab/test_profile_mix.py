@@ -1,0 +1,41 @@
+"""Every profile in one lab: 20 mixed-profile hosts added to the session lab, timed; their sites and backups.
+
+The hosts stay up until the session's ``lab`` fixture takes the lab down (its teardown and the lifecycle
+tests check that ``down`` leaves nothing).
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+
+import pytest
+
+from runbook.lab import Lab
+from runbook.lab.profiles import PROFILES
+
+pytestmark = pytest.mark.lab
+MIXED_UP_SECONDS = 10.0
+PER_PROFILE = 4
+
+
+def test_twenty_mixed_profile_hosts_come_up_fast_and_apply(lab: Lab) -> None:
+    count = len(lab.hosts())
+    started = time.monotonic()
+    for profile in PROFILES:
+        count += PER_PROFILE
+        lab.up(profile=profile, hosts=count)
+    elapsed = time.monotonic() - started
+    print(f"\n{len(PROFILES) * PER_PROFILE} mixed-profile hosts up in {elapsed:.2f} s")
+    assert elapsed < MIXED_UP_SECONDS
+    assert set(lab.record()["profiles"]) >= set(PROFILES)
+    added = lab.hosts()[-len(PROFILES) * PER_PROFILE :]
+    assert {host.profile for host in added} == set(PROFILES)
+    for host in added[::PER_PROFILE]:
+        with urllib.request.urlopen(f"http://{host.address}/", timeout=5) as page:
+            assert page.status == 200
+        done = host.run(
+            "/usr/local/bin/backup-check 93600; /usr/local/bin/backup.sh >/dev/null && "
+            "/usr/local/bin/backup-check 93600"
+        )
+        assert done.returncode == 0, (host.profile, done.stdout, done.stderr)
