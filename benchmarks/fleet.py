@@ -11,7 +11,8 @@ ntpd stopped, backup missed) and times, each as its own process:
 - ``healthy``: ``invoke post-maint`` on the same hosts, now healthy (best of ``--repeat``);
 - ``ansible``: ``ansible-playbook`` running the same four checks as shell tasks (date, service
   status, backup evidence, site GET), forks = N, pipelining on, no fact gathering;
-- ``fabric``: a Fabric ``ThreadingGroup`` running just runbook's probe command.
+- ``fabric``: a Fabric ``ThreadingGroup`` running just runbook's probe command;
+- ``four checks``: the same ``ThreadingGroup`` running the playbook's four checks as one command.
 
 Every run gets ``--parallel N`` / forks N. Peak memory is the largest sum of RSS over the
 process tree, sampled every 50 ms. It prints a table and, with ``--write-docs``, rewrites
@@ -73,12 +74,13 @@ from runbook.probe import probe_command
 from runbook.settings import build_settings
 ssh_config, hosts = sys.argv[1], sys.argv[2:]
 settings = build_settings({"ssh_config": ssh_config, "backup": BACKUP})
-command = "LC_ALL=C " + probe_command(settings, clock_loop=False)
+command = COMMAND or "LC_ALL=C " + probe_command(settings, clock_loop=False)
 group = ThreadingGroup(*hosts, config=Config(runtime_ssh_path=ssh_config))
 results = group.run(command, hide=True, warn=True)
 bad = [c.original_host for c, r in results.items() if isinstance(r, Exception) or r.exited != 0]
-sys.exit(f"probe failed on {bad}" if bad else 0)
+sys.exit(f"command failed on {bad}" if bad else 0)
 """
+FOUR_CHECKS = "date +%s; /sbin/service ntpd status; {check}; curl -fsS -o /dev/null http://127.0.0.1/"
 
 
 @dataclass
@@ -152,7 +154,8 @@ def ansible(lab: Lab, hosts: list[str], work: Path, log: Path) -> Timing:
     return timed([str(binary), "-i", "inventory.ini", "site.yml"], cwd=work, env=env, log=log)
 
 
-def fabric(lab: Lab, hosts: list[str], work: Path, log: Path) -> Timing:
+def fabric(lab: Lab, hosts: list[str], work: Path, log: Path, *, four_checks: bool = False) -> Timing:
+    """Fabric's ThreadingGroup running runbook's probe, or the playbook's four checks as one command."""
     profile = lab.record()["profiles"]["centos6"]
     backup = {
         "command": profile["backup_command"],
@@ -160,8 +163,9 @@ def fabric(lab: Lab, hosts: list[str], work: Path, log: Path) -> Timing:
         "check_command": profile["check_command"],
         "max_age": profile["max_age"],
     }
+    command = FOUR_CHECKS.format(check=profile["check_command"]) if four_checks else None
     script = work / "fabric_probe.py"
-    script.write_text(f"BACKUP = {backup!r}\n" + FABRIC_PROBE)
+    script.write_text(f"BACKUP = {backup!r}\nCOMMAND = {command!r}\n" + FABRIC_PROBE)
     return timed([sys.executable, str(script), str(lab.layout.ssh_config), *hosts], cwd=ROOT, log=log)
 
 
@@ -173,6 +177,7 @@ class Row:
     broken: Timing
     healthy: Timing
     fabric: Timing
+    checks: Timing
     ansible: Timing | None
     per_host: tuple[int, int, int]
 
@@ -208,8 +213,9 @@ def measure(size: int, base: Path, repeat: int, with_ansible: bool) -> Row:
             if runs[-1].status != 0:
                 raise SystemExit(f"the healthy run failed: see {work / f'healthy{n}.log'}")
         fabs = [fabric(lab, hosts, work, work / f"fabric{n}.log") for n in range(repeat)]
-        if any(t.status for t in fabs):
-            raise SystemExit(f"raw Fabric failed: see {work}/fabric*.log")
+        checks = [fabric(lab, hosts, work, work / f"checks{n}.log", four_checks=True) for n in range(repeat)]
+        if any(t.status for t in fabs + checks):
+            raise SystemExit(f"raw Fabric failed: see {work}/fabric*.log, {work}/checks*.log")
         playbook = ansible(lab, hosts, work, work / "ansible.log") if with_ansible else None
         if playbook is not None and playbook.status != 0:
             raise SystemExit(f"ansible-playbook failed: see {work / 'ansible.log'}")
@@ -218,6 +224,7 @@ def measure(size: int, base: Path, repeat: int, with_ansible: bool) -> Row:
             broken=broken,
             healthy=min(runs, key=lambda t: t.wall),
             fabric=min(fabs, key=lambda t: t.wall),
+            checks=min(checks, key=lambda t: t.wall),
             ansible=playbook,
             per_host=healthy_commands(work / "healthy0"),
         )
@@ -227,11 +234,12 @@ def measure(size: int, base: Path, repeat: int, with_ansible: bool) -> Row:
 
 def table(rows: list[Row]) -> str:
     head = (
-        "| hosts | post-maint healthy | post-maint broken | raw Fabric probe | ansible-playbook "
+        "| hosts | post-maint healthy | post-maint broken | raw Fabric probe | raw Fabric four checks "
+        "| ansible-playbook "
         "| healthy / Fabric | Ansible / healthy | controller CPU s: healthy · broken · Fabric · Ansible "
         "| peak MiB: healthy · broken · Fabric · Ansible "
         "| per healthy host: connections · commands · round trips |\n"
-        "|---:|---:|---:|---:|---:|---:|---:|---|---|---|\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|\n"
     )
     lines = []
     for row in rows:
@@ -242,7 +250,8 @@ def table(rows: list[Row]) -> str:
         ans_cpu = f"{ans.cpu:.1f}" if ans else "—"
         conns, cmds, trips = row.per_host
         lines.append(
-            f"| {row.hosts} | {healthy.wall:.2f} s | {broken.wall:.2f} s | {fab.wall:.2f} s | {ans_wall} "
+            f"| {row.hosts} | {healthy.wall:.2f} s | {broken.wall:.2f} s | {fab.wall:.2f} s "
+            f"| {row.checks.wall:.2f} s | {ans_wall} "
             f"| {healthy.wall / fab.wall:.2f}x | {ratio} "
             f"| {healthy.cpu:.1f} · {broken.cpu:.1f} · {fab.cpu:.1f} · {ans_cpu} "
             f"| {healthy.peak_mib:.0f} · {broken.peak_mib:.0f} · {fab.peak_mib:.0f} · {ans_mem} "
