@@ -38,7 +38,7 @@ def _login_shells_to_sh(template: Path) -> None:
 
 
 def seed_files(scenario: Scenario, now: float) -> Mapping[str, str]:
-    return parts.backup_seeds(now)
+    return parts.seeds(scenario, now)
 
 
 def start_script(scenario: Scenario) -> str:

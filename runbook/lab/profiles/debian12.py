@@ -57,7 +57,7 @@ def populate(template: Path, cache: Path) -> None:
 
 
 def seed_files(scenario: Scenario, now: float) -> Mapping[str, str]:
-    return parts.backup_seeds(now)
+    return parts.seeds(scenario, now)
 
 
 def start_script(scenario: Scenario) -> str:

@@ -140,9 +140,13 @@ def backup_seeds(now: float) -> Mapping[str, str]:
     }
 
 
+def seeds(scenario: Scenario, now: float) -> Mapping[str, str]:
+    """The backup's state and the RTC, which kept the time the host booted with (its clock's offset)."""
+    return {**backup_seeds(now), "var/lib/runbook-lab/rtc": f"{scenario.offset:+f}\n"}
+
+
 def common_start(scenario: Scenario) -> list[str]:
-    """Shell for the knobs every new profile treats alike: the one-shot tools and the RTC (an RTC never
-    written reads as the system clock does, as after hctosys at boot)."""
+    """Shell for the knobs every new profile treats alike: the one-shot tools and the RTC."""
     lines = [] if scenario.ntpdate else [f"rm -f {' '.join(ONE_SHOT_TOOLS)}"]
     if not scenario.rtc:
         lines.append("touch /etc/runbook-lab/no-rtc")
