@@ -75,7 +75,7 @@ def run(
     host: list[str],
     hosts_file: list[str] | None = None,
     fail_fast: bool = False,
-    max_fail_percent: float | None = None,
+    max_fail_percent: str | None = None,
     rerun_failed: str | None = None,
     ssh_config: str | None = None,
     ntp_server: list[str] | None = None,
@@ -121,7 +121,7 @@ def run(
         templates = Path(template_dir) if template_dir else None
         check_templates(templates)
         hosts = _hosts(host, hosts_file or [], rerun_failed, settings)
-        policy = FailurePolicy(len(hosts), fail_fast=fail_fast, max_fail_percent=max_fail_percent)
+        policy = FailurePolicy(len(hosts), fail_fast=fail_fast, max_fail_percent=_percent(max_fail_percent))
     except (SettingsError, ValueError) as exc:
         raise Exit(f"runbook: {exc}", code=2) from None
     if not hosts:
@@ -130,6 +130,15 @@ def run(
     fleet = _run_with_journal(hosts, settings, templates, policy)
     if not fleet:
         raise Exit(code=1)
+
+
+def _percent(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text.strip().removesuffix("%"))
+    except ValueError:
+        raise ValueError(f"--max-fail-percent takes a number from 0 to 100, not {text!r}") from None
 
 
 def _hosts(entries: list[str], files: list[str], rerun_failed: str | None, settings: Settings) -> list[str]:
