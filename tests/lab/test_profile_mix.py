@@ -1,4 +1,6 @@
-"""Every profile in one lab: 20 mixed-profile hosts added to the session lab, timed; their sites and backups.
+"""Every profile in one lab: 20 mixed-profile hosts added to the session lab; their sites and backups.
+
+How fast they come up is measured by the benchmark and reported in docs/lab.md, not asserted here.
 
 The hosts stay up until the session's ``lab`` fixture takes the lab down (its teardown and the lifecycle
 tests check that ``down`` leaves nothing).
@@ -6,7 +8,6 @@ tests check that ``down`` leaves nothing).
 
 from __future__ import annotations
 
-import time
 import urllib.request
 
 import pytest
@@ -15,19 +16,14 @@ from runbook.lab import Lab
 from runbook.lab.profiles import PROFILES
 
 pytestmark = pytest.mark.lab
-MIXED_UP_SECONDS = 10.0
 PER_PROFILE = 4
 
 
-def test_twenty_mixed_profile_hosts_come_up_fast_and_apply(lab: Lab) -> None:
+def test_twenty_mixed_profile_hosts_come_up_and_apply(lab: Lab) -> None:
     count = len(lab.hosts())
-    started = time.monotonic()
     for profile in PROFILES:
         count += PER_PROFILE
         lab.up(profile=profile, hosts=count)
-    elapsed = time.monotonic() - started
-    print(f"\n{len(PROFILES) * PER_PROFILE} mixed-profile hosts up in {elapsed:.2f} s")
-    assert elapsed < MIXED_UP_SECONDS
     assert set(lab.record()["profiles"]) >= set(PROFILES)
     added = lab.hosts()[-len(PROFILES) * PER_PROFILE :]
     assert {host.profile for host in added} == set(PROFILES)
