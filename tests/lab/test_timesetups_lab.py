@@ -64,22 +64,19 @@ def test_chrony_and_ntpd_installed_one_enabled(
     lab_host: Callable[..., LabHost],
     tmp_path: Path,
 ) -> None:
-    host = lab_host(profile="el9", offset="-3h", daemon="stopped")
-    # ntpd installed beside chrony, enabled; chronyd disabled
-    setup = host.run(
-        "cp /usr/sbin/chronyd /usr/sbin/ntpd 2>/dev/null; systemctl disable chronyd; "
-        "test -f /usr/lib/systemd/system/ntpd.service || "
-        "sed 's/chronyd/ntpd/g' /usr/lib/systemd/system/chronyd.service "
-        ">/usr/lib/systemd/system/ntpd.service; "
-        "systemctl enable ntpd"
-    )
-    assert setup.returncode == 0, setup.stdout + setup.stderr
-    post_maint(lab, tmp_path, host.name)
+    host = lab_host(profile="el9", offset="-3h", daemon="stopped", second_daemon="ntpd")
+    assert host.run("systemctl is-enabled ntpd").stdout.strip() == "disabled"
+    done = post_maint(lab, tmp_path, host.name)
+    assert done.returncode == 0, done.stdout + done.stderr
     record = host_record(tmp_path, host.name)
-    restart = steps_of(record)["restart_daemon"]
-    assert record["facts"]["daemon"] == "ntpd"
-    assert any("driving ntpd, the one enabled at boot" in w for w in restart["warnings"])
-    assert not any("chronyd" in c for c in commands_of(restart))
+    steps = steps_of(record)
+    assert record["facts"]["daemon"] == "chronyd"
+    assert any("the one enabled at boot" in w for w in steps["restart_daemon"]["warnings"])
+    ran = [command for name in TIME_STEPS for command in commands_of(steps[name])]
+    changes = [command for command in ran if not command.startswith("LC_ALL=C sh -c ")]
+    assert changes and not any("ntpd" in command.replace("chronyd", "") for command in changes), changes
+    assert host.run("systemctl is-active ntpd").stdout.strip() == "inactive"
+    assert lab.clock_offset(host.name) == pytest.approx(0, abs=1)
 
 
 def test_forty_year_backward_step_needs_the_flag(
