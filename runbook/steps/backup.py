@@ -120,9 +120,9 @@ def rerun_backup(
         return rec.finish(Outcome.OK, f"backup is fresh: {seen}; not rerun", **data)
     if already_rerun(c, _runs_as(c, settings), backup.command):
         return rec.finish(Outcome.OK, f"backup already rerun in this run: {seen}", **data)
+    mark_rerun(c, _runs_as(c, settings), backup.command)
     if dry:
         return rec.finish(Outcome.CHANGED, f"would rerun the backup: {seen}", **data)
-    mark_rerun(c, _runs_as(c, settings), backup.command)
     record = rec.run(
         c,
         f"sh -c {shlex.quote(backup.command)} 2>&1",

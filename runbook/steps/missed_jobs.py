@@ -175,7 +175,8 @@ def _rerun(
     if already_rerun(c, entry.user, entry.command):
         by_backup = settings.backup is not None and settings.backup.command.strip() == entry.command.strip()
         result["state"] = "by_backup" if by_backup else "skipped"
-        result["note"] = "rerun by the backup step" if by_backup else "not rerun: already rerun in this run"
+        done_by = "would be rerun by the backup step" if dry else "rerun by the backup step"
+        result["note"] = done_by if by_backup else "not rerun: already rerun in this run"
     elif dry:
         result.update(state="would", note=f"would rerun as {entry.user}")
     else:
