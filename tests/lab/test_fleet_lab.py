@@ -139,3 +139,24 @@ def test_fail_fast_leaves_the_rest_not_run(lab: Lab, fleet_config: Path, tmp_pat
         line["failed"] == [f"host error: not run: {record['stopped']}"] for line in record["hosts"][1:]
     )
     assert record["totals"]["connections"] == 0
+
+
+def test_max_fail_percent_stops_once_too_many_failed(lab: Lab, fleet_config: Path, tmp_path: Path) -> None:
+    done = post_maint(
+        lab,
+        fleet_config,
+        tmp_path,
+        "--max-fail-percent",
+        "10%",
+        "--host",
+        "refused*",
+        "--host",
+        "lab*",
+        parallel=1,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    record = fleet_record(tmp_path)
+    assert [line["outcome"] for line in record["hosts"]] == ["failed"] * (2 + REAL)
+    assert record["stopped"] == f"2 of {2 + REAL} hosts failed, over --max-fail-percent 10"
+    assert "stopped starting hosts: 2 of 17 hosts failed" in done.stderr
+    assert record["totals"]["connections"] == 0
