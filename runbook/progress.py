@@ -2,7 +2,7 @@
 
 ``progress_for(stream, hosts, steps)`` picks the display: on a terminal, ``LiveProgress``
 redraws a compact table in place (plain ANSI: cursor up, clear to the end of the screen)
-with a status line, one row per running host (its step count and current step) and prints
+with a status line, one row per running host (steps done and the last one finished) and prints
 each failure as a lasting line when it happens; anywhere else (a pipe, a log file, CI)
 ``PlainProgress`` prints one line per finished step, as the CLI always did. Events come
 from worker threads: both lock.
@@ -84,7 +84,7 @@ class LiveProgress:
     def step_finished(self, run: HostRun, result: StepResult) -> None:
         with self._lock:
             self.done_steps[run.host] = len(run.results)
-            self.current[run.host] = _words(result.step)
+            self.current[run.host] = f"last: {_words(result.step)}"
             if result.failed:
                 self._lasting(f"{run.host}: {_words(result.step)} failed: {result.message}")
             self._draw(force=result.failed)

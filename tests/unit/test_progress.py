@@ -46,7 +46,7 @@ def test_live_table_on_a_terminal() -> None:
     assert progress.status_line().startswith("0/3 done · 2 running · 1 waiting")
     run_a.results.append(_step("check_date", Outcome.OK))
     progress.step_finished(run_a, run_a.results[-1])
-    assert "  a            1/4 steps  check date" in progress.rows()
+    assert "  a            1/4 steps  last: check date" in progress.rows()
     run_b.results.append(_step("verify", Outcome.FAILED, "ntpd is not running"))
     progress.step_finished(run_b, run_b.results[-1])
     progress.host_finished(run_b)
