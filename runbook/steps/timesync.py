@@ -131,10 +131,10 @@ def restart_daemon(
 ) -> StepResult:
     """Restart the host's time daemon (``service``/``systemctl``/``rc-service``), recording how it went.
 
-    ``ok`` without running anything when the daemon runs, is synchronised and the offset is
-    within ``max_offset``. systemd-timesyncd gets ``timedatectl set-ntp true`` first. A
-    backward step over ``max_backward_step`` is refused (``failed``): a restarted daemon
-    may step. chrony: warns when chrony.conf's ``makestep`` cannot recover from a suspend.
+    ``ok`` without running anything when the daemon runs and the offset is within
+    ``max_offset``: a daemon still synchronising is left to finish (verify waits for it).
+    systemd-timesyncd gets ``timedatectl set-ntp true`` first. A backward step over
+    ``max_backward_step`` is refused (``failed``): a restarted daemon may step. chrony: warns when chrony.conf's ``makestep`` cannot recover from a suspend.
     """
     settings = settings_for(c, ntp_server=ntp_server, max_offset=max_offset)
     dry = rec.dry_run = dry_run or settings.dry_run
@@ -154,16 +154,16 @@ def restart_daemon(
     reasons = []
     if not state.running:
         reasons.append("not running")
-    elif not facts.sync.synchronised:
-        reasons.append("not synchronised")
     if measured is None or abs(measured.offset) > settings.max_offset:
         reasons.append("offset unknown" if measured is None else f"offset {measured.offset:+,.3f} s")
     if not reasons:
-        return rec.finish(
-            Outcome.OK,
-            f"{service.label} running and synchronised to {facts.sync.peer}: not restarted",
-            **data,
+        synced = (
+            f"synchronised to {facts.sync.peer}"
+            if facts.sync.synchronised
+            else "not synchronised yet (verify waits for it)"
         )
+        said = f"{service.label} running, clock within tolerance, {synced}: not restarted"
+        return rec.finish(Outcome.OK, said, **data)
     refused = backward_refusal(settings, measured)
     if refused:
         return rec.finish(Outcome.FAILED, f"{service.daemon} not restarted: {refused}", **data)

@@ -56,9 +56,12 @@ def test_restart_leaves_a_healthy_host_alone() -> None:
     assert "10.200.0.1" in result.message
 
 
-def test_restart_of_a_running_but_unsynchronised_daemon() -> None:
+def test_a_running_daemon_still_synchronising_is_left_alone() -> None:
     c = fake_host(probe=probe_output(daemon="running", synced=False), run={RESTART: Result(RESTART_SEED)})
-    assert restart_daemon(c).outcome is Outcome.CHANGED
+    result = restart_daemon(c)
+    assert result.outcome is Outcome.OK
+    assert "not synchronised yet (verify waits for it)" in result.message
+    assert RESTART not in commands(c)
 
 
 def test_restart_fails_when_start_fails() -> None:
