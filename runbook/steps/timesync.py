@@ -134,7 +134,8 @@ def restart_daemon(
     ``ok`` without running anything when the daemon runs and the offset is within
     ``max_offset``: a daemon still synchronising is left to finish (verify waits for it).
     systemd-timesyncd gets ``timedatectl set-ntp true`` first. A backward step over
-    ``max_backward_step`` is refused (``failed``): a restarted daemon may step. chrony: warns when chrony.conf's ``makestep`` cannot recover from a suspend.
+    ``max_backward_step`` is refused (``failed``): a restarted daemon may step. chrony:
+    warns when chrony.conf's ``makestep`` cannot recover from a suspend.
     """
     settings = settings_for(c, ntp_server=ntp_server, max_offset=max_offset)
     dry = rec.dry_run = dry_run or settings.dry_run
