@@ -174,9 +174,12 @@ def _rerun(
         return result
     if already_rerun(c, entry.user, entry.command):
         by_backup = settings.backup is not None and settings.backup.command.strip() == entry.command.strip()
-        result["state"] = "by_backup" if by_backup else "skipped"
-        done_by = "would be rerun by the backup step" if dry else "rerun by the backup step"
-        result["note"] = done_by if by_backup else "not rerun: already rerun in this run"
+        if by_backup and dry:
+            result.update(state="would", note="would be rerun by the backup step")
+        elif by_backup:
+            result.update(state="by_backup", note="rerun by the backup step")
+        else:
+            result["note"] = "not rerun: already rerun in this run"
     elif dry:
         result.update(state="would", note=f"would rerun as {entry.user}")
     else:
