@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from pathlib import Path
 
 from runbook.lab import network
@@ -35,10 +34,6 @@ def _login_shells_to_sh(template: Path) -> None:
     """Alpine has no bash: every account whose shell was bash logs in with /bin/sh."""
     passwd = template / "etc/passwd"
     passwd.write_text(re.sub(r":/(usr/)?bin/bash$", ":/bin/sh", passwd.read_text(), flags=re.MULTILINE))
-
-
-def seed_files(scenario: Scenario, now: float) -> Mapping[str, str]:
-    return parts.seeds(scenario, now)
 
 
 def start_script(scenario: Scenario) -> str:
@@ -73,7 +68,7 @@ ALPINE = Profile(
     scenario=Scenario(offset=-3 * 3600.0, daemon="stopped", ntpdate=False),
     backup=parts.BACKUP,
     populate=populate,
-    seed_files=seed_files,
+    seed_files=parts.seeds,
     start_script=start_script,
     second_daemons=("ntpd",),
 )

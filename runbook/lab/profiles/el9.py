@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 from runbook.lab import network
@@ -52,10 +51,6 @@ def populate(template: Path, cache: Path) -> None:
     parts.site_unit(template, "httpd.service")
 
 
-def seed_files(scenario: Scenario, now: float) -> Mapping[str, str]:
-    return parts.seeds(scenario, now)
-
-
 def start_script(scenario: Scenario) -> str:
     lines = parts.remove_unless(scenario.second_daemon == "ntpd", NTPD_FILES)
     lines += parts.systemd_start(scenario, "chronyd", "/run/chrony/chronyd.pid")
@@ -77,7 +72,7 @@ EL9 = Profile(
     scenario=Scenario(offset=-3 * 3600.0, daemon="stopped", ntpdate=False),
     backup=parts.BACKUP,
     populate=populate,
-    seed_files=seed_files,
+    seed_files=parts.seeds,
     start_script=start_script,
     second_daemons=("ntpd",),
 )

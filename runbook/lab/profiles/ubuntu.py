@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 from runbook.lab import network
@@ -43,10 +42,6 @@ def populate(template: Path, cache: Path) -> None:
     parts.site_unit(template, "apache2.service")
 
 
-def seed_files(scenario: Scenario, now: float) -> Mapping[str, str]:
-    return parts.seeds(scenario, now)
-
-
 def start_script(scenario: Scenario) -> str:
     lines = parts.remove_unless(scenario.second_daemon == "chronyd", CHRONY_FILES)
     if scenario.daemon == "running":
@@ -68,7 +63,7 @@ UBUNTU = Profile(
     scenario=Scenario(offset=-3 * 3600.0, daemon="stopped", ntpdate=False),
     backup=parts.BACKUP,
     populate=populate,
-    seed_files=seed_files,
+    seed_files=parts.seeds,
     start_script=start_script,
     second_daemons=("chronyd",),
 )
