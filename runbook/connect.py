@@ -66,6 +66,8 @@ def open_verified(c: Connection, settings: Settings) -> None:
     name = f"{c.original_host} ({c.host}:{c.port})"
     try:
         c.open()
+    except UnicodeError as exc:
+        raise HostUnavailable(f"host name {c.host!r} is not a valid DNS name: {exc}") from exc
     except socket.gaierror as exc:
         raise HostUnavailable(f"unknown host name {c.host!r}: {exc.strerror}") from exc
     except paramiko.BadHostKeyException as exc:

@@ -18,6 +18,8 @@ _real_getaddrinfo = socket.getaddrinfo
 
 def _local_only(host: Any, *args: Any, **kwargs: Any) -> Any:
     name = host.decode() if isinstance(host, bytes) else host
+    if isinstance(name, str):
+        name.encode("idna")  # as the real getaddrinfo does: a malformed name raises UnicodeError
     if name is None or name == "localhost" or _is_address(str(name)):
         return _real_getaddrinfo(host, *args, **kwargs)
     raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")

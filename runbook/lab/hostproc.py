@@ -30,6 +30,13 @@ def clock_file(host_dir: Path) -> Path:
     return host_dir / "state" / "clock.rc"
 
 
+def session_locale(lang: str) -> str:
+    """start.sh lines giving every SSH session ``LANG=lang`` (sshd's SetEnv); none for the C locale."""
+    if not lang:
+        return ""
+    return f"sed -i 's/^SetEnv /SetEnv LANG={lang} /' /etc/ssh/sshd_config\n"
+
+
 def prepare_host(
     host_dir: Path,
     node: Node,
@@ -50,7 +57,7 @@ def prepare_host(
     (host_dir / "root").mkdir(mode=0o700)
     write_clock_offset(clock_file(host_dir), scenario.offset)
     (state / "authorized_keys").write_text(authorized_keys)
-    (state / "start.sh").write_text(profile.start_script(scenario))
+    (state / "start.sh").write_text(profile.start_script(scenario) + session_locale(scenario.lang))
     seeds = {
         "etc/hostname": f"{name}\n",
         "etc/hosts": f"127.0.0.1\tlocalhost\n{node.address}\t{name}\n",

@@ -4,7 +4,7 @@
 # disciplining this machine's real clock.
 set -eu
 packages="iproute2 libcap2-bin util-linux openssh-server openssh-client chrony init-system-helpers sudo
-openssl gcc make libc6-dev apt dpkg python3 python3-ntp"
+openssl gcc make libc6-dev apt dpkg python3 python3-ntp locales"
 [ "$(id -u)" -eq 0 ] || { echo "install-deps.sh: run as root" >&2; exit 1; }
 
 policy=/usr/sbin/policy-rc.d
@@ -22,9 +22,11 @@ for package in $packages; do
     dpkg-query -W -f='${Status}\n' "$package" 2>/dev/null | grep -q ' installed$' || missing="$missing $package"
 done
 if [ -z "$missing" ]; then
-    echo "install-deps.sh: everything the lab needs is installed"
-    exit 0
+    echo "install-deps.sh: every package the lab needs is installed"
+else
+    apt-get update
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
 fi
-apt-get update
-# shellcheck disable=SC2086
-DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
+# A Japanese locale for lab hosts whose sessions run in it (the lab's `lang` knob).
+locale -a 2>/dev/null | grep -qix 'ja_JP.utf8' || localedef -i ja_JP -f UTF-8 ja_JP.UTF-8

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -24,7 +25,9 @@ class Scenario:
     ``user`` is the login user: ``root`` or the sudo user;
     ``second_daemon`` is another time daemon installed but disabled and stopped (``none``, ``ntpd``,
     ``chronyd``; which ones a profile offers is in its ``second_daemons``);
-    ``rtc`` says whether the host has a hardware clock (``hwclock`` fails without one).
+    ``rtc`` says whether the host has a hardware clock (``hwclock`` fails without one);
+    ``lang`` is the locale every SSH session gets (e.g. ``ja_JP.UTF-8``: ``date`` speaks Japanese),
+    empty for the C locale.
     """
 
     offset: float = -3 * 3600.0
@@ -34,8 +37,11 @@ class Scenario:
     user: str = "root"
     second_daemon: str = "none"
     rtc: bool = True
+    lang: str = ""
 
     def __post_init__(self) -> None:
+        if self.lang and not re.fullmatch(r"[A-Za-z]+_[A-Za-z]+(\.[A-Za-z0-9-]+)?", self.lang):
+            raise LabError(f"scenario lang={self.lang!r}: use a locale name such as ja_JP.UTF-8")
         for name, value, allowed in (
             ("daemon", self.daemon, DAEMON_STATES),
             ("site", self.site, SITE_STATES),

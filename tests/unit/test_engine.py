@@ -182,3 +182,9 @@ def test_broadcast_passes_events_to_every_listener_in_order() -> None:
 
     run_host(_mock(), Settings(), [last], listener=Broadcast(Named("a"), Named("b")))
     assert heard == ["a start", "b start", "a last", "b last", "a end", "b end"]
+
+
+def test_an_invalid_host_name_is_a_clear_host_error() -> None:
+    fleet = run_fleet(["x" * 70 + ".example"], Settings(), [first])
+    error = fleet.runs[0].error
+    assert error is not None and "is not a valid DNS name" in error
