@@ -290,7 +290,8 @@ def main() -> None:
         rows.append(measure(size, base, args.repeat, with_ansible))
     machine = (
         f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"load average at the end {os.getloadavg()[0]:.1f} (the lab hosts run on the same CPUs as the controller)"
+        f"load average at the end {os.getloadavg()[0]:.1f} "
+        "(the lab hosts run on the same CPUs as the controller)"
     )
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     text = f"Measured {when} on {machine}, `--repeat {args.repeat}`.\n\n{table(rows)}"
