@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -13,14 +12,11 @@ from runbook.lab.crontabs import daily_at, day_stamp, hide_machine_cron
 from runbook.lab.errors import LabError
 from runbook.lab.layout import STANDINS_DIR
 from runbook.lab.ntpsec import ensure_ntpsec
-from runbook.lab.profiles.base import BackupSpec, Profile
+from runbook.lab.profiles import parts
+from runbook.lab.profiles.base import Profile
 from runbook.lab.scenario import Scenario
 
-BACKUP_MAX_AGE = 26 * 3600.0
-SCHEDULED_BEFORE_NOW = 2 * 3600 + 50 * 60
-BACKUP_RUNTIME = 47
 STALE_NTPD_PID = 31337
-CENTOS6_BACKUP = "/usr/local/bin/backup.sh"
 # the other seeded cron jobs, as (seconds before now, zone for CRON_TZ or None)
 SALES_REPORT_BEFORE_NOW = (90 * 60, "Asia/Tokyo")
 SYNC_REPORTS_BEFORE_NOW = 40 * 60
@@ -85,18 +81,8 @@ def _register_sysv(template: Path, service: str) -> None:
 
 
 def seed_files(scenario: Scenario, now: float) -> Mapping[str, str]:
-    """The nightly backup, scheduled inside the maintenance window (~3 h before now, real time), that
-    did not run: its evidence still says the previous night's run, ~27 h ago."""
-    scheduled = now - SCHEDULED_BEFORE_NOW
-    at = time.localtime(scheduled)
-    previous = int(scheduled - 86400 + BACKUP_RUNTIME)
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(previous))
-    return {
-        "etc/cron.d/backup": f"# nightly backup\n{at.tm_min} {at.tm_hour} * * * root {CENTOS6_BACKUP}\n",
-        "var/lib/backup/last-success": f"{previous}\n",
-        "var/log/backup.log": f"{stamp} backup.sh[2417]: backup finished OK\n",
-        **cron_seeds(now),
-    }
+    """The shared missed nightly backup (``parts.backup_seeds``) and CentOS 6's other cron jobs."""
+    return {**parts.backup_seeds(now), **cron_seeds(now)}
 
 
 def cron_seeds(now: float) -> Mapping[str, str]:
@@ -152,12 +138,7 @@ CENTOS6 = Profile(
         "usr/bin/timedatectl",
     ),
     scenario=Scenario(offset=-3 * 3600.0, daemon="stopped"),
-    backup=BackupSpec(
-        command=CENTOS6_BACKUP,
-        evidence_file="/var/lib/backup/last-success",
-        check_command=f"/usr/local/bin/backup-check {BACKUP_MAX_AGE:.0f}",
-        max_age=BACKUP_MAX_AGE,
-    ),
+    backup=parts.BACKUP,
     populate=populate,
     seed_files=seed_files,
     start_script=start_script,
