@@ -100,10 +100,22 @@ def missed_jobs(
     chosen, unused = select(report.due, patterns)
     rec.warnings.extend(f"--rerun {p!r} matched no job due in the window" for p in unused)
     limit = _timeout(timeout, settings)
-    reruns = {job.entry.id: _rerun(c, rec, job.entry, dry, limit, output_lines, settings) for job in chosen}
+    picked = {job.entry.id for job in chosen}
+    by_backup_step = [
+        job
+        for job in report.due
+        if job.entry.id not in picked and already_rerun(c, job.entry.user, job.entry.command)
+    ]
+    reruns = {
+        job.entry.id: _rerun(c, rec, job.entry, dry, limit, output_lines, settings)
+        for job in [*chosen, *by_backup_step]
+    }
     rec.data.update(
         window=_window(found),
-        missed=[_job(job, reruns.get(job.entry.id), true_now, clock_offset) for job in report.due],
+        missed=[
+            _job(job, reruns.get(job.entry.id), job.entry.id in picked, true_now, clock_offset)
+            for job in report.due
+        ],
         reboot=[_entry(entry) for entry in report.reboot],
         anacron=[{**_entry(a.entry), "due": a.due, "reason": a.reason} for a in report.anacron],
         not_selected=[job.entry.id for job in report.due if job.entry.id not in reruns],
@@ -248,7 +260,9 @@ def _entry(entry: CronEntry) -> dict[str, Any]:
     }
 
 
-def _job(job: DueJob, rerun: dict[str, Any] | None, now: datetime, offset: float | None) -> dict[str, Any]:
+def _job(
+    job: DueJob, rerun: dict[str, Any] | None, selected: bool, now: datetime, offset: float | None
+) -> dict[str, Any]:
     runs = [
         {
             "at": run.isoformat(),
@@ -261,7 +275,7 @@ def _job(job: DueJob, rerun: dict[str, Any] | None, now: datetime, offset: float
         **_entry(job.entry),
         "runs": runs,
         "truncated": job.truncated,
-        "selected": rerun is not None,
+        "selected": selected,
         "rerun": rerun,
     }
 

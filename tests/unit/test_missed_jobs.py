@@ -14,7 +14,7 @@ from invoke.runners import Result
 
 from runbook.cron import rerun_command
 from runbook.results import Outcome
-from runbook.settings import Settings, bind_settings, parse_window
+from runbook.settings import BackupSettings, Settings, bind_settings, parse_window
 from runbook.steps.missed_jobs import bind_cron_section, missed_jobs
 from runbook.steps.reruns import already_rerun, mark_rerun
 
@@ -180,6 +180,19 @@ def test_already_rerun_by_another_step_is_not_rerun() -> None:
     result = missed_jobs(c, rerun=["backup"], now=NOW)
     assert result.commands == []
     assert result.outcome is Outcome.OK
+
+
+def test_a_job_the_backup_step_reran_says_so_even_when_not_selected() -> None:
+    backup = "/usr/local/bin/backup --all"
+    c = _context(bound=section(), window=parse_window(WINDOW), backup=BackupSettings(command=backup))
+    mark_rerun(c, "root", backup)
+    result = missed_jobs(c, now=NOW)
+    assert result.commands == []
+    job = next(job for job in result.data["missed"] if job["command"] == backup)
+    assert job["selected"] is False
+    assert job["rerun"]["state"] == "by_backup"
+    assert job["id"] not in result.data["not_selected"]
+    assert "1 rerun by the backup step" in result.message
 
 
 def test_hostile_patterns_and_values_stay_quoted() -> None:
