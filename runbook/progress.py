@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from runbook.engine import not_run
+from runbook.record import step_title
 from runbook.results import HostRun, Outcome, StepResult
 
 REDRAW_EVERY = 0.1
@@ -25,10 +26,6 @@ REDRAW_EVERY = 0.1
 _UP_AND_CLEAR = "\x1b[{n}F\x1b[J"
 _CLEAR = "\r\x1b[J"
 _RED, _RESET = "\x1b[31m", "\x1b[0m"
-
-
-def _words(step: str) -> str:
-    return step.replace("_", " ")
 
 
 class PlainProgress:
@@ -42,7 +39,7 @@ class PlainProgress:
         pass
 
     def step_finished(self, run: HostRun, result: StepResult) -> None:
-        self._line(run.host, _words(result.step), result.outcome.value, result.message)
+        self._line(run.host, step_title(result.step), result.outcome.value, result.message)
 
     def host_finished(self, run: HostRun) -> None:
         if run.error:
@@ -84,9 +81,9 @@ class LiveProgress:
     def step_finished(self, run: HostRun, result: StepResult) -> None:
         with self._lock:
             self.done_steps[run.host] = len(run.results)
-            self.current[run.host] = f"last: {_words(result.step)}"
+            self.current[run.host] = f"last: {step_title(result.step)}"
             if result.failed:
-                self._lasting(f"{run.host}: {_words(result.step)} failed: {result.message}")
+                self._lasting(f"{run.host}: {step_title(result.step)} failed: {result.message}")
             self._draw(force=result.failed)
 
     def host_finished(self, run: HostRun) -> None:
