@@ -26,6 +26,9 @@ REQUIRED = {
     "apt-get": "apt",
     "dpkg-deb": "dpkg",
     "/usr/lib/python3/dist-packages/ntp": "python3-ntp",
+    "/usr/sbin/ntpdate": "ntpsec-ntpdate",
+    "/usr/bin/ntpdig": "ntpsec-ntpdig",
+    "/usr/share/i18n/locales/ja_JP": "locales",
 }
 
 
