@@ -13,6 +13,7 @@ from hostfakes import PROBE, fake_host, probe_output
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from invoke.runners import Result
+from recorded_cases import case_files, check_case
 
 from runbook import facts
 from runbook.clock import parse_time_reading
@@ -21,8 +22,6 @@ from runbook.probe import split_sections
 from runbook.settings import BackupSettings, build_settings
 from runbook.steps.timesync import parse_ntpdate
 from runbook.timeservice import parse_chkconfig, parse_service_actions
-
-CASES = Path(__file__).parent.parent / "cases"
 
 
 def _reading(text: str, rc: int | None) -> Any:
@@ -45,7 +44,7 @@ PARSERS: dict[str, Callable[[str, int | None], Any]] = {
     "timestamp": lambda text, rc: facts.parse_timestamp(text),
     "os": lambda text, rc: facts.parse_os(text),
 }
-CASE_FILES = sorted(path for name in PARSERS for path in (CASES / name).glob("*.json"))
+CASE_FILES = case_files(PARSERS)
 
 
 def test_every_parser_has_cases() -> None:
@@ -54,15 +53,7 @@ def test_every_parser_has_cases() -> None:
 
 @pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_case(path: Path) -> None:
-    case = json.loads(path.read_text())
-    got = PARSERS[case["parser"]](case["input"], case.get("rc"))
-    expected = case["expected"]
-    if isinstance(expected, dict):
-        assert isinstance(got, dict)
-        for key, value in expected.items():
-            assert got[key] == (pytest.approx(value) if isinstance(value, float) else value), key
-    else:
-        assert got == (pytest.approx(expected) if isinstance(expected, float) else expected)
+    check_case(PARSERS, path)
 
 
 @settings(max_examples=300, deadline=None)

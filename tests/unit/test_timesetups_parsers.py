@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from recorded_cases import case_files, check_case
 from timesetup_fakes import setup_probe
 
 from runbook import facts
@@ -27,8 +27,6 @@ from runbook.daemons.timesyncd import parse_timedatectl
 from runbook.probe import probe_script, split_sections
 from runbook.settings import Settings
 from runbook.timeservice import SERVICES, parse_is_enabled, parse_rc_update
-
-CASES = Path(__file__).parent.parent / "cases"
 
 
 def _makestep(text: str, rc: int | None) -> Any:
@@ -47,7 +45,7 @@ PARSERS: dict[str, Callable[[str, int | None], Any]] = {
     "is_enabled": lambda text, rc: {"enabled": parse_is_enabled(text)},
     "rc_update": lambda text, rc: {"services": sorted(parse_rc_update(text))},
 }
-CASE_FILES = sorted(path for name in PARSERS for path in (CASES / name).glob("*.json"))
+CASE_FILES = case_files(PARSERS)
 
 
 def test_every_parser_has_cases() -> None:
@@ -56,10 +54,7 @@ def test_every_parser_has_cases() -> None:
 
 @pytest.mark.parametrize("path", CASE_FILES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_case(path: Path) -> None:
-    case = json.loads(path.read_text())
-    got = PARSERS[case["parser"]](case["input"], case.get("rc"))
-    for key, value in case["expected"].items():
-        assert got[key] == (pytest.approx(value) if isinstance(value, float) else value), key
+    check_case(PARSERS, path)
 
 
 @settings(max_examples=300, deadline=None)
