@@ -283,14 +283,20 @@ def parse_daemon(sections: Mapping[str, str], name: str) -> DaemonState:
         enabled, levels = parse_chkconfig(
             sections.get(f"{base}.enabled", ""), parse_rc(sections.get(f"{base}.enabled.rc"))
         )
+    status = sections.get(f"{base}.status", "").strip()
+    running = status_rc == 0
+    known = service_named(name, init, service) if init and service else None
+    if f"{base}.status.rc" not in sections and known is not None and fields.get("pidfile") == "running":
+        running = fields.get("comm") == known.program
+        status = f"pid {fields.get('pid', '?')} ({fields.get('comm', '?')}) from {known.pid_file}"
     return DaemonState(
         name=name,
         installed=fields.get("installed") == "yes",
-        running=status_rc == 0,
+        running=running,
         enabled=enabled,
         runlevels=levels,
         pid_file=fields.get("pidfile", "unknown"),
-        status=sections.get(f"{base}.status", "").strip(),
+        status=status,
         status_rc=status_rc,
         service=service,
     )
@@ -306,6 +312,35 @@ def parse_ntpq(text: str) -> SyncState:
     return SyncState(synchronised=system is not None, peer=system, source="ntpq", lines=lines)
 
 
+def parse_readvar(text: str) -> SyncState:
+    """Sync state from an NTP mode 6 ``readvar`` reply (hex, as ``od -An -tx1`` prints it).
+
+    ntpstat's rule: synchronised when the leap indicator is not 3 (alarm), the stratum is
+    below 16 and a system peer is chosen (``peer`` not 0); the peer is the ``refid``.
+    ``None`` when the reply is not a well-formed, error-free answer to ``readvar``.
+    """
+    try:
+        data = bytes.fromhex(" ".join(text.split()))
+    except ValueError:
+        return SyncState(synchronised=None, source="readvar")
+    if len(data) < 12 or data[0] & 0x07 != 6 or data[1] & 0xDF != 0x82:
+        return SyncState(synchronised=None, source="readvar")
+    count = int.from_bytes(data[10:12], "big")
+    body = data[12 : 12 + count].decode("ascii", "replace").strip()
+    values = {
+        key.strip(): value.strip().strip('"')
+        for key, sep, value in (item.partition("=") for item in body.split(","))
+        if sep
+    }
+    lines = (body,) if body else ()
+    leap, stratum, peer = values.get("leap", ""), values.get("stratum", ""), values.get("peer", "")
+    if not (leap.isdigit() and stratum.isdigit() and peer.isdigit()):
+        return SyncState(synchronised=None, source="readvar", lines=lines)
+    synchronised = int(leap, 2 if len(leap) == 2 else 10) != 3 and int(stratum) < 16 and int(peer) != 0
+    refid = values.get("refid") or None
+    return SyncState(synchronised, refid if synchronised else None, "readvar", lines)
+
+
 def parse_ntpstat(text: str, rc: int | None) -> SyncState:
     """Sync state from ``ntpstat``'s exit code: 0 synchronised, 1 not, anything else unknown."""
     lines = tuple(line for line in text.splitlines() if line.strip())
@@ -319,7 +354,8 @@ def parse_sync(sections: Mapping[str, str], family: str = "ntpd") -> SyncState:
     """The driven daemon's sync state.
 
     chronyd: ``chronyc -n tracking``; systemd-timesyncd: ``timedatectl show``'s
-    NTPSynchronized; ntpd/ntpsec: ``ntpq -pn`` when it printed peers, else ``ntpstat``.
+    NTPSynchronized; ntpd/ntpsec: the mode 6 ``readvar`` reply when well-formed, else
+    ``ntpq -pn`` when it printed peers, else ``ntpstat``.
     """
     if family == "chronyd" and "sync.chronyc" in sections:
         text = sections["sync.chronyc"]
@@ -330,6 +366,10 @@ def parse_sync(sections: Mapping[str, str], family: str = "ntpd") -> SyncState:
         text = sections["sync.timedatectl"]
         lines = tuple(line for line in text.splitlines() if line.strip())
         return SyncState(parse_timedatectl(text).synchronised, None, "timedatectl", lines)
+    if "sync.readvar" in sections:
+        state = parse_readvar(sections["sync.readvar"])
+        if state.synchronised is not None:
+            return state
     if "sync.ntpq" in sections and parse_rc(sections.get("sync.ntpq.rc")) == 0:
         state = parse_ntpq(sections["sync.ntpq"])
         if state.synchronised is not None:

@@ -1,10 +1,16 @@
-"""The one read-only probe: a POSIX shell script made of fragments, run once per host.
+"""The one read-only probe: a shell script made of fragments, run once per host.
 
 Each fragment prints a header line ``@@runbook:NAME@@TOKEN`` and then its own lines; a command
 whose exit code matters is wrapped so that its output is section ``NAME`` and its exit
 code section ``NAME.rc``. ``split_sections`` turns the output back into ``{NAME: text}``.
 ``TOKEN`` is random per probe (``new_token``): host content (an evidence file, a command's
 output) cannot guess it, so it cannot fake a section.
+
+The script is POSIX sh; ``probe_command`` runs it in bash when the host has bash, for three
+things sh lacks: ``$EPOCHREALTIME`` (clock samples without a process each), ``$EPOCHSECONDS``
+and ``/dev/udp`` (ntpd's sync state by one NTP mode 6 query instead of ``ntpq``). A healthy
+host's facts come from shell builtins where a file says it all (hostname, OS, pid files,
+``/etc/rcN.d`` links): on a loaded fleet every process a host starts is time.
 
 With ``clock_loop`` the script starts by answering clock requests: it prints
 ``@@runbook:clock@@`` and the method (``epochrealtime`` or ``date``), then answers every
@@ -48,15 +54,19 @@ rb_run() {
   if [ -n "$rb_o" ]; then printf "%s\n" "$rb_o"; fi
   rb_sec "$rb_n.rc"; echo "$rb_rc"
 }
+rb_line() { rb_l=; IFS= read -r rb_l <"$1" 2>/dev/null || [ -n "$rb_l" ]; }
 """
+
+_LAUNCHER = (
+    'if [ -z "${BASH_VERSION:-}" ] && command -v bash >/dev/null 2>&1; '
+    'then exec bash -c "$1" runbook-probe; fi; eval "$1"'
+)
+"""Runs the probe script (``$1``) in bash when the host has it, else in ``sh`` itself."""
 
 _CLOCK_LOOP = r"""printf "@@runbook:clock@@\n"
 if [ -n "${EPOCHREALTIME:-}" ]; then
   echo epochrealtime
   while read -r rb_l; do echo "$EPOCHREALTIME"; done
-elif [ -n "$(bash -c "echo \${EPOCHREALTIME:-}" 2>/dev/null </dev/null)" ]; then
-  echo epochrealtime
-  bash -c "while read -r l; do echo \$EPOCHREALTIME; done"
 else
   echo date
   while read -r rb_l; do date +%s.%N; done
@@ -64,10 +74,14 @@ fi
 exec </dev/null 2>&1
 """
 
-_HOST = r"""rb_sec hostname; uname -n
+_HOST = r"""rb_sec hostname
+if rb_line /proc/sys/kernel/hostname && [ -n "$rb_l" ]; then echo "$rb_l"; else uname -n; fi
 rb_sec os
-if [ -r /etc/redhat-release ]; then head -n 1 /etc/redhat-release
-elif [ -r /etc/os-release ]; then sed -n "s/^PRETTY_NAME=//p" /etc/os-release
+if [ -r /etc/redhat-release ] && rb_line /etc/redhat-release; then echo "$rb_l"
+elif [ -r /etc/os-release ]; then
+  while IFS= read -r rb_l || [ -n "$rb_l" ]; do
+    case "$rb_l" in PRETTY_NAME=*) echo "${rb_l#PRETTY_NAME=}";; esac
+  done </etc/os-release
 else uname -sr; fi
 rb_sec init
 if [ -d /run/systemd/system ]; then rb_init=systemd
@@ -78,27 +92,79 @@ echo "$rb_init"
 if [ "$rb_init" = openrc ]; then rb_run openrc.default rc-update show default; fi
 """
 
+_SYSV_ENABLED = r"""rb_rc_links() {
+  rb_o=; rb_dirs=0
+  for rb_v in 0 1 2 3 4 5 6; do
+    [ -d "/etc/rc$rb_v.d" ] || continue
+    rb_dirs=$((rb_dirs + 1)); rb_s=off
+    for rb_f in "/etc/rc$rb_v.d"/S[0-9][0-9]"$1"; do [ -e "$rb_f" ] && rb_s=on; done
+    rb_o="$rb_o $rb_v:$rb_s"
+  done
+  rb_o="$1$rb_o"; [ "$rb_dirs" = 7 ]
+}
+"""
+"""``chkconfig --list NAME``'s answer (in ``$rb_o``) read from the /etc/rcN.d start links,
+without a process. Fails unless all seven runlevel directories exist; the probe then asks
+``chkconfig`` itself."""
+
+_READVAR = r"""rb_readvar() {
+  printf '\026\002\000\001\000\000\000\000\000\000\000\036leap,stratum,refid,peer,offset\000\000' >&3 &&
+    timeout 2 dd bs=4096 count=1 <&3 2>/dev/null | od -An -v -tx1
+} 3<>/dev/udp/127.0.0.1/123
+"""
+"""NTP mode 6 ``readvar`` of ntpd's system variables over bash's /dev/udp: ``ntpstat``'s query.
+
+Prints the reply as hex. Called only from bash (dash would treat the path as a file).
+"""
+
+_SYNC_NTPD = r"""if [ "$rb_up" = 0 ]; then
+  rb_o=
+  if [ -n "${BASH_VERSION:-}" ] && command -v timeout >/dev/null 2>&1 && command -v od >/dev/null 2>&1; then
+    rb_o=$(rb_readvar 2>/dev/null)
+    rb_sec sync.readvar; printf "%s\n" "$rb_o"
+  fi
+  case "$rb_o" in
+  " "[0-9a-f]"6 82 "*) ;;
+  *)
+    if command -v ntpq >/dev/null 2>&1; then rb_run sync.ntpq ntpq -pn; fi
+    if command -v ntpstat >/dev/null 2>&1; then rb_run sync.ntpstat ntpstat; fi;;
+  esac
+fi
+"""
+"""ntpd's sync state: the mode 6 query when bash can send it, else (or when it gets no
+well-formed answer) ``ntpq -pn``."""
+
 
 def _installed(service: TimeService) -> str:
-    """Lines printed when ``service`` is the family's installed one: name, pid file, status, enablement."""
+    """Lines printed when ``service`` is the family's installed one: name, pid file, status, enablement.
+
+    A pid file naming a live process of the daemon's program proves it runs without asking
+    the init system (``pid=`` and ``comm=`` fields); otherwise the init system's status answers.
+    """
     name = f"daemon.{service.daemon}"
-    lines = ["echo installed=yes", f"echo service={shlex.quote(service.name)}"]
+    lines = ["echo installed=yes", f"echo service={shlex.quote(service.name)}", "rb_up="]
     if service.pid_file:
         pid_file = shlex.quote(service.pid_file)
         lines.append(
-            f"if [ -f {pid_file} ]; then rb_p=$(cat {pid_file} 2>/dev/null); "
-            'if [ -n "$rb_p" ] && [ -d "/proc/$rb_p" ]; then echo pidfile=running; '
-            "else echo pidfile=stale; fi; else echo pidfile=absent; fi"
+            f"if [ -f {pid_file} ]; then rb_line {pid_file}\n"
+            '  case "$rb_l" in ""|*[!0-9]*) rb_l=0;; esac\n'
+            '  if [ -d "/proc/$rb_l" ]; then echo pidfile=running; echo "pid=$rb_l"\n'
+            '    if rb_line "/proc/$rb_l/comm"; then echo "comm=$rb_l"; fi\n'
+            f'    [ "$rb_l" = {shlex.quote(service.program)} ] && rb_up=0\n'
+            "  else echo pidfile=stale; fi\n"
+            "else echo pidfile=absent; fi"
         )
-    lines += [f"rb_run {name}.status {service.status()}", "rb_up=$rb_rc"]
+    lines.append(f'if [ -z "$rb_up" ]; then rb_run {name}.status {service.status()}; rb_up=$rb_rc; fi')
     if service.init == "systemd":
         lines.append(f'rb_sec {name}.enabled; echo "$rb_en"; rb_sec {name}.enabled.rc; echo "$rb_enrc"')
     elif service.init == "sysv":
-        lines.append(f"rb_run {name}.enabled {service.enabled_query()}")
-    if service.daemon in {"ntpd", "ntpsec"}:
         lines.append(
-            'if [ "$rb_up" = 0 ] && command -v ntpq >/dev/null 2>&1; then rb_run sync.ntpq ntpq -pn; fi'
+            f"if rb_rc_links {shlex.quote(service.name)}; then\n"
+            f'  rb_sec {name}.enabled; echo "$rb_o"; rb_sec {name}.enabled.rc; echo 0\n'
+            f"else rb_run {name}.enabled {service.enabled_query()}; fi"
         )
+    if service.daemon in {"ntpd", "ntpsec"}:
+        lines.append(_SYNC_NTPD.rstrip("\n"))
     return "\n".join(lines) + "\n"
 
 
@@ -128,17 +194,16 @@ if command -v chronyd >/dev/null 2>&1; then
   done
 fi
 rb_sec ntpdate
-if rb_p=$(command -v ntpdate 2>/dev/null); then
-  if grep -q ntpdig "$rb_p" 2>/dev/null; then echo ntpsec; else echo classic; fi
+if command -v ntpdate >/dev/null 2>&1; then
+  if grep -q ntpdig "$(command -v ntpdate)" 2>/dev/null; then echo ntpsec; else echo classic; fi
 fi
 rb_sec rtc
 if [ -e /dev/rtc ] || [ -e /dev/rtc0 ]; then echo yes; else echo no; fi
 """
 
 
-_SYNC = r"""if command -v ntpstat >/dev/null 2>&1; then rb_run sync.ntpstat ntpstat; fi
-rb_sec tools
-for rb_t in {tools}; do rb_p=$(command -v "$rb_t" 2>/dev/null) && echo "$rb_t $rb_p"; done
+_TOOLS = r"""rb_sec tools
+for rb_t in {tools}; do printf "%s " "$rb_t"; command -v "$rb_t" 2>/dev/null || echo; done
 """
 
 
@@ -150,7 +215,7 @@ def _backup(settings: Settings) -> str:
     if backup.evidence_file:
         lines.append(f"rb_run backup.file cat -- {shlex.quote(backup.evidence_file)}")
     if backup.check_command:
-        lines.append(f"rb_run backup.check sh -c {shlex.quote(backup.check_command)}")
+        lines.append(f"rb_run backup.check eval {shlex.quote(backup.check_command)}")
     return "".join(line + "\n" for line in lines)
 
 
@@ -167,7 +232,7 @@ def probe_script(settings: Settings, *, clock_loop: bool, token: str = "") -> st
     """
     if not _TOKEN.match(token):
         raise ValueError(f"probe token {token!r} is not hexadecimal")
-    parts = [_PRELUDE, f"rb_tok={token}\n"]
+    parts = ["set --\n", _PRELUDE, _SYSV_ENABLED, _READVAR, f"rb_tok={token}\n"]
     if clock_loop:
         parts.append(_CLOCK_LOOP)
     else:
@@ -175,17 +240,19 @@ def probe_script(settings: Settings, *, clock_loop: bool, token: str = "") -> st
     parts.append(_HOST)
     parts.extend(_daemon(family) for family in FAMILIES)
     parts.append(_TIME_TOOLS)
-    parts.append(_SYNC.format(tools=" ".join(TOOLS)))
+    parts.append(_TOOLS.format(tools=" ".join(TOOLS)))
     parts.append(_backup(settings))
     parts.append("rb_sec cron\n")
     parts.append(cron_fragment())
-    parts.append("rb_sec date; date +%s\n")
+    parts.append('rb_sec date; if [ -n "${EPOCHSECONDS:-}" ]; then echo "$EPOCHSECONDS"; else date +%s; fi\n')
     return "".join(parts)
 
 
 def probe_command(settings: Settings, *, clock_loop: bool, token: str = "") -> str:
-    """``sh -c '<probe script>'`` (the caller prefixes ``LC_ALL=C``)."""
-    return f"sh -c {shlex.quote(probe_script(settings, clock_loop=clock_loop, token=token))}"
+    """``sh -c LAUNCHER runbook-probe '<probe script>'``: the script in bash when the host has
+    it, else in ``sh`` (the caller prefixes ``LC_ALL=C``)."""
+    script = probe_script(settings, clock_loop=clock_loop, token=token)
+    return f"sh -c {shlex.quote(_LAUNCHER)} runbook-probe {shlex.quote(script)}"
 
 
 def clock_command(samples: int) -> str:

@@ -34,6 +34,11 @@ class TimeService:
         return f"/etc/init.d/{self.name}"
 
     @property
+    def program(self) -> str:
+        """The daemon's process name (``/proc/PID/comm``): ntpsec's is ``ntpd`` too."""
+        return _PROGRAM.get(self.daemon, self.daemon)
+
+    @property
     def label(self) -> str:
         """``chronyd (systemd unit chrony)``: what the record says it drove."""
         kind = {"systemd": "systemd unit", "openrc": "OpenRC service", "sysv": "SysV service"}[self.init]
@@ -106,7 +111,13 @@ def _services() -> tuple[TimeService, ...]:
         ("chronyd", "openrc"): ("chronyd",),
         ("ntpd", "openrc"): ("ntpd",),
     }
-    pid_files = {"ntpd": "/var/run/ntpd.pid"}
+    pid_files = {
+        "ntpd": "/var/run/ntpd.pid",
+        "ntp": "/var/run/ntpd.pid",
+        "ntpsec": "/run/ntpd.pid",
+        "chronyd": "/var/run/chronyd.pid",
+        "chrony": "/run/chrony/chronyd.pid",
+    }
     return tuple(
         TimeService(daemon, init, name, pid_files.get(name, "") if init == "sysv" else "")
         for (daemon, init), found in names.items()

@@ -34,10 +34,16 @@ def _chkconfig(text: str, rc: int | None) -> Any:
     return {"enabled": enabled, "runlevels": list(levels)}
 
 
+def _readvar(text: str) -> Any:
+    state = facts.parse_readvar(text)
+    return {**asdict(state), "lines": list(state.lines)}
+
+
 PARSERS: dict[str, Callable[[str, int | None], Any]] = {
     "ntpdate": lambda text, rc: asdict(parse_ntpdate(text, rc)),
     "ntpq": lambda text, rc: asdict(facts.parse_ntpq(text)),
     "ntpstat": lambda text, rc: asdict(facts.parse_ntpstat(text, rc)),
+    "readvar": lambda text, rc: _readvar(text),
     "service": lambda text, rc: parse_service_actions(text),
     "chkconfig": _chkconfig,
     "reading": _reading,
