@@ -86,12 +86,20 @@ FOUR_CHECKS = "date +%s; /sbin/service ntpd status; {check}; curl -fsS -o /dev/n
 @dataclass
 class Timing:
     """One measured run: wall seconds, controller CPU seconds (user + system, the process and
-    the children it waited for), peak tree RSS (MiB), exit status."""
+    the children it waited for), the whole machine's busy CPU seconds over the run (controller
+    and lab hosts: they share the CPUs), peak tree RSS (MiB), exit status."""
 
     wall: float
     cpu: float
+    machine_cpu: float
     peak_mib: float
     status: int
+
+
+def machine_busy() -> float:
+    """CPU seconds the machine has spent busy since boot (``/proc/stat``: all but idle and iowait)."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def tree_rss(root: int) -> int:
@@ -113,7 +121,7 @@ def tree_rss(root: int) -> int:
 
 def timed(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None, log: Path) -> Timing:
     """Run ``argv``, timing it and sampling its process tree's memory."""
-    started = time.perf_counter()
+    started, busy = time.perf_counter(), machine_busy()
     with log.open("w") as out:
         proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         peak = 0
@@ -128,11 +136,11 @@ def timed(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None, log:
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         _, code, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
+        wall, machine = time.perf_counter() - started, machine_busy() - busy
         proc.returncode = os.waitstatus_to_exitcode(code)
         done.set()
         sampler.join()
-    return Timing(wall, usage.ru_utime + usage.ru_stime, peak / 2**20, proc.returncode)
+    return Timing(wall, usage.ru_utime + usage.ru_stime, machine, peak / 2**20, proc.returncode)
 
 
 def post_maint(lab: Lab, hosts: list[str], records: Path, log: Path) -> Timing:
@@ -237,23 +245,26 @@ def table(rows: list[Row]) -> str:
         "| hosts | post-maint healthy | post-maint broken | raw Fabric probe | raw Fabric four checks "
         "| ansible-playbook "
         "| healthy / Fabric | Ansible / healthy | controller CPU s: healthy · broken · Fabric · Ansible "
+        "| machine CPU s: healthy · Fabric · four checks · Ansible "
         "| peak MiB: healthy · broken · Fabric · Ansible "
         "| per healthy host: connections · commands · round trips |\n"
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|\n"
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|\n"
     )
     lines = []
     for row in rows:
-        healthy, broken, fab, ans = row.healthy, row.broken, row.fabric, row.ansible
+        healthy, broken, fab, checks, ans = row.healthy, row.broken, row.fabric, row.checks, row.ansible
         ans_wall = f"{ans.wall:.2f} s" if ans else "not run"
         ratio = f"{ans.wall / healthy.wall:.1f}x" if ans else "—"
         ans_mem = f"{ans.peak_mib:.0f}" if ans else "—"
         ans_cpu = f"{ans.cpu:.1f}" if ans else "—"
+        ans_machine = f"{ans.machine_cpu:.1f}" if ans else "—"
         conns, cmds, trips = row.per_host
         lines.append(
             f"| {row.hosts} | {healthy.wall:.2f} s | {broken.wall:.2f} s | {fab.wall:.2f} s "
-            f"| {row.checks.wall:.2f} s | {ans_wall} "
+            f"| {checks.wall:.2f} s | {ans_wall} "
             f"| {healthy.wall / fab.wall:.2f}x | {ratio} "
             f"| {healthy.cpu:.1f} · {broken.cpu:.1f} · {fab.cpu:.1f} · {ans_cpu} "
+            f"| {healthy.machine_cpu:.1f} · {fab.machine_cpu:.1f} · {checks.machine_cpu:.1f} · {ans_machine} "
             f"| {healthy.peak_mib:.0f} · {broken.peak_mib:.0f} · {fab.peak_mib:.0f} · {ans_mem} "
             f"| {conns} · {cmds} · {trips} |"
         )
