@@ -1,16 +1,36 @@
 """The probe fragment that reads a host's cron setup, and its pure parser.
 
-``cron_fragment(paths)`` is POSIX sh that changes nothing on the host. It prints the line
-``@@runbook:cron@@`` and then blocks. A block starts with a tag line ``B KIND NAME`` where
-NAME is hex-encoded; the lines after it, up to the next tag, hold the block's bytes as
-hex (``od -An -v -tx1``). File contents and names never reach the output as text, so no
-content (a line ``@@runbook:date@@``, a form feed, a fake tag) can end or forge a block.
+``cron_fragment(paths)`` is POSIX sh (dash, bash, BusyBox ash) that changes nothing on the
+host. The processes it starts do not grow with the number of files: ``wc -c`` over every
+readable file, one ``od`` over those not larger than ``max_bytes``, ``wc -c`` again,
+``readlink`` for a linked /etc/localtime, ``date`` (bash prints the time itself),
+``uptime -s`` only without a btime, and ``last`` only when the boot is younger than
+``window.HORIZON`` (``infer_window`` ignores shutdown records before an older boot). A file
+whose name is not a plain absolute path (a blank, a newline, non-ASCII, ...) gets its own
+``wc``/``od``/``wc`` on stdin. The rest is builtins: tests, globbing, name encoding, btime.
 
-Kinds: ``file PATH`` (contents), ``denied PATH`` (exists, not readable), ``dir PATH``
-(a listed directory), ``exec PATH`` / ``noexec PATH`` (an entry of a run-parts directory),
-``out NAME`` (a command's output: ``btime``, ``uptime-s``, ``last``, ``localtime``,
-``date``) and ``flag NAME`` (``debian``). ``parse_cron_section`` never raises: lines it
-cannot read are noted in ``CronSnapshot.notes``.
+It prints the line ``@@runbook:cron@@`` and then lines of four shapes:
+
+- ``T KIND NAME [FIELD]``: a tag, NAME as is (only plain names: ``[0-9A-Za-z._+,:=@%~/-]+``);
+  ``B KIND HEX [FIELD]``: the same with NAME hex-encoded;
+- `` 6a 6f 62``: hex data (``od -An -v -tx1``);
+- ``| TEXT``: one line of the current ``out`` block (a command's output, never a file's);
+- ``S SIZE...``: the sizes of the preceding files read again after ``od`` (``-``: unreadable).
+
+Kinds: ``file PATH SIZE`` (a file's contents are the next SIZE bytes of the data that follows
+the run of file tags; the run ends with its ``S`` line), ``file PATH`` (the data lines after it
+are the file's contents), ``big PATH SIZE`` (larger than ``max_bytes``: not read),
+``gone PATH`` (unreadable by the time it was read), ``denied PATH`` (exists, not
+readable), ``dir PATH`` (a listed directory), ``exec PATH`` / ``noexec PATH`` (an entry of
+a run-parts directory), ``out NAME`` (text: ``btime``, ``uptime-s``, ``last``,
+``localtime``, ``date``) and ``flag NAME`` (``debian``).
+
+Contents only ever reach the output as hex, and names as hex unless plain, so no content
+or name (a line ``@@runbook:date@@``, a form feed, a fake tag) can end or forge a block;
+boundaries between files come from the sizes ``wc`` gave before ``od`` ran. A file whose
+size changed by the time it was read again is not used, nor are the files its bytes may
+have shifted; ``parse_cron_section`` says so in ``CronSnapshot.notes``, as it does for
+every file it skipped and every line it cannot read. It never raises.
 """
 
 from __future__ import annotations
@@ -30,11 +50,23 @@ from runbook.cron.entries import (
     parse_crontab,
     runs_as_part,
 )
+from runbook.cron.window import HORIZON
 
 SECTION = "cron"
 _HEADER = re.compile(r"^@@runbook:([A-Za-z0-9._-]+)@@$")
 _DATA = re.compile(r"^[0-9a-f ]*$")
-_KINDS = {"file", "denied", "dir", "exec", "noexec", "out", "flag"}
+_FIELDS = {
+    "file": (0, 1),
+    "big": (1,),
+    "gone": (0,),
+    "denied": (0,),
+    "dir": (0,),
+    "exec": (0,),
+    "noexec": (0,),
+    "out": (0,),
+    "flag": (0,),
+}
+"""Tag kind -> how many fields may follow its name."""
 
 
 @dataclass(frozen=True)
@@ -74,11 +106,49 @@ class CronSnapshot:
     notes: tuple[str, ...] = ()
 
 
-_FUNCTIONS = r"""rbc_hex() { od -An -v -tx1 | tr -d ' \n'; }
-rbc_tag() { printf 'B %s %s\n' "$1" "$(printf '%s' "$2" | rbc_hex)"; }
-rbc_out() { rbc_tag out "$1"; head -c {limit} | od -An -v -tx1; }
+_FUNCTIONS = r"""rbc_nl='
+'
+unset IFS
+LC_ALL=C; export LC_ALL
+rbc_plain() { case $1 in ''|*[!0-9A-Za-z._+,:=@%~/-]*) return 1;; esac; }
+rbc_tag() {
+  if rbc_plain "$2"; then printf 'T %s %s' "$1" "$2"
+  else
+    printf 'B %s ' "$1"; rbc_r=$2
+    while [ -n "$rbc_r" ]; do rbc_t=${rbc_r#?}; printf '%02x' "'${rbc_r%"$rbc_t"}"; rbc_r=$rbc_t; done
+  fi
+  if [ -n "${3:-}" ]; then printf ' %s\n' "$3"; else printf '\n'; fi
+}
+rbc_out() {
+  rbc_tag out "$1"; rbc_r=$2; rbc_m=${3:--1}
+  while [ -n "$rbc_r" ] && [ "$rbc_m" != 0 ]; do
+    printf '| %s\n' "${rbc_r%%"$rbc_nl"*}"; rbc_m=$((rbc_m - 1))
+    case $rbc_r in *"$rbc_nl"*) rbc_r=${rbc_r#*"$rbc_nl"};; *) rbc_r=;; esac
+  done
+}
+rbc_wc() {
+  rbc_z=; rbc_w=$(wc -c $1); set -- $1; IFS=$rbc_nl
+  for rbc_l in $rbc_w; do
+    rbc_l=${rbc_l#"${rbc_l%%[! ]*}"}
+    while [ $# -gt 0 ] && [ "${rbc_l#* }" != "$1" ]; do rbc_z="$rbc_z -"; shift; done
+    [ $# -gt 0 ] || break
+    rbc_n=${rbc_l%% *}; case $rbc_n in ''|*[!0-9]*) rbc_n=-;; esac
+    rbc_z="$rbc_z $rbc_n"; shift
+  done
+  unset IFS
+  for rbc_l; do rbc_z="$rbc_z -"; done
+}
+rbc_size() { rbc_n=-; for rbc_n in $(wc -c <"$1"); do :; done; case $rbc_n in ''|*[!0-9]*) rbc_n=-;; esac; }
+rbc_one() {
+  rbc_size "$1"
+  if [ "$rbc_n" = - ]; then rbc_tag gone "$1"
+  elif [ "$rbc_n" -gt {limit} ]; then rbc_tag big "$1" "$rbc_n"
+  else rbc_tag file "$1" "$rbc_n"; od -An -v -tx1 <"$1"; rbc_size "$1"; printf 'S %s\n' "$rbc_n"; fi
+}
 rbc_file() {
-  if [ -f "$1" ] && [ -r "$1" ]; then rbc_tag file "$1"; head -c {limit} < "$1" | od -An -v -tx1
+  if [ -f "$1" ] && [ -r "$1" ]; then
+    case $1 in /*) if rbc_plain "$1"; then rbc_list="$rbc_list $1"; return; fi;; esac
+    rbc_one "$1"
   elif [ -e "$1" ]; then rbc_tag denied "$1"; fi
 }
 rbc_dir() {
@@ -94,17 +164,57 @@ rbc_parts() {
     if [ -f "$rbc_f" ] && [ -x "$rbc_f" ]; then rbc_tag exec "$rbc_f"; else rbc_tag noexec "$rbc_f"; fi
   done
 }
+rbc_batch() {
+  [ -n "$rbc_list" ] || return 0
+  rbc_wc "$rbc_list"; set -- $rbc_list; rbc_od=
+  for rbc_n in $rbc_z; do
+    if [ "$rbc_n" = - ]; then rbc_tag gone "$1"
+    elif [ "$rbc_n" -gt {limit} ]; then rbc_tag big "$1" "$rbc_n"
+    else rbc_tag file "$1" "$rbc_n"; rbc_od="$rbc_od $1"; fi
+    shift
+  done
+  [ -n "$rbc_od" ] || return 0
+  od -An -v -tx1 $rbc_od; rbc_wc "$rbc_od"; printf 'S%s\n' "$rbc_z"
+}
+rbc_times() {
+  rbc_bt=
+  if [ -r "$1" ]; then
+    while read -r rbc_k rbc_v; do if [ "$rbc_k" = btime ]; then rbc_bt=$rbc_v; break; fi; done <"$1"
+  fi
+  rbc_out btime "$rbc_bt"
+  [ -n "$rbc_bt" ] || rbc_out uptime-s "$(uptime -s)"
+  rbc_d=
+  if [ -n "${BASH_VERSION:-}" ]; then printf -v rbc_d '%(%s %z)T' -1 || rbc_d=; fi
+  case $rbc_d in [0-9]*' '[+-][0-9]*) ;; *) rbc_d=$(date '+%s %z');; esac
+  rbc_out date "$rbc_d"
+  rbc_now=${rbc_d%% *}
+  case $rbc_bt:$rbc_now in
+  *[!0-9:]*|:*|*:|0*|*:0*) ;;
+  *) [ $((rbc_now - rbc_bt)) -lt {horizon} ] || return 0;;
+  esac
+  rbc_out last "$(last -x -F shutdown reboot)" {lines}
+}
 """
+"""Shell functions of the fragment (``rbc_`` names; ``{limit}``, ``{horizon}``, ``{lines}``
+filled in). Plain absolute paths are gathered in ``$rbc_list`` (space-separated: plain names
+have no blanks or glob characters) for ``rbc_batch``; other files are read one by one from
+stdin (``rbc_one``), so no name reaches ``wc`` or ``od`` as an operand they could misread."""
 
 
 def cron_fragment(paths: CronPaths | None = None) -> str:
     """The fragment's shell text (see the module docstring for its output)."""
     p = paths or CronPaths()
     q = shlex.quote
+    functions = (
+        _FUNCTIONS.replace("{limit}", str(int(p.max_bytes)))
+        .replace("{horizon}", str(int(HORIZON)))
+        .replace("{lines}", str(int(p.last_lines)))
+    )
     lines = [
         "{",
         "printf '@@runbook:cron@@\\n'",
-        _FUNCTIONS.replace("{limit}", str(int(p.max_bytes))).rstrip("\n"),
+        functions.rstrip("\n"),
+        "rbc_list=",
         f"rbc_file {q(p.crontab)}",
         f"rbc_files {q(p.cron_d)}",
         *(f"rbc_files {q(spool)}" for spool in p.spools),
@@ -113,12 +223,10 @@ def cron_fragment(paths: CronPaths | None = None) -> str:
         f"rbc_files {q(p.anacron_spool)}",
         f"rbc_file {q(p.timezone)}",
         f"rbc_file {q(p.sysconfig_clock)}",
-        f"if [ -L {q(p.localtime)} ]; then readlink {q(p.localtime)} | rbc_out localtime; fi",
-        f"[ -r {q(p.debian_version)} ] && rbc_tag flag debian",
-        f"sed -n 's/^btime //p' {q(p.proc_stat)} | rbc_out btime",
-        "uptime -s | rbc_out uptime-s",
-        f"last -x -F shutdown reboot | head -n {int(p.last_lines)} | rbc_out last",
-        "date '+%s %z' | rbc_out date",
+        "rbc_batch",
+        f'if [ -L {q(p.localtime)} ]; then rbc_out localtime "$(readlink {q(p.localtime)})"; fi',
+        f"if [ -r {q(p.debian_version)} ]; then rbc_tag flag debian; fi",
+        f"rbc_times {q(p.proc_stat)}",
         "} 2>/dev/null",
     ]
     return "\n".join(lines) + "\n"
@@ -126,28 +234,9 @@ def cron_fragment(paths: CronPaths | None = None) -> str:
 
 def parse_cron_section(text: str) -> CronSnapshot:
     """Decode the fragment's output (the section body, or output holding the section)."""
-    files: dict[str, str] = {}
-    outputs: dict[str, str] = {}
-    parts: dict[str, list[tuple[str, bool]]] = {}
-    denied: list[str] = []
-    dirs: set[str] = set()
-    flags: set[str] = set()
-    notes: list[str] = []
+    reader = _Reader()
     lines = text.split("\n")
     started = not any(_HEADER.match(line.strip()) for line in lines)
-    current: tuple[str, str] | None = None
-    chunks: list[str] = []
-
-    def close() -> None:
-        if current is None:
-            return
-        kind, name = current
-        body = _decode("".join(chunks).replace(" ", ""), notes, name)
-        if kind == "file":
-            files[name] = body
-        elif kind == "out":
-            outputs[name] = body
-
     for number, raw in enumerate(lines, start=1):
         line = raw.strip("\r")
         header = _HEADER.match(line.strip())
@@ -155,37 +244,9 @@ def parse_cron_section(text: str) -> CronSnapshot:
             if started:
                 break
             started = header.group(1) == SECTION
-            continue
-        if not started:
-            continue
-        if line.startswith("B "):
-            close()
-            current, chunks = _tag(line, number, notes), []
-            if current is not None:
-                kind, name = current
-                if kind == "denied":
-                    denied.append(name)
-                elif kind == "dir":
-                    dirs.add(name.rstrip("/") or "/")
-                elif kind in {"exec", "noexec"}:
-                    directory, base = posixpath.split(name)
-                    parts.setdefault(directory, []).append((base, kind == "exec"))
-                elif kind == "flag":
-                    flags.add(name)
-        elif _DATA.match(line) and current is not None:
-            chunks.append(line)
-        elif line.strip():
-            notes.append(f"line {number}: not part of a block: {line[:80]!r}")
-    close()
-    return CronSnapshot(
-        files=files,
-        denied=tuple(denied),
-        dirs=frozenset(dirs),
-        parts={directory: tuple(sorted(items)) for directory, items in parts.items()},
-        outputs=outputs,
-        flags=frozenset(flags),
-        notes=tuple(notes),
-    )
+        elif started:
+            reader.read(number, line)
+    return reader.snapshot()
 
 
 def host_zone(snapshot: CronSnapshot, paths: CronPaths | None = None) -> str | None:
@@ -250,20 +311,157 @@ def read_schedule(snapshot: CronSnapshot, zone: str, paths: CronPaths | None = N
     return CronTable(expand_run_parts(table.entries, listings), table.problems)
 
 
-def _tag(line: str, number: int, notes: list[str]) -> tuple[str, str] | None:
-    words = line.split(" ")
-    if len(words) != 3 or words[1] not in _KINDS or not _DATA.match(words[2]):
-        notes.append(f"line {number}: unknown tag {line[:80]!r}")
-        return None
-    return words[1], _decode(words[2], notes, words[1])
+class _Reader:
+    """The state of ``parse_cron_section``: what was decoded, the open block, the pending run."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, str] = {}
+        self.outputs: dict[str, str] = {}
+        self.parts: dict[str, list[tuple[str, bool]]] = {}
+        self.denied: list[str] = []
+        self.dirs: set[str] = set()
+        self.flags: set[str] = set()
+        self.notes: list[str] = []
+        self.block: tuple[str, str, list[bytes]] | None = None
+        """An ``out`` or size-less ``file`` block: kind, name, its bytes so far."""
+        self.run: list[tuple[str, int]] = []
+        """Sized files whose bytes are the data lines after their tags."""
+        self.data: list[str] = []
+
+    def read(self, number: int, line: str) -> None:
+        """One line of the section."""
+        if line.startswith(("T ", "B ")):
+            self.tag(number, line)
+        elif line.startswith("|"):
+            if self.block is None:
+                self.notes.append(f"line {number}: text outside an out block: {line[:80]!r}")
+            else:
+                self.block[2].append(line[2:].encode() + b"\n")
+        elif line.startswith("S "):
+            self.sizes(number, line.split(" ")[1:])
+        elif _DATA.match(line) and (self.block is not None or self.run):
+            if self.block is not None:
+                self.block[2].append(_hex(line, self.notes, self.block[1]))
+            else:
+                self.data.append(line)
+        elif line.strip():
+            self.notes.append(f"line {number}: not part of a block: {line[:80]!r}")
+
+    def tag(self, number: int, line: str) -> None:
+        self.close()
+        words = line.split(" ")
+        kind = words[1]
+        extra = words[3:]
+        if (
+            len(words) < 3
+            or not words[2]
+            or len(extra) not in _FIELDS.get(kind, ())
+            or not all(word.isdecimal() and word.isascii() for word in extra)
+        ):
+            self.notes.append(f"line {number}: unknown tag {line[:80]!r}")
+            return
+        name = words[2]
+        if words[0] == "B":
+            encoded = _hex(name, self.notes, f"line {number}: {kind} name")
+            if not encoded:
+                return
+            name = encoded.decode("utf-8", "replace")
+        if kind == "file" and extra:
+            if self.data:
+                self.flush(None)
+            self.run.append((name, int(extra[0])))
+            return
+        self.flush(None)
+        if kind in {"file", "out"}:
+            self.block = (kind, name, [])
+        elif kind == "big":
+            self.notes.append(f"{name}: not read: {extra[0]} bytes, more than max_bytes")
+        elif kind == "gone":
+            self.notes.append(f"{name}: vanished or became unreadable while the probe ran")
+        elif kind == "denied":
+            self.denied.append(name)
+        elif kind == "dir":
+            self.dirs.add(name.rstrip("/") or "/")
+        elif kind in {"exec", "noexec"}:
+            directory, base = posixpath.split(name)
+            self.parts.setdefault(directory, []).append((base, kind == "exec"))
+        else:
+            self.flags.add(name)
+
+    def sizes(self, number: int, words: list[str]) -> None:
+        """An ``S`` line: the run's sizes read again after ``od``."""
+        if not self.run or len(words) != len(self.run):
+            self.notes.append(f"line {number}: sizes for {len(words)} files, {len(self.run)} read")
+            self.flush([None] * len(self.run))
+            return
+        self.flush([int(word) if word.isdecimal() and word.isascii() else None for word in words])
+
+    def flush(self, after: list[int | None] | None) -> None:
+        """Cut the pending run's data into its files (``after``: sizes read again, if any)."""
+        if not self.run:
+            return
+        data = _hex("".join(self.data), self.notes, "file data")
+        placed, unplaced = _place(self.run, data, after or [size for _, size in self.run])
+        self.files.update((name, body.decode("utf-8", "replace")) for name, body in placed.items())
+        self.notes.extend(f"{name}: changed while the probe read it: not used" for name in unplaced)
+        self.run, self.data = [], []
+
+    def close(self) -> None:
+        """End the open block, if any."""
+        if self.block is not None:
+            kind, name, pieces = self.block
+            target = self.files if kind == "file" else self.outputs
+            target[name] = b"".join(pieces).decode("utf-8", "replace")
+            self.block = None
+
+    def snapshot(self) -> CronSnapshot:
+        self.close()
+        self.flush(None)
+        return CronSnapshot(
+            files=self.files,
+            denied=tuple(self.denied),
+            dirs=frozenset(self.dirs),
+            parts={directory: tuple(sorted(items)) for directory, items in self.parts.items()},
+            outputs=self.outputs,
+            flags=frozenset(self.flags),
+            notes=tuple(self.notes),
+        )
 
 
-def _decode(hex_text: str, notes: list[str], name: str) -> str:
+def _place(
+    run: list[tuple[str, int]], data: bytes, after: list[int | None]
+) -> tuple[dict[str, bytes], list[str]]:
+    """Cut ``data``, the run's files concatenated, at the sizes read before it.
+
+    A file whose size read ``after`` differs changed while read: the files before the first
+    and after the last such file are cut exactly (from the start and from the end), those
+    from the first to the last are unplaced. When no size changed but the total differs,
+    every file is unplaced. Returns ``(name -> bytes, unplaced names)``.
+    """
+    sizes = [size for _, size in run]
+    changed = [i for i, (size, again) in enumerate(zip(sizes, after, strict=True)) if size != again]
+    first, last = (changed[0], changed[-1]) if changed else (len(run), len(run) - 1)
+    head, tail = sum(sizes[:first]), sum(sizes[last + 1 :])
+    if head + tail > len(data) or (not changed and head != len(data)):
+        first, last = 0, len(run) - 1
+    placed: dict[str, bytes] = {}
+    start = 0
+    for name, size in run[:first]:
+        placed[name] = data[start : start + size]
+        start += size
+    end = len(data)
+    for name, size in reversed(run[last + 1 :]):
+        placed[name] = data[end - size : end]
+        end -= size
+    return placed, [name for name, _ in run[first : last + 1]]
+
+
+def _hex(text: str, notes: list[str], name: str) -> bytes:
     try:
-        return bytes.fromhex(hex_text).decode("utf-8", "replace")
+        return bytes.fromhex(text.replace(" ", ""))
     except ValueError:
         notes.append(f"{name}: damaged hex data")
-        return ""
+        return b""
 
 
 def _known_zone(name: str) -> bool:

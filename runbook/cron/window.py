@@ -30,6 +30,8 @@ from runbook.settings import Window
 
 _DATE = r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}"
 _SHUTDOWN = re.compile(rf"^shutdown\s+system down\s+.*?({_DATE})(?:\s+-\s+({_DATE}))?")
+HORIZON = 2 * 86400.0
+"""Seconds a boot stays recent: shutdown records before an older boot are ignored (rule 2)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def infer_window(
     boot_offset: float | None = None,
     min_lag: float = 300.0,
     margin: float = 300.0,
-    horizon: float = 2 * 86400.0,
+    horizon: float = HORIZON,
     lookback: float = 6 * 3600.0,
 ) -> Window | None:
     """The window by the order in the module docstring; ``source`` says how it was found.
