@@ -18,7 +18,8 @@ It prints the line ``@@runbook:cron@@`` and then lines of four shapes:
 - ``S SIZE...``: the sizes of the preceding files read again after ``od`` (``-``: unreadable).
 
 Kinds: ``file PATH SIZE`` (a file's contents are the next SIZE bytes of the data that follows
-the run of file tags; the run ends with its ``S`` line), ``file PATH`` (the data lines after it
+the run of file tags; ``big`` and ``gone`` tags may be among them; the run ends with its
+``S`` line), ``file PATH`` (the data lines after it
 are the file's contents), ``big PATH SIZE`` (larger than ``max_bytes``: not read),
 ``gone PATH`` (unreadable by the time it was read), ``denied PATH`` (exists, not
 readable), ``dir PATH`` (a listed directory), ``exec PATH`` / ``noexec PATH`` (an entry of
@@ -366,18 +367,22 @@ class _Reader:
             if not encoded:
                 return
             name = encoded.decode("utf-8", "replace")
-        if kind == "file" and extra:
-            if self.data:
-                self.flush(None)
-            self.run.append((name, int(extra[0])))
-            return
-        self.flush(None)
-        if kind in {"file", "out"}:
-            self.block = (kind, name, [])
-        elif kind == "big":
+        if kind == "big":
             self.notes.append(f"{name}: not read: {extra[0]} bytes, more than max_bytes")
         elif kind == "gone":
             self.notes.append(f"{name}: vanished or became unreadable while the probe ran")
+        elif kind == "file" and extra:
+            if self.data:
+                self.flush(None)
+            self.run.append((name, int(extra[0])))
+        else:
+            self.flush(None)
+            self.other(kind, name)
+
+    def other(self, kind: str, name: str) -> None:
+        """A tag outside a run of sized files."""
+        if kind in {"file", "out"}:
+            self.block = (kind, name, [])
         elif kind == "denied":
             self.denied.append(name)
         elif kind == "dir":
@@ -391,7 +396,7 @@ class _Reader:
     def sizes(self, number: int, words: list[str]) -> None:
         """An ``S`` line: the run's sizes read again after ``od``."""
         if not self.run or len(words) != len(self.run):
-            self.notes.append(f"line {number}: sizes for {len(words)} files, {len(self.run)} read")
+            self.notes.append(f"line {number}: {len(words)} sizes for {len(self.run)} files")
             self.flush([None] * len(self.run))
             return
         self.flush([int(word) if word.isdecimal() and word.isascii() else None for word in words])
