@@ -27,6 +27,28 @@ CRONISH = st.text(
     alphabet=st.sampled_from(list("0123456789*/-,@ \t\n%\\=#abcdefjmnorstuwyACDEFIMNORTUZ_'\"\x00\x0c\r"))
 )
 TEXT = st.one_of(st.text(), CRONISH)
+TAGS = [
+    "T file /a 3",
+    "T file /b 0",
+    "B file 2f63 2",
+    "T file /d",
+    "T big /a 9",
+    "T gone /a",
+    "T dir /",
+    "S 3",
+    "S 3 0 2",
+    "S -",
+    " 41 42 43",
+    " 0a",
+    "| text",
+    "|",
+    "T out last",
+    "B out zz",
+    "T flag debian",
+    "",
+]
+WIRE = st.lists(st.one_of(st.sampled_from(TAGS), st.text(max_size=12)), max_size=14).map("\n".join)
+"""Lines shaped like the fragment's output, in any order."""
 WINDOW = Window(datetime(2017, 8, 21, tzinfo=UTC), datetime(2017, 8, 22, tzinfo=UTC))
 
 
@@ -42,13 +64,38 @@ def test_crontab_parsers_never_raise(text: str, zone: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(TEXT)
+@given(st.one_of(TEXT, WIRE))
 def test_section_and_host_parsers_never_raise(text: str) -> None:
     snapshot = parse_cron_section(text)
     read_schedule(snapshot, host_zone(snapshot) or "UTC")
     parse_last(text, "Asia/Tokyo")
     parse_btime(text)
     parse_uptime_since(text, "Asia/Tokyo")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=40), min_size=1, max_size=6), st.data())
+def test_a_file_changed_while_read_never_gets_other_bytes(before: list[bytes], data: st.DataObject) -> None:
+    """Sizes read before ``od``, the bytes it read, sizes read again after: a placed file holds what
+    ``od`` read for it; when no size changed, every file is placed."""
+    read, after = [], []
+    for body in before:
+        changed = data.draw(st.booleans())
+        now = data.draw(st.binary(max_size=40)) if changed else body
+        read.append(now)
+        after.append(data.draw(st.sampled_from([str(len(now)), "-"])) if changed else str(len(body)))
+    names = [f"/etc/cron.d/f{i}" for i in range(len(before))]
+    stream = b"".join(read)
+    out = "".join(f"T file {name} {len(body)}\n" for name, body in zip(names, before, strict=True))
+    out += "".join(
+        " " + " ".join(f"{b:02x}" for b in stream[i : i + 16]) + "\n" for i in range(0, len(stream), 16)
+    )
+    snapshot = parse_cron_section(out + "S " + " ".join(after) + "\n")
+    for name, now in zip(names, read, strict=True):
+        assert snapshot.files.get(name, now.decode("utf-8", "replace")) == now.decode("utf-8", "replace")
+    if after == [str(len(body)) for body in before]:
+        assert len(snapshot.files) == len(names)
+    assert len(snapshot.files) + len(snapshot.notes) == len(names)
 
 
 @settings(max_examples=200, deadline=None)
