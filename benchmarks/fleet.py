@@ -74,7 +74,7 @@ from runbook.probe import probe_command
 from runbook.settings import build_settings
 ssh_config, hosts = sys.argv[1], sys.argv[2:]
 settings = build_settings({"ssh_config": ssh_config, "backup": BACKUP})
-command = COMMAND or "LC_ALL=C " + probe_command(settings, clock_loop=False)
+command = COMMAND or probe_command(settings, clock_loop=False)
 group = ThreadingGroup(*hosts, config=Config(runtime_ssh_path=ssh_config))
 results = group.run(command, hide=True, warn=True)
 bad = [c.original_host for c, r in results.items() if isinstance(r, Exception) or r.exited != 0]

@@ -160,7 +160,7 @@ def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
     pinned = c.__dict__.get(_PINNED_MARK)
     token = pinned if isinstance(pinned, str) else new_token()
     if clock.has_transport(c):
-        command = "LC_ALL=C " + probe_command(settings, clock_loop=True, token=token)
+        command = probe_command(settings, clock_loop=True, token=token)
         record, method, timings = clock.sample_session(c, command, settings.samples, settings.command_timeout)
         rec.commands.append(record)
         sample = clock.best_sample(method, timings)

@@ -16,7 +16,7 @@ With ``clock_loop`` the script starts by answering clock requests: it prints
 ``@@runbook:clock@@`` and the method (``epochrealtime`` or ``date``), then answers every
 line it reads on stdin with the host's time, until stdin ends; then it runs the
 fragments with stdin from /dev/null. Every value from settings is quoted with
-``shlex.quote``; the script itself is quoted once more for ``sh -c``.
+``shlex.quote``; the script itself is quoted once more, as the login shell's ``$rb_s``.
 """
 
 from __future__ import annotations
@@ -56,12 +56,6 @@ rb_run() {
 }
 rb_line() { rb_l=; IFS= read -r rb_l <"$1" 2>/dev/null || [ -n "$rb_l" ]; }
 """
-
-_LAUNCHER = (
-    'if [ -z "${BASH_VERSION:-}" ] && command -v bash >/dev/null 2>&1; '
-    'then exec bash -c "$1" runbook-probe; fi; eval "$1"'
-)
-"""Runs the probe script (``$1``) in bash when the host has it, else in ``sh`` itself."""
 
 _CLOCK_LOOP = r"""printf "@@runbook:clock@@\n"
 if [ -n "${EPOCHREALTIME:-}" ]; then
@@ -249,10 +243,15 @@ def probe_script(settings: Settings, *, clock_loop: bool, token: str = "") -> st
 
 
 def probe_command(settings: Settings, *, clock_loop: bool, token: str = "") -> str:
-    """``sh -c LAUNCHER runbook-probe '<probe script>'``: the script in bash when the host has
-    it, else in ``sh`` (the caller prefixes ``LC_ALL=C``)."""
-    script = probe_script(settings, clock_loop=clock_loop, token=token)
-    return f"sh -c {shlex.quote(_LAUNCHER)} runbook-probe {shlex.quote(script)}"
+    """The probe script under ``LC_ALL=C``, run by the login shell itself when that is bash,
+    else by bash when the host has it, else by the login shell (POSIX sh)."""
+    script = shlex.quote(probe_script(settings, clock_loop=clock_loop, token=token))
+    return (
+        f"LC_ALL=C; export LC_ALL; rb_s={script}\n"
+        'if [ -z "${BASH_VERSION:-}" ] && command -v bash >/dev/null 2>&1; '
+        'then exec bash -c "$rb_s" runbook-probe; fi\n'
+        'eval "$rb_s"'
+    )
 
 
 def clock_command(samples: int) -> str:

@@ -13,7 +13,7 @@ from runbook import clock
 from runbook.settings import BackupSettings, Settings, bind_settings, build_settings
 
 CLOCK = re.compile(r"^LC_ALL=C sh -c 'echo @@runbook:clock@@")
-PROBE = re.compile(r"^LC_ALL=C sh -c '.*' runbook-probe '.*exec </dev/null", re.DOTALL)
+PROBE = re.compile(r"^LC_ALL=C LC_ALL=C; export LC_ALL; rb_s='.*exec </dev/null", re.DOTALL)
 SYNC_WAIT = re.compile(r"^LC_ALL=C sh -c 'PATH=.*rb_i=0", re.DOTALL)
 
 NTPQ_SYNCED = """\

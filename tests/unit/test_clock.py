@@ -274,7 +274,7 @@ def run_session(
     settings = build_settings({"samples": 7})
     if backup:
         settings = build_settings({"samples": 7, "backup": {"command": "true", **backup}})
-    command = "LC_ALL=C " + probe_command(settings, clock_loop=True)
+    command = probe_command(settings, clock_loop=True)
     return clock.sample_session(LocalConnection(env), command, settings.samples, 10.0)
 
 
@@ -344,7 +344,7 @@ def test_hostile_backup_values_run_nothing_unintended(tmp_path: Path) -> None:
         settings = build_settings(
             {"ntp_servers": [value], "backup": BackupSettings(command=value, evidence_file=str(evidence))}
         )
-        command = "LC_ALL=C " + probe_command(settings, clock_loop=True)
+        command = probe_command(settings, clock_loop=True)
         record, _, _ = clock.sample_session(LocalConnection(), command, 1, 10.0)
         assert record.exit_code == 0
         facts = parse_facts(split_sections(record.stdout), settings.backup, None)

@@ -169,7 +169,7 @@ def test_facts_for_probes_once_and_forget_facts_reprobes() -> None:
     settings = build_settings({})
     rec = StepRecorder("a")
     first = facts.facts_for(c, rec, settings)
-    assert len(rec.commands) == 2 and rec.commands[1].command.startswith("LC_ALL=C sh -c")
+    assert len(rec.commands) == 2 and rec.commands[1].command.startswith("LC_ALL=C LC_ALL=C; export LC_ALL;")
     assert first.clock is not None and first.clock.method == "date (one command)"
     assert facts.cached_facts(c) is first
     again = StepRecorder("b")

@@ -47,7 +47,7 @@ def test_evidence_and_check_output_cannot_fake_sections(tmp_path: Path) -> None:
     )
     token = new_token()
     done = subprocess.run(
-        ["sh", "-c", "LC_ALL=C " + probe_command(settings, clock_loop=False, token=token)],
+        ["sh", "-c", probe_command(settings, clock_loop=False, token=token)],
         capture_output=True,
         text=True,
         timeout=60,
