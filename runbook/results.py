@@ -12,6 +12,28 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 JSONValue = Any
+_SCALARS = (str, int, float, bool, type(None))
+
+
+@dataclass
+class _Box:
+    value: Any
+
+
+def _copied(value: Any) -> Any:
+    """``value`` copied as ``dataclasses.asdict`` copies a field, quickly for JSON-shaped data.
+
+    ``asdict`` deep-copies through ``copy.deepcopy`` value by value; the journal and the
+    records turn every step's data and output into dicts, so that was most of their cost.
+    """
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict:
+        return {_copied(k): _copied(v) for k, v in value.items()}
+    if kind is list:
+        return [_copied(v) for v in value]
+    return asdict(_Box(value))["value"]
 
 
 class Outcome(enum.StrEnum):
@@ -46,7 +68,16 @@ class CommandRecord:
         return self.exit_code == 0
 
     def to_dict(self) -> dict[str, JSONValue]:
-        return asdict(self)
+        return {
+            "command": _copied(self.command),
+            "exit_code": _copied(self.exit_code),
+            "stdout": _copied(self.stdout),
+            "stderr": _copied(self.stderr),
+            "started": _copied(self.started),
+            "duration": _copied(self.duration),
+            "note": _copied(self.note),
+            "round_trips": _copied(self.round_trips),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, JSONValue]) -> CommandRecord:
@@ -87,9 +118,17 @@ class StepResult:
         return self.outcome is Outcome.CHANGED
 
     def to_dict(self) -> dict[str, JSONValue]:
-        data = asdict(self)
-        data["outcome"] = self.outcome.value
-        return data
+        return {
+            "step": _copied(self.step),
+            "outcome": self.outcome.value,
+            "message": _copied(self.message),
+            "commands": [command.to_dict() for command in self.commands],
+            "started": _copied(self.started),
+            "duration": _copied(self.duration),
+            "data": _copied(self.data),
+            "warnings": _copied(self.warnings),
+            "dry_run": _copied(self.dry_run),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, JSONValue]) -> StepResult:

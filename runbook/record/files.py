@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from runbook.record.fleet import fleet_json
-from runbook.record.model import host_json
+from runbook.record.model import host_json, host_record
 from runbook.record.render import render_fleet, render_host
 from runbook.results import FleetRun, HostRun
 from runbook.settings import Settings
@@ -94,15 +94,9 @@ def write_host_records(
     json_path, md_path = folder / f"{stem}.json", folder / f"{stem}.md"
     when = time.time() if now is None else now
     journal_name = journal.name if journal is not None else None
-    write_atomic(json_path, _dumps(host_json(run, settings, now=when, journal_name=journal_name)))
-    markdown = render_host(
-        run,
-        settings,
-        template_dir=template_dir,
-        now=when,
-        json_name=json_path.name,
-        journal_name=journal_name,
-    )
+    record = host_record(run, settings, now=when, json_name=json_path.name, journal_name=journal_name)
+    write_atomic(json_path, _dumps(host_json(run, settings, journal_name=journal_name, record=record)))
+    markdown = render_host(run, settings, template_dir=template_dir, record=record)
     write_atomic(md_path, markdown)
     return [md_path, json_path]
 

@@ -7,6 +7,7 @@ plain (not yet escaped for Markdown): templates apply the ``cell``, ``text``, ``
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import time
 from dataclasses import dataclass, field
@@ -39,7 +40,9 @@ def step_title(name: str) -> str:
     return STEP_TITLES.get(name) or name.replace("_", " ").replace("-", " ").strip() or "step"
 
 
+@functools.cache
 def runbook_version() -> str:
+    """The installed runbook's version (looked up once: reading package metadata is slow)."""
     try:
         return importlib.metadata.version("runbook")
     except importlib.metadata.PackageNotFoundError:
@@ -388,9 +391,16 @@ def host_json(
     *,
     now: float | None = None,
     journal_name: str | None = None,
+    record: HostRecord | None = None,
 ) -> dict[str, Any]:
-    """The JSON record: ``run.to_dict()`` (complete, unclipped output) plus the header and summary."""
-    record = host_record(run, settings, now=time.time() if now is None else now, journal_name=journal_name)
+    """The JSON record: ``run.to_dict()`` (complete, unclipped output) plus the header and summary.
+
+    ``record``: ``run``'s ``host_record`` if the caller already has it (the Markdown needs it too).
+    """
+    if record is None:
+        record = host_record(
+            run, settings, now=time.time() if now is None else now, journal_name=journal_name
+        )
     check = run.result("check_date")
     return {
         "format": FORMAT,

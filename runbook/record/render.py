@@ -60,15 +60,20 @@ def render_host(
     now: float | None = None,
     json_name: str | None = None,
     journal_name: str | None = None,
+    record: model.HostRecord | None = None,
 ) -> str:
-    """The Markdown record of one host's run (``now``: when it is rendered, default the current time)."""
-    record = model.host_record(
-        run,
-        settings,
-        now=time.time() if now is None else now,
-        json_name=json_name,
-        journal_name=journal_name,
-    )
+    """The Markdown record of one host's run (``now``: when it is rendered, default the current time).
+
+    ``record``: ``run``'s ``host_record`` if the caller already has it (the JSON record needs it too).
+    """
+    if record is None:
+        record = model.host_record(
+            run,
+            settings,
+            now=time.time() if now is None else now,
+            json_name=json_name,
+            journal_name=journal_name,
+        )
     return _render(template_dir, HOST_TEMPLATE, record=record, run=run, settings=settings)
 
 
