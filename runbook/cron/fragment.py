@@ -109,7 +109,6 @@ class CronSnapshot:
 
 _FUNCTIONS = r"""rbc_nl='
 '
-unset IFS
 LC_ALL=C; export LC_ALL
 rbc_plain() { case $1 in ''|*[!0-9A-Za-z._+,:=@%~/-]*) return 1;; esac; }
 rbc_tag() {
@@ -120,23 +119,24 @@ rbc_tag() {
   fi
   if [ -n "${3:-}" ]; then printf ' %s\n' "$3"; else printf '\n'; fi
 }
+rbc_line() {
+  rbc_l=${rbc_r%%"$rbc_nl"*}; case $rbc_r in *"$rbc_nl"*) rbc_r=${rbc_r#*"$rbc_nl"};; *) rbc_r=;; esac
+}
 rbc_out() {
   rbc_tag out "$1"; rbc_r=$2; rbc_m=${3:--1}
   while [ -n "$rbc_r" ] && [ "$rbc_m" != 0 ]; do
-    printf '| %s\n' "${rbc_r%%"$rbc_nl"*}"; rbc_m=$((rbc_m - 1))
-    case $rbc_r in *"$rbc_nl"*) rbc_r=${rbc_r#*"$rbc_nl"};; *) rbc_r=;; esac
+    rbc_line; printf '| %s\n' "$rbc_l"; rbc_m=$((rbc_m - 1))
   done
 }
 rbc_wc() {
-  rbc_z=; rbc_w=$(wc -c $1); set -- $1; IFS=$rbc_nl
-  for rbc_l in $rbc_w; do
-    rbc_l=${rbc_l#"${rbc_l%%[! ]*}"}
+  rbc_z=; rbc_r=$(wc -c $1); set -- $1
+  while [ -n "$rbc_r" ] && [ $# -gt 0 ]; do
+    rbc_line; rbc_l=${rbc_l#"${rbc_l%%[! ]*}"}
     while [ $# -gt 0 ] && [ "${rbc_l#* }" != "$1" ]; do rbc_z="$rbc_z -"; shift; done
     [ $# -gt 0 ] || break
     rbc_n=${rbc_l%% *}; case $rbc_n in ''|*[!0-9]*) rbc_n=-;; esac
     rbc_z="$rbc_z $rbc_n"; shift
   done
-  unset IFS
   for rbc_l; do rbc_z="$rbc_z -"; done
 }
 rbc_size() { rbc_n=-; for rbc_n in $(wc -c <"$1"); do :; done; case $rbc_n in ''|*[!0-9]*) rbc_n=-;; esac; }
