@@ -3,7 +3,8 @@
 A host's records are ``HOST-YYYYMMDDTHHMMSSZ.md`` and ``.json`` (the run's start in UTC),
 a fleet's summary ``fleet-YYYYMMDDTHHMMSSZ.md``/``.json``. Every file is written to a
 temporary file in the same folder, flushed, fsynced and renamed over the target, so a
-crash leaves the old file or the new one, never half of one.
+crash leaves the old file or the new one, never half of one. The folder is fsynced after
+the renames (once for all the records of a run), so they are on disk when the call returns.
 """
 
 from __future__ import annotations
@@ -47,8 +48,11 @@ def journal_path(record_dir: Path, started: float) -> Path:
     return Path(record_dir) / f"run-{stamp(started)}.jsonl"
 
 
-def write_atomic(path: Path, content: str) -> None:
-    """Replace ``path`` with ``content`` all at once (temp file, fsync, rename, fsync the folder)."""
+def write_atomic(path: Path, content: str, *, sync_folder: bool = True) -> None:
+    """Replace ``path`` with ``content`` all at once (temp file, fsync, rename, fsync the folder).
+
+    ``sync_folder=False`` leaves the folder's fsync to the caller (one for many files).
+    """
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
@@ -59,7 +63,8 @@ def write_atomic(path: Path, content: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
+    if sync_folder:
+        _fsync_dir(path.parent)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -84,10 +89,12 @@ def write_host_records(
     journal: Path | None = None,
     now: float | None = None,
     stem: str | None = None,
+    sync_folder: bool = True,
 ) -> list[Path]:
     """Write one host's ``.md`` and ``.json`` records; return ``[md, json]``.
 
     The JSON goes first, so a template failure (``RecordError``) never loses the run.
+    ``sync_folder=False``: the caller fsyncs the folder afterwards.
     """
     folder = _folder(record_dir, settings)
     stem = stem or record_stem(run.host, run.started)
@@ -95,9 +102,13 @@ def write_host_records(
     when = time.time() if now is None else now
     journal_name = journal.name if journal is not None else None
     record = host_record(run, settings, now=when, json_name=json_path.name, journal_name=journal_name)
-    write_atomic(json_path, _dumps(host_json(run, settings, journal_name=journal_name, record=record)))
+    write_atomic(
+        json_path,
+        _dumps(host_json(run, settings, journal_name=journal_name, record=record)),
+        sync_folder=sync_folder,
+    )
     markdown = render_host(run, settings, template_dir=template_dir, record=record)
-    write_atomic(md_path, markdown)
+    write_atomic(md_path, markdown, sync_folder=sync_folder)
     return [md_path, json_path]
 
 
@@ -110,15 +121,21 @@ def write_fleet_records(
     template_dir: Path | None = None,
     now: float | None = None,
     stem: str | None = None,
+    sync_folder: bool = True,
 ) -> list[Path]:
-    """Write a fleet's summary ``fleet-YYYYMMDDTHHMMSSZ.md`` and ``.json``; return ``[md, json]``."""
+    """Write a fleet's summary ``fleet-YYYYMMDDTHHMMSSZ.md`` and ``.json``; return ``[md, json]``.
+
+    ``sync_folder=False``: the caller fsyncs the folder afterwards.
+    """
     folder = _folder(record_dir, settings)
     stem = stem or f"fleet-{stamp(fleet.started or min((r.started for r in fleet.runs), default=0.0))}"
     json_path, md_path = folder / f"{stem}.json", folder / f"{stem}.md"
     when = time.time() if now is None else now
-    write_atomic(json_path, _dumps(fleet_json(fleet, settings, host_record_names, now=when)))
+    write_atomic(
+        json_path, _dumps(fleet_json(fleet, settings, host_record_names, now=when)), sync_folder=sync_folder
+    )
     markdown = render_fleet(fleet, settings, host_record_names, template_dir=template_dir, now=when)
-    write_atomic(md_path, markdown)
+    write_atomic(md_path, markdown, sync_folder=sync_folder)
     return [md_path, json_path]
 
 
@@ -134,30 +151,42 @@ def write_records(
     """Write every host's records, and a fleet summary when there are 2+ hosts; return the paths.
 
     Names are made unique within the run (``web01-…Z.md``, ``web01-…Z-2.md``) so hosts whose
-    names clean up alike never overwrite each other.
+    names clean up alike never overwrite each other. The folder is fsynced once, after the
+    last file (also when a template fails part of the way).
     """
     fleet = run_or_fleet if isinstance(run_or_fleet, FleetRun) else FleetRun([run_or_fleet])
     when = time.time() if now is None else now
     taken: set[str] = set()
     written: list[Path] = []
     names: dict[str, str] = {}
-    for run in fleet.runs:
-        paths = write_host_records(
-            run,
-            settings,
-            record_dir,
-            template_dir=template_dir,
-            journal=journal,
-            now=when,
-            stem=_unique(record_stem(run.host, run.started), taken),
-        )
-        names[run.host] = paths[0].name
-        written += paths
-    if len(fleet.runs) > 1:
-        stem = _unique(f"fleet-{stamp(fleet.started or fleet.runs[0].started)}", taken)
-        written += write_fleet_records(
-            fleet, settings, names, record_dir, template_dir=template_dir, now=when, stem=stem
-        )
+    try:
+        for run in fleet.runs:
+            paths = write_host_records(
+                run,
+                settings,
+                record_dir,
+                template_dir=template_dir,
+                journal=journal,
+                now=when,
+                stem=_unique(record_stem(run.host, run.started), taken),
+                sync_folder=False,
+            )
+            names[run.host] = paths[0].name
+            written += paths
+        if len(fleet.runs) > 1:
+            stem = _unique(f"fleet-{stamp(fleet.started or fleet.runs[0].started)}", taken)
+            written += write_fleet_records(
+                fleet,
+                settings,
+                names,
+                record_dir,
+                template_dir=template_dir,
+                now=when,
+                stem=stem,
+                sync_folder=False,
+            )
+    finally:
+        _fsync_dir(Path(record_dir if record_dir is not None else settings.record_dir))
     return written
 
 

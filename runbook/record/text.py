@@ -29,6 +29,8 @@ def visible(text: str) -> str:
     text = text.replace("\r\n", "\n")
     if text.isascii():
         return _ASCII_CONTROL.sub(lambda m: _escape(m.group()), text)
+    if text.replace("\n", "").replace("\t", "").isprintable():
+        return text  # no Other (C*) or Separator (Z*) character but the space: nothing to escape
     return "".join(
         ch if ch in _KEEP or unicodedata.category(ch) not in {"Cc", "Cf", "Zl", "Zp"} else _escape(ch)
         for ch in text

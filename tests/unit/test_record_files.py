@@ -76,6 +76,31 @@ def test_fleet_summary_links_host_records(tmp_path: Path) -> None:
     assert "[web01.example.jp-20170822T001203Z.md](web01.example.jp-20170822T001203Z.md)" in summary
 
 
+def test_every_file_is_fsynced_before_its_rename_and_the_folder_after_the_last(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        events.append("folder" if os.path.isdir(f"/proc/self/fd/{fd}") else "file")
+        real_fsync(fd)
+
+    def rename(src: str, dst: str) -> None:
+        events.append("rename")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", rename)
+    other = HostRun("db01", started=T0 + 1, finished=T0 + 3, error="unreachable")
+    paths = write_records(FleetRun([seed_run(), other], started=T0), seed_settings(), tmp_path, now=T0 + 60)
+    assert len(paths) == 6
+    assert events == ["file", "rename"] * 6 + ["folder"]  # one folder fsync for the whole run
+    events.clear()
+    write_atomic(tmp_path / "alone.md", "x")
+    assert events == ["file", "rename", "folder"]
+
+
 def test_a_failed_write_leaves_the_old_file_and_no_temp(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

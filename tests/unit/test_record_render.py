@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import replace
 
 from hypothesis import given
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from record_seed import EXAMPLE, T0, cmd, example_markdown, seed_run, seed_settings
 
 from runbook.record import fleet_json, host_json, render_fleet, render_host
-from runbook.record.text import fence
+from runbook.record.text import _escape, fence, visible
 from runbook.results import FleetRun, HostRun, Outcome, StepResult
 
 CLOSING = re.compile(r"^ {0,3}(`{3,})[ \t]*$")
@@ -327,3 +328,20 @@ def test_fleet_record_counts_round_trips_and_says_why_it_stopped() -> None:
     assert data["stopped"] == fleet.stopped
     md = render_fleet(fleet, seed_settings(), {}, now=T0 + 60)
     assert "| Stopped | no new host started: --fail-fast stopped the fleet after db01 failed |" in md
+
+
+def _visible_char_by_char(text: str) -> str:
+    """``visible`` as it escapes non-ASCII text, one character at a time."""
+    text = text.replace("\r\n", "\n")
+    keep = {"\n", "\t"}
+    return "".join(
+        ch if ch in keep or unicodedata.category(ch) not in {"Cc", "Cf", "Zl", "Zp"} else _escape(ch)
+        for ch in text
+    )
+
+
+@given(
+    st.text() | MARKDOWNISH | st.text(alphabet=st.sampled_from(list("é±→↵\n\t\r \u00a0\u2028\u200b\ufeff")))
+)
+def test_visible_escapes_as_character_by_character(text: str) -> None:
+    assert visible(text) == _visible_char_by_char(text)
