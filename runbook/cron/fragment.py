@@ -19,12 +19,11 @@ It prints the line ``@@runbook:cron@@`` and then lines of four shapes:
 
 Kinds: ``file PATH SIZE`` (a file's contents are the next SIZE bytes of the data that follows
 the run of file tags; ``big`` and ``gone`` tags may be among them; the run ends with its
-``S`` line), ``file PATH`` (the data lines after it
-are the file's contents), ``big PATH SIZE`` (larger than ``max_bytes``: not read),
-``gone PATH`` (unreadable by the time it was read), ``denied PATH`` (exists, not
-readable), ``dir PATH`` (a listed directory), ``exec PATH`` / ``noexec PATH`` (an entry of
-a run-parts directory), ``out NAME`` (text: ``btime``, ``uptime-s``, ``last``,
-``localtime``, ``date``) and ``flag NAME`` (``debian``).
+``S`` line), ``file PATH`` (the data lines after it are the file's contents), ``big PATH
+SIZE`` (larger than ``max_bytes``: not read), ``gone PATH`` (unreadable by the time it was
+read), ``denied PATH`` (exists, not readable), ``dir PATH`` (a listed directory), ``exec
+PATH`` / ``noexec PATH`` (an entry of a run-parts directory), ``out NAME`` (text:
+``btime``, ``uptime-s``, ``last``, ``localtime``, ``date``) and ``flag NAME`` (``debian``).
 
 Contents only ever reach the output as hex, and names as hex unless plain, so no content
 or name (a line ``@@runbook:date@@``, a form feed, a fake tag) can end or forge a block;
