@@ -4,7 +4,7 @@
 # disciplining this machine's real clock.
 set -eu
 packages="iproute2 libcap2-bin util-linux openssh-server openssh-client chrony init-system-helpers sudo
-openssl gcc make libc6-dev apt dpkg python3 python3-ntp ntpsec-ntpdate ntpsec-ntpdig locales"
+openssl gcc make libc6-dev apt dpkg python3 python3-ntp ntpsec-ntpdate ntpsec-ntpdig locales busybox"
 [ "$(id -u)" -eq 0 ] || { echo "install-deps.sh: run as root" >&2; exit 1; }
 
 policy=/usr/sbin/policy-rc.d

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -13,7 +12,8 @@ from runbook.facts import parse_facts, parse_sync
 from runbook.probe import clock_command, probe_command, probe_script, split_sections, sync_wait_command
 from runbook.settings import build_settings
 
-SHELLS = [shell for shell in ("dash", "bash", "busybox") if shutil.which(shell)]
+SHELLS = ["dash", "bash", "busybox"]
+"""Every shell the probe must run under (runbook/lab/install-deps.sh installs busybox)."""
 
 
 def run(
