@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs what the runbook lab needs on Debian 12 (run as root; safe to run again).
+# Installs what the runbook lab and its tests need on Debian 12 (run as root; safe to run again):
+# busybox is for the tests that run the probe under BusyBox sh, as on Alpine.
 # While installing, a policy-rc.d stops packages from starting daemons: chronyd must never start
 # disciplining this machine's real clock.
 set -eu

@@ -29,7 +29,6 @@ REQUIRED = {
     "/usr/sbin/ntpdate": "ntpsec-ntpdate",
     "/usr/bin/ntpdig": "ntpsec-ntpdig",
     "/usr/share/i18n/locales/ja_JP": "locales",
-    "busybox": "busybox",
 }
 
 
