@@ -12,6 +12,7 @@ step as it finishes (the journal, progress).
 from __future__ import annotations
 
 import inspect
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -272,37 +273,75 @@ def _run_steps(
     stop: threading.Event | None,
 ) -> None:
     failed: str | None = None
-    for step in steps:
-        if stop is not None and stop.is_set():
-            run.interrupted = True
-            return
-        if failed is not None:
-            result = StepResult(
-                step=step_name(step),
-                outcome=Outcome.SKIPPED,
-                message=f"not run: {failed} failed and the policy stops a host at its first failure",
-                started=time.time(),
-            )
-        else:
-            result = _call_within(step, c, settings)
-            if result.failed and settings.stop_on_failure:
-                failed = result.step
-        run.results.append(result)
-        run.facts.update(_header_facts(c))
-        hear.step_finished(run, result)
-        if result.data.get("step_timed_out"):
-            run.error = result.message
-            return
+    worker = _StepWorker()
+    try:
+        for step in steps:
+            if stop is not None and stop.is_set():
+                run.interrupted = True
+                return
+            if failed is not None:
+                result = StepResult(
+                    step=step_name(step),
+                    outcome=Outcome.SKIPPED,
+                    message=f"not run: {failed} failed and the policy stops a host at its first failure",
+                    started=time.time(),
+                )
+            else:
+                result = _call_within(step, c, settings, worker)
+                if result.failed and settings.stop_on_failure:
+                    failed = result.step
+            run.results.append(result)
+            run.facts.update(_header_facts(c))
+            hear.step_finished(run, result)
+            if result.data.get("step_timed_out"):
+                run.error = result.message
+                return
+    finally:
+        worker.close()
 
 
-def _call_within(step: Step, c: Context, settings: Settings) -> StepResult:
+_Job = tuple[Callable[[], StepResult], list[StepResult], threading.Event]
+
+
+class _StepWorker:
+    """One daemon thread that runs a host's steps one after another (a thread per step cost more).
+
+    ``call`` waits at most ``timeout`` seconds for a step; a step that overruns keeps the
+    thread, which is abandoned with it (the host stops after a timed-out step).
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def call(self, job: Callable[[], StepResult], timeout: float) -> StepResult | None:
+        """``job()``, or None when it did not return within ``timeout`` (or its thread died)."""
+        done = threading.Event()
+        finished: list[StepResult] = []
+        self._jobs.put((job, finished, done))
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, daemon=True)
+            self._thread.start()
+        done.wait(timeout)
+        return finished[0] if finished else None
+
+    def close(self) -> None:
+        self._jobs.put(None)
+
+    def _serve(self) -> None:
+        while (item := self._jobs.get()) is not None:
+            job, finished, done = item
+            try:
+                finished.append(job())
+            finally:
+                done.set()
+
+
+def _call_within(step: Step, c: Context, settings: Settings, worker: _StepWorker) -> StepResult:
     """``_call`` bounded by ``settings.step_timeout``: past it the connection is closed and the host stops."""
-    done: list[StepResult] = []
-    worker = threading.Thread(target=lambda: done.append(_call(step, c, settings)), daemon=True)
-    worker.start()
-    worker.join(settings.step_timeout)
-    if done:
-        return done[0]
+    result = worker.call(lambda: _call(step, c, settings), settings.step_timeout)
+    if result is not None:
+        return result
     if isinstance(c, Connection):
         c.close()
     return StepResult(

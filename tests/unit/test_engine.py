@@ -188,3 +188,39 @@ def test_an_invalid_host_name_is_a_clear_host_error() -> None:
     fleet = run_fleet(["x" * 70 + ".example"], Settings(), [first])
     error = fleet.runs[0].error
     assert error is not None and "is not a valid DNS name" in error
+
+
+@step("slow")
+def slow(c: Context, rec: StepRecorder, dry_run: bool = False) -> StepResult:
+    threading.Event().wait(5)
+    return rec.finish(Outcome.OK, "too late")
+
+
+def test_steps_share_one_worker_thread_and_a_late_step_stops_the_host() -> None:
+    seen: list[int] = []
+
+    @step("where")
+    def where(c: Context, rec: StepRecorder, dry_run: bool = False) -> StepResult:
+        seen.append(threading.get_ident())
+        return rec.finish(Outcome.OK, "here")
+
+    settings = Settings(step_timeout=0.2)
+    run = run_host(_mock(), settings, [where, where, slow, where])
+    assert len(set(seen)) == 1 and seen[0] != threading.get_ident()
+    assert [r.outcome for r in run.results] == [Outcome.OK, Outcome.OK, Outcome.FAILED]
+    assert run.results[-1].data == {"step_timed_out": True}
+    assert run.error is not None and "did not finish within the step timeout (0.2 s)" in run.error
+
+
+def test_a_step_whose_thread_dies_fails_at_once() -> None:
+    @step("exits")
+    def exits(c: Context, rec: StepRecorder, dry_run: bool = False) -> StepResult:
+        raise SystemExit(3)
+
+    hook, threading.excepthook = threading.excepthook, lambda args: None
+    try:
+        run = run_host(_mock(), Settings(step_timeout=30), [exits, last])
+    finally:
+        threading.excepthook = hook
+    assert [r.outcome for r in run.results] == [Outcome.FAILED]
+    assert run.results[0].data == {"step_timed_out": True}
