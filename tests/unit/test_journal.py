@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -113,6 +115,52 @@ def test_concurrent_writers_never_mix_lines(tmp_path: Path) -> None:
     assert [r.host for r in fleet.runs] == hosts
     assert all(len(r.results) == 25 and not r.interrupted for r in fleet.runs)
     assert all([s.step for s in r.results] == [f"s{n}" for n in range(25)] for r in fleet.runs)
+
+
+def test_every_line_is_fsynced_before_its_write_returns_and_writers_share_fsyncs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lock = threading.Lock()
+    lines = 0
+    synced_upto: list[int] = []  # lines written when each fsync began
+    mine = threading.local()
+    real_write, real_fsync = os.write, os.fsync
+
+    def write(fd: int, data: bytes) -> int:
+        nonlocal lines
+        with lock:
+            lines += 1
+            mine.line = lines
+        return real_write(fd, data)
+
+    def fsync(fd: int) -> None:
+        with lock:
+            synced_upto.append(lines)
+        time.sleep(0.002)  # a disk that takes its time
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "write", write)
+    monkeypatch.setattr(os, "fsync", fsync)
+    late: list[int] = []
+
+    def work(journal: Journal, host: str) -> None:
+        run = HostRun(host, started=T0)
+        for n in range(20):
+            result = StepResult(f"s{n}", Outcome.OK, "ok", started=T0 + n)
+            journal.step_finished(run, result)
+            with lock:
+                if max(synced_upto, default=0) < mine.line:
+                    late.append(mine.line)
+
+    with Journal(tmp_path / "run.jsonl") as journal:
+        threads = [threading.Thread(target=work, args=(journal, f"h{n}")) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert lines == 160 and late == []
+    assert len(synced_upto) < lines  # concurrent writers shared fsyncs
+    assert len(load_journal(tmp_path / "run.jsonl").runs) == 8
 
 
 def test_journal_settings_restore_the_runs_header(tmp_path: Path) -> None:
