@@ -23,7 +23,7 @@ from fabric import Connection
 from invoke.context import Context
 
 from runbook.connect import HostUnavailable, connection_for, open_verified
-from runbook.facts import cached_facts
+from runbook.facts import HostFacts, cached_facts
 from runbook.results import FleetRun, HostRun, Outcome, StepResult
 from runbook.settings import Settings, bind_settings
 from runbook.steps.backup import rerun_backup
@@ -273,6 +273,7 @@ def _run_steps(
     stop: threading.Event | None,
 ) -> None:
     failed: str | None = None
+    shown: HostFacts | None = None  # the (frozen) facts whose header run.facts already has
     worker = _StepWorker()
     try:
         for step in steps:
@@ -291,7 +292,10 @@ def _run_steps(
                 if result.failed and settings.stop_on_failure:
                     failed = result.step
             run.results.append(result)
-            run.facts.update(_header_facts(c))
+            facts = cached_facts(c)
+            if facts is not None and facts is not shown:
+                run.facts.update(facts.header())
+                shown = facts
             hear.step_finished(run, result)
             if result.data.get("step_timed_out"):
                 run.error = result.message
@@ -380,9 +384,3 @@ def _call(step: Step, c: Context, settings: Settings) -> StepResult:
             started=started,
             duration=time.time() - started,
         )
-
-
-def _header_facts(c: Context) -> dict[str, Any]:
-    """What the record's header says about the host, from the probe if it ran."""
-    facts = cached_facts(c)
-    return facts.header() if facts is not None else {}
