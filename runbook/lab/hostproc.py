@@ -20,6 +20,7 @@ from runbook.lab.template import TOP_DIRS
 
 HOST_KEY = "ssh_host_ed25519_key"
 INIT_SCRIPT = FILES_DIR / "host-init.sh"
+MACHINE_PROC_STAT = Path("/proc/stat")
 
 
 def host_key(host_dir: Path) -> Path:
@@ -28,6 +29,42 @@ def host_key(host_dir: Path) -> Path:
 
 def clock_file(host_dir: Path) -> Path:
     return host_dir / "state" / "clock.rc"
+
+
+def proc_stat_file(host_dir: Path) -> Path:
+    """The host's own /proc/stat (host-init.sh binds it read-only over the host's /proc/stat)."""
+    return host_dir / "state" / "proc-stat"
+
+
+def host_proc_stat(machine: str, btime: int) -> str:
+    """``machine``'s /proc/stat text with its ``btime`` line set to ``btime`` (added if it has none)."""
+    lines = machine.splitlines()
+    found = [index for index, line in enumerate(lines) if line.split()[:1] == ["btime"]]
+    if found:
+        lines[found[0]] = f"btime {btime}"
+    else:
+        lines.append(f"btime {btime}")
+    return "\n".join(lines) + "\n"
+
+
+def write_proc_stat(target: Path, uptime: float, offset: float, source: Path = MACHINE_PROC_STAT) -> int:
+    """Write the host's /proc/stat: the machine's, read now, with btime = the host's clock now - ``uptime``.
+
+    The host's clock is the real one plus ``offset`` (its scenario's), so a host whose clock is behind has
+    its boot time behind by as much, as a real kernel's btime (derived from the wall clock) would.
+    Returns the btime written.
+    """
+    btime = int(time.time() + offset - uptime)
+    if btime < 0:
+        raise LabError(
+            f"scenario uptime={uptime:g} s puts the boot before 1970 on the host's clock "
+            f"(offset {offset:+g} s): use a shorter uptime"
+        )
+    staged = target.with_name(target.name + ".new")
+    staged.write_text(host_proc_stat(source.read_text(), btime))
+    staged.chmod(0o444)
+    staged.replace(target)
+    return btime
 
 
 def session_locale(lang: str) -> str:
@@ -56,6 +93,7 @@ def prepare_host(
         (host_dir / "work" / top).mkdir(parents=True)
     (host_dir / "root").mkdir(mode=0o700)
     write_clock_offset(clock_file(host_dir), scenario.offset)
+    write_proc_stat(proc_stat_file(host_dir), scenario.uptime, scenario.offset)
     (state / "authorized_keys").write_text(authorized_keys)
     (state / "start.sh").write_text(profile.start_script(scenario) + session_locale(scenario.lang))
     seeds = {

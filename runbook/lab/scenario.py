@@ -13,6 +13,7 @@ DAEMON_STATES = ("stopped", "running", "crashed")
 SITE_STATES = ("up", "down")
 LOGIN_USERS = ("root", "sudo")
 SECOND_DAEMONS = ("none", "ntpd", "chronyd")
+DEFAULT_UPTIME = 40 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,10 @@ class Scenario:
     ``chronyd``; which ones a profile offers is in its ``second_daemons``);
     ``rtc`` says whether the host has a hardware clock (``hwclock`` fails without one);
     ``lang`` is the locale every SSH session gets (e.g. ``ja_JP.UTF-8``: ``date`` speaks Japanese),
-    empty for the C locale.
+    empty for the C locale;
+    ``uptime`` is how long the host has been up in seconds, on its own clock: its /proc/stat's
+    ``btime`` is the host's clock when the host starts minus ``uptime`` (default 40 days: a
+    long-running server, no recent boot).
     """
 
     offset: float = -3 * 3600.0
@@ -38,10 +42,16 @@ class Scenario:
     second_daemon: str = "none"
     rtc: bool = True
     lang: str = ""
+    uptime: float = DEFAULT_UPTIME
 
     def __post_init__(self) -> None:
         if self.lang and not re.fullmatch(r"[A-Za-z]+_[A-Za-z]+(\.[A-Za-z0-9-]+)?", self.lang):
             raise LabError(f"scenario lang={self.lang!r}: use a locale name such as ja_JP.UTF-8")
+        if not self.uptime >= 0:  # also catches NaN
+            raise LabError(
+                f"scenario uptime={self.uptime!r}: a host cannot have been up for a negative time; "
+                'use a duration such as "40d" or "2h" (0 = booted just now)'
+            )
         for name, value, allowed in (
             ("daemon", self.daemon, DAEMON_STATES),
             ("site", self.site, SITE_STATES),
@@ -52,15 +62,16 @@ class Scenario:
                 raise LabError(f"scenario {name}={value!r}: use one of {', '.join(allowed)}")
 
     def with_knobs(self, **knobs: Any) -> Scenario:
-        """A copy with ``knobs`` applied; ``offset`` may be a duration such as ``"-3h"``."""
+        """A copy with ``knobs`` applied; ``offset``, ``uptime`` may be durations (``"-3h"``, ``"40d"``)."""
         unknown = sorted(set(knobs) - set(asdict(self)))
         if unknown:
             raise LabError(f"unknown scenario knob(s): {', '.join(unknown)}")
-        if "offset" in knobs:
-            try:
-                knobs["offset"] = parse_duration(knobs["offset"])
-            except DurationError as error:
-                raise LabError(f"scenario offset: {error}") from error
+        for name in ("offset", "uptime"):
+            if name in knobs:
+                try:
+                    knobs[name] = parse_duration(knobs[name])
+                except DurationError as error:
+                    raise LabError(f"scenario {name}: {error}") from error
         return replace(self, **knobs)
 
     def to_dict(self) -> dict[str, Any]:

@@ -11,6 +11,9 @@ mount --make-rprivate /
 mount -t tmpfs -o mode=0755 lab-run /run
 mkdir -p /run/lab /run/sshd /run/lock
 mount --bind "$host_dir/state" /run/lab
+# the host's own /proc/stat (its btime is the host's boot), over the /proc unshare mounted, as lxcfs does
+mount --bind /run/lab/proc-stat /proc/stat
+mount -o remount,bind,ro /proc/stat
 for top in usr etc var; do
     mount -t overlay "lab-$top" \
         -o "lowerdir=$template/$top:/$top,upperdir=$host_dir/upper/$top,workdir=$host_dir/work/$top" "/$top"
