@@ -49,7 +49,7 @@ class Scenario:
             raise LabError(f"scenario lang={self.lang!r}: use a locale name such as ja_JP.UTF-8")
         if not self.uptime >= 0:  # also catches NaN
             raise LabError(
-                f"scenario uptime={self.uptime!r}: a host cannot have been up for a negative time; "
+                f"scenario uptime={self.uptime:g} s: a host cannot have been up for a negative time; "
                 'use a duration such as "40d" or "2h" (0 = booted just now)'
             )
         for name, value, allowed in (

@@ -33,6 +33,7 @@ DIR_HELP = "lab directory (default .lab)"
         "user": "login user: root or sudo",
         "second_daemon": "another time daemon installed but disabled: ntpd or chronyd (per profile)",
         "no_rtc": "no hardware clock (hwclock fails)",
+        "uptime": "time the hosts have been up by their clock (btime in /proc/stat), e.g. 2h (default 40d)",
         "dir": DIR_HELP,
     }
 )
@@ -47,6 +48,7 @@ def up(
     user: str | None = None,
     second_daemon: str | None = None,
     no_rtc: bool = False,
+    uptime: str | None = None,
     dir: str = ".lab",
 ) -> None:
     """Start lab hosts (re-run safely: running hosts stay) and write ssh_config, lab.json, runbook.yaml."""
@@ -56,6 +58,7 @@ def up(
         ("daemon", daemon),
         ("user", user),
         ("second_daemon", second_daemon),
+        ("uptime", uptime),
     ):
         if value is not None:
             knobs[name] = value
