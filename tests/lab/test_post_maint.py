@@ -100,7 +100,10 @@ def test_seed_incident_fixed_then_left_alone(
     second = post_maint(lab, again, host.name)
     assert second.returncode == 0, second.stdout + second.stderr
     healthy = host_record(again, host.name)
-    assert {result["outcome"] for result in healthy["results"]} == {"ok"}
+    outcomes = {result["step"]: result["outcome"] for result in healthy["results"]}
+    # the clock is right now and the host booted long ago (lab uptime 40 d): no window to look in
+    assert outcomes.pop("missed_jobs") == "skipped"
+    assert set(outcomes.values()) == {"ok"}
     assert healthy["connections"] == 1
     assert healthy["commands"] == 1
 
