@@ -17,6 +17,7 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -251,12 +252,17 @@ def has_transport(c: Context) -> bool:
 
 
 def sample_session(
-    c: Any, command: str, samples: int, timeout: float
+    c: Any,
+    command: str,
+    samples: int,
+    timeout: float,
+    last_line: Callable[[str, list[Timing]], str] | None = None,
 ) -> tuple[CommandRecord, str, list[Timing]]:
     """Run ``command`` (a probe with ``clock_loop``) in one session on ``c``'s transport.
 
     Waits for the clock header and method line, sends ``samples`` request lines, timing each
-    answer, then ends stdin and reads the rest. Returns the command record (all of stdout,
+    answer, then the line ``last_line(method, timings)`` if given (no answer awaited), then
+    ends stdin and reads the rest. Returns the command record (all of stdout,
     decoded as UTF-8 with replacement), the method and the timings. Connection errors
     propagate after the record is marked unfinished; a timeout closes the channel.
     """
@@ -284,6 +290,8 @@ def sample_session(
                 break
             timings.append(Timing(wall + rtt / 2, rtt, reply))
         record.round_trips = 1 + len(timings)
+        if last_line is not None:
+            channel.sendall(last_line(method, timings).encode() + b"\n")
         channel.shutdown_write()
         reader.drain()
         record.stderr = _drain_stderr(channel)

@@ -18,6 +18,7 @@ from invoke.context import Context
 
 from runbook import clock
 from runbook.commands import StepRecorder
+from runbook.cron.window import MIN_LAG
 from runbook.daemons.chrony import Makestep, Tracking, parse_makestep, parse_tracking
 from runbook.daemons.timesyncd import Timedatectl, parse_timedatectl
 from runbook.probe import clock_command, new_token, probe_command, split_sections
@@ -161,7 +162,9 @@ def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
     token = pinned if isinstance(pinned, str) else new_token()
     if clock.has_transport(c):
         command = probe_command(settings, clock_loop=True, token=token)
-        record, method, timings = clock.sample_session(c, command, settings.samples, settings.command_timeout)
+        record, method, timings = clock.sample_session(
+            c, command, settings.samples, settings.command_timeout, lambda m, t: cron_scope(settings, m, t)
+        )
         rec.commands.append(record)
         sample = clock.best_sample(method, timings)
     else:
@@ -176,6 +179,23 @@ def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
     facts = parse_facts(split_sections(record.stdout, token), settings.backup, sample)
     object.__setattr__(c, _KEY, facts)
     return facts
+
+
+def cron_scope(settings: Settings, method: str, timings: list[clock.Timing]) -> str:
+    """How much of the cron setup the probe reads (``probe.CRON_SCOPES``), from its clock samples.
+
+    ``boot`` when no window is given and the clock is measured within ``MIN_LAG`` of the
+    reference: only a recent boot could then make a window, and the probe reads the files
+    if it finds one. ``all`` otherwise, and whenever the offset cannot be measured.
+    """
+    sample = clock.best_sample(method, timings)
+    if settings.window is not None or sample is None:
+        return "all"
+    try:
+        offset = clock.measure(sample, clock.reference_time(settings)).offset
+    except clock.NTPUnavailable:
+        return "all"
+    return "boot" if abs(offset) < MIN_LAG else "all"
 
 
 def parse_facts(

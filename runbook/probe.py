@@ -14,8 +14,9 @@ host's facts come from shell builtins where a file says it all (hostname, OS, pi
 
 With ``clock_loop`` the script starts by answering clock requests: it prints
 ``@@runbook:clock@@`` and the method (``epochrealtime`` or ``date``), then answers every
-line it reads on stdin with the host's time, until stdin ends; then it runs the
-fragments with stdin from /dev/null. Every value from settings is quoted with
+empty line it reads on stdin with the host's time, until stdin ends or a line says how
+much of the cron setup to read (``CRON_SCOPES``); then it runs the fragments with stdin
+from /dev/null. Every value from settings is quoted with
 ``shlex.quote``; the script itself is quoted once more, as the login shell's ``$rb_s``.
 """
 
@@ -43,6 +44,11 @@ TOOLS = (
 )
 """Programs whose presence the probe reports (``command -v``)."""
 
+CRON_SCOPES = ("all", "boot")
+"""The controller's last line to the clock loop: ``all`` reads the cron setup; ``boot`` reads
+only the boot and the host's time unless the boot is recent (no window is possible otherwise:
+the clock does not lag). Without it (no clock loop, an older controller) everything is read."""
+
 _HEADER = re.compile(r"^@@runbook:([A-Za-z0-9._-]+)@@([0-9a-f]*)$")
 _TOKEN = re.compile(r"^[0-9a-f]*$")
 
@@ -60,11 +66,12 @@ rb_line() { rb_l=; IFS= read -r rb_l <"$1" 2>/dev/null || [ -n "$rb_l" ]; }
 _CLOCK_LOOP = r"""printf "@@runbook:clock@@\n"
 if [ -n "${EPOCHREALTIME:-}" ]; then
   echo epochrealtime
-  while read -r rb_l; do echo "$EPOCHREALTIME"; done
+  while IFS= read -r rb_l && [ -z "$rb_l" ]; do echo "$EPOCHREALTIME"; done
 else
   echo date
-  while read -r rb_l; do date +%s.%N; done
+  while IFS= read -r rb_l && [ -z "$rb_l" ]; do date +%s.%N; done
 fi
+case "$rb_l" in boot|all) rb_cron=$rb_l;; esac
 exec </dev/null 2>&1
 """
 

@@ -177,7 +177,7 @@ rbc_batch() {
   od -An -v -tx1 $rbc_od; rbc_wc "$rbc_od"; printf 'S%s\n' "$rbc_z"
 }
 rbc_times() {
-  rbc_bt=
+  rbc_bt=; rbc_recent=
   if [ -r "$1" ]; then
     while read -r rbc_k rbc_v; do if [ "$rbc_k" = btime ]; then rbc_bt=$rbc_v; break; fi; done <"$1"
   fi
@@ -192,6 +192,7 @@ rbc_times() {
   *[!0-9:]*|:*|*:|0*|*:0*) ;;
   *) [ $((rbc_now - rbc_bt)) -lt {horizon} ] || return 0;;
   esac
+  rbc_recent=1
   rbc_out last "$(last -x -F shutdown reboot)" {lines}
 }
 """
@@ -214,6 +215,8 @@ def cron_fragment(paths: CronPaths | None = None) -> str:
         "{",
         "printf '@@runbook:cron@@\\n'",
         functions.rstrip("\n"),
+        f"rbc_times {q(p.proc_stat)}",
+        'if [ "${rb_cron:-}" = boot ] && [ -z "$rbc_recent" ]; then rbc_tag flag unread; else',
         "rbc_list=",
         f"rbc_file {q(p.crontab)}",
         f"rbc_files {q(p.cron_d)}",
@@ -226,7 +229,7 @@ def cron_fragment(paths: CronPaths | None = None) -> str:
         "rbc_batch",
         f'if [ -L {q(p.localtime)} ]; then rbc_out localtime "$(readlink {q(p.localtime)})"; fi',
         f"if [ -r {q(p.debian_version)} ]; then rbc_tag flag debian; fi",
-        f"rbc_times {q(p.proc_stat)}",
+        "fi",
         "} 2>/dev/null",
     ]
     return "\n".join(lines) + "\n"

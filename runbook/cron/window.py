@@ -32,6 +32,8 @@ _DATE = r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}"
 _SHUTDOWN = re.compile(rf"^shutdown\s+system down\s+.*?({_DATE})(?:\s+-\s+({_DATE}))?")
 HORIZON = 2 * 86400.0
 """Seconds a boot stays recent: shutdown records before an older boot are ignored (rule 2)."""
+MIN_LAG = 300.0
+"""Seconds of clock lag that make a window by themselves (rules 1 and 3)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def infer_window(
     shutdowns: tuple[Downtime, ...] = (),
     offset: float | None = None,
     boot_offset: float | None = None,
-    min_lag: float = 300.0,
+    min_lag: float = MIN_LAG,
     margin: float = 300.0,
     horizon: float = HORIZON,
     lookback: float = 6 * 3600.0,

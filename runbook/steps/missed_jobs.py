@@ -4,6 +4,9 @@ The host's cron setup comes from the ``cron`` probe section (``runbook.cron.frag
 the section bound to the connection with ``bind_cron_section`` when the probe carried it,
 otherwise the step runs the fragment itself (read-only) and records that command. The
 window is ``--window`` when given, else inferred from the host (``runbook.cron.window``).
+When the probe found the clock right and the boot old, it read only the boot time (flag
+``unread``): no window can be inferred, so the step is skipped without a command (should
+one be inferred after all, the step reads the whole setup itself).
 A job is rerun at most once per connection (``already_rerun`` / ``mark_rerun`` are shared
 with any other step that reruns cron jobs) and never in a dry run.
 """
@@ -57,6 +60,9 @@ def bind_cron_section(c: Context, text: str) -> None:
     object.__setattr__(c, _SECTION_KEY, text)
 
 
+NO_WINDOW = "no maintenance window given or inferred (--window START..END)"
+
+
 @step("missed_jobs")
 def missed_jobs(
     c: Context,
@@ -80,22 +86,30 @@ def missed_jobs(
     dry = rec.dry_run = dry_run or settings.dry_run
     patterns = _patterns(rerun if rerun is not None else settings.rerun)
     snapshot = _snapshot(c, rec, settings)
+    if clock_offset is None:
+        clock_offset = _measured_offset(c)
+    true_now = datetime.fromtimestamp(ntp_now(rec, settings) if now is None else now, UTC)
+    if snapshot is not None and "unread" in snapshot.flags:
+        boot_only = settings.window or _infer(
+            snapshot, settings.timezone, true_now, clock_offset, _current_offset(c, settings)
+        )
+        if boot_only is None:
+            rec.data.update(clock_offset=clock_offset)
+            return rec.finish(Outcome.SKIPPED, NO_WINDOW)
+        snapshot = _read_cron(c, rec, settings)
     if snapshot is None:
         return rec.finish(Outcome.FAILED, "could not read the host's cron setup")
     zone = host_zone(snapshot)
     if zone is None:
         zone = settings.timezone
         rec.warnings.append(f"the host's time zone is unknown: schedules read in {zone} (settings.timezone)")
-    if clock_offset is None:
-        clock_offset = _measured_offset(c)
-    true_now = datetime.fromtimestamp(ntp_now(rec, settings) if now is None else now, UTC)
     found = settings.window or _infer(snapshot, zone, true_now, clock_offset, _current_offset(c, settings))
     table = read_schedule(snapshot, zone)
     rec.warnings.extend(str(problem) for problem in table.problems)
     rec.warnings.extend(snapshot.notes)
     rec.data.update(zone=zone, clock_offset=clock_offset, problems=[str(p) for p in table.problems])
     if found is None:
-        return rec.finish(Outcome.SKIPPED, "no maintenance window given or inferred (--window START..END)")
+        return rec.finish(Outcome.SKIPPED, NO_WINDOW)
     report = find_missed(table.entries, found, anacron_stamps=anacron_stamps(snapshot))
     chosen, unused = select(report.due, patterns)
     rec.warnings.extend(f"--rerun {p!r} matched no job due in the window" for p in unused)
@@ -137,6 +151,11 @@ def _snapshot(c: Context, rec: StepRecorder, settings: Settings) -> CronSnapshot
     facts = cached_facts(c)
     if facts is not None and facts.cron is not None:
         return parse_cron_section(facts.cron)
+    return _read_cron(c, rec, settings)
+
+
+def _read_cron(c: Context, rec: StepRecorder, settings: Settings) -> CronSnapshot | None:
+    """The whole cron setup, read by the fragment as a command of its own."""
     record = rec.run(
         c,
         "sh -c " + shlex.quote(cron_fragment()),

@@ -350,3 +350,19 @@ def test_hostile_backup_values_run_nothing_unintended(tmp_path: Path) -> None:
         facts = parse_facts(split_sections(record.stdout), settings.backup, None)
         assert facts.backup is not None and facts.backup.last_success == 1503364325.0, value
         assert not marker.exists(), value
+
+
+def test_session_sends_the_last_line_after_the_samples() -> None:
+    seen: list[tuple[str, int]] = []
+
+    def last_line(method: str, timings: list[clock.Timing]) -> str:
+        seen.append((method, len(timings)))
+        return "boot"
+
+    command = (
+        "printf '@@runbook:clock@@\\nepochrealtime\\n'; "
+        'while IFS= read -r l && [ -z "$l" ]; do echo 1700000000.5; done; echo "last=$l"'
+    )
+    record, _, timings = clock.sample_session(LocalConnection(None), command, 3, 10.0, last_line)
+    assert seen == [("epochrealtime", 3)] and len(timings) == 3
+    assert record.stdout.endswith("last=boot\n") and record.round_trips == 4

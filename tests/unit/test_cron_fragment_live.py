@@ -62,8 +62,10 @@ def run(
     *,
     fakes: dict[str, str] | None = None,
     user: str | None = None,
+    scope: str | None = None,
 ) -> tuple[str, list[str]]:
-    """The fragment's output on the tree, and the tools it started (in order)."""
+    """The fragment's output on the tree, and the tools it started (in order); ``scope`` is the
+    probe's ``$rb_cron`` (the controller's directive)."""
     command, busybox = VARIANTS[shell]
     tools = root / "tools"
     tools.mkdir(exist_ok=True)
@@ -76,7 +78,11 @@ def run(
         (tools / tool).write_text(f"#!/bin/sh\necho {tool} >>{log}\n{body}\n")
         (tools / tool).chmod(0o755)
     done = subprocess.run(
-        [shutil.which(command[0]) or command[0], *command[1:], cron_fragment(paths)],
+        [
+            shutil.which(command[0]) or command[0],
+            *command[1:],
+            f"rb_cron={scope or ''}\n" + cron_fragment(paths),
+        ],
         capture_output=True,
         env={"PATH": str(tools), "LC_ALL": "C"},
         cwd=root,
@@ -226,6 +232,24 @@ def test_last_runs_only_after_a_recent_boot(shell: str, root: Path) -> None:
 
 
 @pytest.mark.parametrize("shell", SHELLS)
+def test_scope_boot_reads_no_files_unless_the_boot_is_recent(shell: str, root: Path) -> None:
+    old = write(
+        root, {"etc/crontab": b"0 1 * * * root echo one\n", "proc/stat": stat(time.time() - 40 * 86400)}
+    )
+    out, tools = run(shell, root, old, scope="boot")
+    found = parse_cron_section(out)
+    assert found.flags == {"unread"} and found.files == {} and found.outputs["btime"]
+    assert tools == ([] if shell == "bash" else ["date"])
+    recent = write(root, {"proc/stat": stat(time.time() - 3600)})
+    out, tools = run(shell, root, recent, scope="boot", fakes={"last": ":"})
+    found = parse_cron_section(out)
+    assert "unread" not in found.flags and found.files[old.crontab] == "0 1 * * * root echo one\n"
+    assert {"last", "wc", "od"} <= set(tools)
+    out, _ = run(shell, root, old, scope="all")
+    assert parse_cron_section(out).files[old.crontab] == "0 1 * * * root echo one\n"
+
+
+@pytest.mark.parametrize("shell", SHELLS)
 def test_without_btime_uptime_and_last_both_run(shell: str, root: Path) -> None:
     paths = write(root, {"etc/crontab": b""})
     out, tools = run(shell, root, paths, fakes={"uptime": "echo 2017-08-22 05:00:12", "last": ":"})
@@ -256,5 +280,5 @@ def test_the_processes_started_do_not_grow_with_the_files(shell: str, root: Path
     assert found.outputs["localtime"] == "/usr/share/zoneinfo/Asia/Tokyo\n"
     assert found.flags == {"debian"}
     assert more == few
-    expected = ["wc", "od", "wc", "readlink"] + ([] if shell == "bash" else ["date"])
+    expected = ([] if shell == "bash" else ["date"]) + ["wc", "od", "wc", "readlink"]
     assert more == expected

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from invoke.runners import Result
 from recorded_cases import case_files, check_case
 
-from runbook import facts
+from runbook import clock, facts
 from runbook.clock import parse_time_reading
 from runbook.commands import StepRecorder
 from runbook.probe import split_sections
@@ -183,3 +184,25 @@ def test_probe_failure_raises() -> None:
     c = fake_host(run={PROBE: Result("", stderr="sh: oops", exited=2)})
     with pytest.raises(facts.ProbeError, match=r"exit 2.*oops"):
         facts.facts_for(c, StepRecorder("a"), build_settings({}))
+
+
+def test_cron_scope_reads_everything_unless_the_clock_is_measured_right(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reference = clock.Reference("ntp", 2, 0.0, 0.0, 0.0)
+    monkeypatch.setattr(clock, "reference_time", lambda settings: reference)
+    host_now = time.time()
+    timings = [clock.Timing(host_now, 0.001, f"{host_now - 0.2:.6f}")]
+    settings = build_settings({})
+    assert facts.cron_scope(settings, "epochrealtime", timings) == "boot"
+    lagging = [clock.Timing(host_now, 0.001, f"{host_now - 3 * 3600:.6f}")]
+    assert facts.cron_scope(settings, "epochrealtime", lagging) == "all"
+    assert facts.cron_scope(settings, "epochrealtime", []) == "all"
+    given = build_settings({"window": "2017-08-22 02:00..05:00 Asia/Tokyo"})
+    assert facts.cron_scope(given, "epochrealtime", timings) == "all"
+
+    def unavailable(settings: object) -> clock.Reference:
+        raise clock.NTPUnavailable("no NTP server answered usably")
+
+    monkeypatch.setattr(clock, "reference_time", unavailable)
+    assert facts.cron_scope(settings, "epochrealtime", timings) == "all"

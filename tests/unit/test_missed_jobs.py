@@ -250,3 +250,31 @@ def test_unknown_zone_falls_back_to_settings_with_a_warning() -> None:
     result = missed_jobs(_context(bound=text, window=parse_window(WINDOW), timezone="UTC"), now=NOW)
     assert result.data["zone"] == "UTC"
     assert any("time zone is unknown" in w for w in result.warnings)
+
+
+def _unread(btime: int) -> str:
+    """What the probe prints when told to read only the boot (scope ``boot``, an old boot)."""
+    return "@@runbook:cron@@\n" + _block("out", "btime", f"{btime}\n") + _block("flag", "unread")
+
+
+def test_an_unread_setup_without_a_window_is_skipped_without_a_command() -> None:
+    c = _context(bound=_unread(int(NOW) - 40 * 86400))
+    result = missed_jobs(c, clock_offset=0.2, now=NOW)
+    assert result.outcome is Outcome.SKIPPED and "--window" in result.message
+    assert result.commands == [] and not result.warnings
+
+
+def test_an_unread_setup_is_read_when_a_window_is_inferred_after_all() -> None:
+    c = _context({FRAGMENT: _ok(section())}, bound=_unread(int(NOW) - 40 * 86400))
+    result = missed_jobs(c, clock_offset=3 * 3600.0, now=NOW)
+    assert result.data["window"]["source"] == "inferred from the 3 h clock lag"
+    assert len(result.commands) == 1 and "@@runbook:cron@@" in result.commands[0].command
+    assert {job["command"] for job in result.data["missed"]} >= {"/usr/local/bin/backup --all"}
+
+
+def test_an_unread_setup_is_read_when_a_window_is_given() -> None:
+    c = _context(
+        {FRAGMENT: _ok(section())}, bound=_unread(int(NOW) - 40 * 86400), window=parse_window(WINDOW)
+    )
+    result = missed_jobs(c, now=NOW)
+    assert result.outcome is Outcome.OK and len(result.commands) == 1

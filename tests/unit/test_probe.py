@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from runbook import probe
 from runbook.facts import parse_facts, parse_sync
 from runbook.probe import clock_command, probe_command, probe_script, split_sections, sync_wait_command
 from runbook.settings import build_settings
@@ -105,3 +106,15 @@ def test_sync_wait_without_tools() -> None:
     done = run("LC_ALL=C " + sync_wait_command(5), env={"PATH": "/nonexistent:/bin"})
     sections = split_sections(done.stdout.decode())
     assert sections["waited"] == "0" and "neither ntpq nor ntpstat" in sections["sync.none"]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+@pytest.mark.parametrize(
+    ("stdin", "scope"), [(b"\n\nboot\n", "boot"), (b"\n\nall\n", "all"), (b"\n\n", ""), (b"\n\n$(id)\n", "")]
+)
+def test_the_clock_loop_ends_at_the_scope_line(shell: str, stdin: bytes, scope: str) -> None:
+    argv = [shell, "sh", "-c"] if shell == "busybox" else [shell, "-c"]
+    script = probe._CLOCK_LOOP + 'echo "scope=${rb_cron:-}"\n'
+    done = subprocess.run([*argv, script], input=stdin, capture_output=True, timeout=30, check=True)
+    lines = done.stdout.decode().splitlines()
+    assert lines[0] == "@@runbook:clock@@" and len(lines) == 5 and lines[-1] == f"scope={scope}"
