@@ -8,7 +8,7 @@ Order of preference (the first that applies wins):
 2. a reboot: the current boot is recent (within ``horizon``) and a ``shutdown`` record
    precedes it: the window runs from the shutdown to the boot, plus ``margin``;
 3. a clock lag of at least ``min_lag`` that the boot time does not explain (no shutdown
-   record): the window is the lag, as in 1 (lab hosts, whose btime is the lab machine's);
+   record): the window is the lag, as in 1 (a host rebooted during a long pause);
 4. a recent boot without a shutdown record (a crash or power-off): the window runs from
    ``lookback`` before the boot to the boot, plus ``margin`` (its start is assumed);
 5. otherwise no window.
