@@ -11,7 +11,8 @@ ntpd stopped, backup missed) and times, each as its own process:
 - ``healthy``: ``invoke post-maint`` on the same hosts, now healthy (best of ``--repeat``);
 - ``ansible``: ``ansible-playbook`` running the same four checks as shell tasks (date, service
   status, backup evidence, site GET), forks = N, pipelining on, no fact gathering;
-- ``fabric``: a Fabric ``ThreadingGroup`` running just runbook's probe command;
+- ``fabric``: a Fabric ``ThreadingGroup`` running just runbook's probe command, as runbook
+  sends it to a host whose clock it found right (cron scope ``boot``, no clock samples);
 - ``four checks``: the same ``ThreadingGroup`` running the playbook's four checks as one command.
 
 Every run gets ``--parallel N`` / forks N. Peak memory is the largest sum of RSS over the
@@ -74,7 +75,7 @@ from runbook.probe import probe_command
 from runbook.settings import build_settings
 ssh_config, hosts = sys.argv[1], sys.argv[2:]
 settings = build_settings({"ssh_config": ssh_config, "backup": BACKUP})
-command = COMMAND or probe_command(settings, clock_loop=False)
+command = COMMAND or probe_command(settings, clock_loop=False, cron="boot")
 group = ThreadingGroup(*hosts, config=Config(runtime_ssh_path=ssh_config))
 results = group.run(command, hide=True, warn=True)
 bad = [c.original_host for c, r in results.items() if isinstance(r, Exception) or r.exited != 0]

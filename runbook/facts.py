@@ -163,16 +163,19 @@ def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
     if clock.has_transport(c):
         command = probe_command(settings, clock_loop=True, token=token)
         record, method, timings = clock.sample_session(
-            c, command, settings.samples, settings.command_timeout, lambda m, t: cron_scope(settings, m, t)
+            c,
+            command,
+            settings.samples,
+            settings.command_timeout,
+            lambda method, timings: cron_scope(settings, clock.best_sample(method, timings)),
         )
         rec.commands.append(record)
         sample = clock.best_sample(method, timings)
     else:
         batch = rec.run(c, clock_command(settings.samples), timeout=settings.command_timeout)
         sample = clock.batch_sample(batch)
-        record = rec.run(
-            c, probe_command(settings, clock_loop=False, token=token), timeout=settings.command_timeout
-        )
+        command = probe_command(settings, clock_loop=False, token=token, cron=cron_scope(settings, sample))
+        record = rec.run(c, command, timeout=settings.command_timeout)
     if record.exit_code != 0 or "@@runbook:" not in record.stdout:
         detail = (record.stderr or record.note or record.stdout).strip()[-300:]
         raise ProbeError(f"the probe failed (exit {record.exit_code}): {detail or 'no output'}")
@@ -181,14 +184,13 @@ def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
     return facts
 
 
-def cron_scope(settings: Settings, method: str, timings: list[clock.Timing]) -> str:
-    """How much of the cron setup the probe reads (``probe.CRON_SCOPES``), from its clock samples.
+def cron_scope(settings: Settings, sample: clock.ClockSample | None) -> str:
+    """How much of the cron setup the probe reads (``probe.CRON_SCOPES``), given the host's clock.
 
     ``boot`` when no window is given and the clock is measured within ``MIN_LAG`` of the
     reference: only a recent boot could then make a window, and the probe reads the files
     if it finds one. ``all`` otherwise, and whenever the offset cannot be measured.
     """
-    sample = clock.best_sample(method, timings)
     if settings.window is not None or sample is None:
         return "all"
     try:

@@ -45,9 +45,10 @@ TOOLS = (
 """Programs whose presence the probe reports (``command -v``)."""
 
 CRON_SCOPES = ("all", "boot")
-"""The controller's last line to the clock loop: ``all`` reads the cron setup; ``boot`` reads
-only the boot and the host's time unless the boot is recent (no window is possible otherwise:
-the clock does not lag). Without it (no clock loop, an older controller) everything is read."""
+"""How much of the cron setup the probe reads: ``all``; or ``boot``, only the boot and the
+host's time unless the boot is recent (no window is possible otherwise: the clock does not
+lag). The controller's last line to the clock loop sets it; without a loop, ``probe_script``'s
+``cron`` argument (default ``all``)."""
 
 _HEADER = re.compile(r"^@@runbook:([A-Za-z0-9._-]+)@@([0-9a-f]*)$")
 _TOKEN = re.compile(r"^[0-9a-f]*$")
@@ -225,15 +226,18 @@ def new_token() -> str:
     return secrets.token_hex(8)
 
 
-def probe_script(settings: Settings, *, clock_loop: bool, token: str = "") -> str:
+def probe_script(settings: Settings, *, clock_loop: bool, token: str = "", cron: str = "all") -> str:
     """The probe as a POSIX shell script (see the module docstring for its output).
 
     Section headers carry ``token`` (hex; ``""`` gives plain headers); the clock header
-    read during the clock loop is always plain.
+    read during the clock loop is always plain. ``cron`` is the cron scope (``CRON_SCOPES``)
+    when no clock loop line overrides it.
     """
     if not _TOKEN.match(token):
         raise ValueError(f"probe token {token!r} is not hexadecimal")
-    parts = ["set --\n", _PRELUDE, _SYSV_ENABLED, _READVAR, f"rb_tok={token}\n"]
+    if cron not in CRON_SCOPES:
+        raise ValueError(f"cron scope {cron!r} is not one of {', '.join(CRON_SCOPES)}")
+    parts = ["set --\n", _PRELUDE, _SYSV_ENABLED, _READVAR, f"rb_tok={token}\nrb_cron={cron}\n"]
     if clock_loop:
         parts.append(_CLOCK_LOOP)
     else:
@@ -249,10 +253,10 @@ def probe_script(settings: Settings, *, clock_loop: bool, token: str = "") -> st
     return "".join(parts)
 
 
-def probe_command(settings: Settings, *, clock_loop: bool, token: str = "") -> str:
+def probe_command(settings: Settings, *, clock_loop: bool, token: str = "", cron: str = "all") -> str:
     """The probe script under ``LC_ALL=C``, run by the login shell itself when that is bash,
     else by bash when the host has it, else by the login shell (POSIX sh)."""
-    script = shlex.quote(probe_script(settings, clock_loop=clock_loop, token=token))
+    script = shlex.quote(probe_script(settings, clock_loop=clock_loop, token=token, cron=cron))
     return (
         f"LC_ALL=C; export LC_ALL; rb_s={script}\n"
         'if [ -z "${BASH_VERSION:-}" ] && command -v bash >/dev/null 2>&1; '

@@ -194,15 +194,15 @@ def test_cron_scope_reads_everything_unless_the_clock_is_measured_right(
     host_now = time.time()
     timings = [clock.Timing(host_now, 0.001, f"{host_now - 0.2:.6f}")]
     settings = build_settings({})
-    assert facts.cron_scope(settings, "epochrealtime", timings) == "boot"
+    assert facts.cron_scope(settings, clock.best_sample("epochrealtime", timings)) == "boot"
     lagging = [clock.Timing(host_now, 0.001, f"{host_now - 3 * 3600:.6f}")]
-    assert facts.cron_scope(settings, "epochrealtime", lagging) == "all"
-    assert facts.cron_scope(settings, "epochrealtime", []) == "all"
+    assert facts.cron_scope(settings, clock.best_sample("epochrealtime", lagging)) == "all"
+    assert facts.cron_scope(settings, None) == "all"
     given = build_settings({"window": "2017-08-22 02:00..05:00 Asia/Tokyo"})
-    assert facts.cron_scope(given, "epochrealtime", timings) == "all"
+    assert facts.cron_scope(given, clock.best_sample("epochrealtime", timings)) == "all"
 
     def unavailable(settings: object) -> clock.Reference:
         raise clock.NTPUnavailable("no NTP server answered usably")
 
     monkeypatch.setattr(clock, "reference_time", unavailable)
-    assert facts.cron_scope(settings, "epochrealtime", timings) == "all"
+    assert facts.cron_scope(settings, clock.best_sample("epochrealtime", timings)) == "all"

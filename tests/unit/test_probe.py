@@ -118,3 +118,11 @@ def test_the_clock_loop_ends_at_the_scope_line(shell: str, stdin: bytes, scope: 
     done = subprocess.run([*argv, script], input=stdin, capture_output=True, timeout=30, check=True)
     lines = done.stdout.decode().splitlines()
     assert lines[0] == "@@runbook:clock@@" and len(lines) == 5 and lines[-1] == f"scope={scope}"
+
+
+def test_without_a_clock_loop_the_cron_scope_is_the_argument() -> None:
+    settings = build_settings({})
+    assert "rb_cron=boot\n" in probe_script(settings, clock_loop=False, cron="boot")
+    assert "rb_cron=all\n" in probe_script(settings, clock_loop=False)
+    with pytest.raises(ValueError, match="cron scope"):
+        probe_script(settings, clock_loop=False, cron="boot; rm -rf /")
