@@ -316,9 +316,18 @@ def followups_of(run: HostRun) -> list[str]:
     return items
 
 
+COMMAND_HEAD = 12
+COMMAND_TAIL = 8
+"""Lines of a long command shown before and after the omission marker in Markdown."""
+
+
 def console(command: CommandRecord) -> str:
-    """``$ command``, its output, and ``(exit N, 0.3 s)`` or ``(did not finish: why)``."""
-    first, *rest = text.visible(command.command).split("\n")
+    """``$ command``, its output, and ``(exit N, 0.3 s)`` or ``(did not finish: why)``.
+
+    A long script (the probe) shows its first and last lines, as long output does.
+    """
+    script = text.clip(command.command, COMMAND_HEAD, COMMAND_TAIL, what="lines of the command")
+    first, *rest = script.split("\n")
     lines = [f"$ {first}", *(f"> {line}" for line in rest)]
     for stream in (command.stdout, command.stderr):
         if stream:

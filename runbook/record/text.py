@@ -89,12 +89,15 @@ def code_cell(text: object) -> str:
     return code(text).replace("|", "\\|")
 
 
-def clip(text: str, head: int = HEAD_LINES, tail: int = TAIL_LINES) -> str:
-    """Visible ``text`` with very long lines shortened and only the first and last lines of long output."""
+def clip(text: str, head: int = HEAD_LINES, tail: int = TAIL_LINES, *, what: str = "lines") -> str:
+    """Visible ``text`` with very long lines shortened and only the first and last lines of long output.
+
+    The marker says how many ``what`` were left out, and that the JSON record has them.
+    """
     lines = visible(text).split("\n")
     if len(lines) > head + tail + 1:
         omitted = len(lines) - head - tail
-        marker = f"… {omitted} lines omitted (the JSON record has them all) …"
+        marker = f"… {omitted} {what} omitted (the JSON record has them all) …"
         lines = [*lines[:head], marker, *lines[-tail:]]
     return "\n".join(_clip_line(line) for line in lines)
 

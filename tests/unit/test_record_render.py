@@ -345,3 +345,17 @@ def _visible_char_by_char(text: str) -> str:
 )
 def test_visible_escapes_as_character_by_character(text: str) -> None:
     assert visible(text) == _visible_char_by_char(text)
+
+
+def test_a_long_script_shows_its_ends_in_markdown_and_all_of_it_in_json() -> None:
+    script = "\n".join(f"rb_line_{n}=1" for n in range(300))
+    run = seed_run()
+    first = run.results[0]
+    long = replace(first, commands=[cmd(script, 0, 0.0, 0.1, "out\n")])
+    run = replace(run, results=[long, *run.results[1:]])
+    markdown = render_host(run, seed_settings())
+    assert "$ rb_line_0=1" in markdown and "> rb_line_299=1" in markdown
+    assert "rb_line_150=1" not in markdown
+    assert "… 280 lines of the command omitted (the JSON record has them all) …" in markdown
+    data = host_json(run, seed_settings())
+    assert data["results"][0]["commands"][0]["command"] == script
