@@ -27,11 +27,11 @@ from runbook.progress import progress_for
 from runbook.record import (
     Journal,
     RecordError,
+    RecordWriter,
     check_templates,
     journal_path,
     journal_settings,
     load_journal,
-    write_records,
 )
 from runbook.results import FleetRun
 from runbook.settings import Settings, SettingsError, settings_for
@@ -165,7 +165,7 @@ def render(c: Context, journal: str, record_dir: str | None = None, template_dir
         check_templates(templates)
     except (SettingsError, ValueError) as exc:
         raise Exit(f"runbook: {exc}", code=2) from None
-    for written in _write(fleet, settings, templates, path):
+    for written in _write(RecordWriter(settings, template_dir=templates, journal=path), fleet, path):
         print(f"record: {written}")
 
 
@@ -194,12 +194,13 @@ def _run_with_journal(
     journal = Journal(journal_file)
     journal.run_started(hosts, settings)
     progress = progress_for(sys.stdout, hosts, len(default_steps()))
+    writer = RecordWriter(settings, template_dir=templates, journal=journal_file)
     try:
-        fleet = run_fleet(hosts, settings, listener=Broadcast(journal, progress), policy=policy)
+        fleet = run_fleet(hosts, settings, listener=Broadcast(journal, writer, progress), policy=policy)
     except FleetInterrupted as exc:
         progress.close()
         print("\ninterrupted: writing records of what was done so far", file=sys.stderr)
-        for written in _write(exc.fleet, settings, templates, journal_file):
+        for written in _write(writer, exc.fleet, journal_file):
             print(f"record: {written}")
         raise Exit(code=130) from None
     finally:
@@ -207,17 +208,17 @@ def _run_with_journal(
     progress.close()
     if fleet.stopped:
         print(f"stopped starting hosts: {fleet.stopped}", file=sys.stderr)
-    for written in _write(fleet, settings, templates, journal_file):
+    for written in _write(writer, fleet, journal_file):
         print(f"record: {written}")
     ok = len(fleet.succeeded)
     print(f"{ok} of {len(fleet.runs)} host(s) ok or changed; journal: {journal_file}")
     return fleet
 
 
-def _write(fleet: FleetRun, settings: Settings, templates: Path | None, journal: Path) -> list[Path]:
-    """Write the records; a template that fails only now still leaves the JSON and the journal."""
+def _write(writer: RecordWriter, fleet: FleetRun, journal: Path) -> list[Path]:
+    """Write the records left; a template that fails only now still leaves the JSON and the journal."""
     try:
-        return write_records(fleet, settings, template_dir=templates, journal=journal)
+        return writer.finish(fleet)
     except RecordError as exc:
         print(f"runbook: {exc} (the JSON record and the journal {journal} are complete)", file=sys.stderr)
         return []

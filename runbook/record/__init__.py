@@ -1,11 +1,13 @@
 """Maintenance records: Markdown (Jinja2 templates) and JSON per host and per fleet, and the journal.
 
 ``render_host``/``host_json`` and ``render_fleet``/``fleet_json`` build the records,
-``write_records`` writes them atomically, ``check_templates`` fails early on a broken
-user template, and ``Journal``/``load_journal`` keep a run recoverable after a crash.
+``write_records`` writes them atomically (``RecordWriter`` as a run goes),
+``check_templates`` fails early on a broken user template, and ``Journal``/``load_journal``
+keep a run recoverable after a crash.
 """
 
 from runbook.record.files import (
+    RecordWriter,
     journal_path,
     record_stem,
     safe_name,
@@ -22,6 +24,7 @@ from runbook.record.render import RecordError, check_templates, environment, ren
 __all__ = [
     "Journal",
     "RecordError",
+    "RecordWriter",
     "check_templates",
     "environment",
     "fleet_json",

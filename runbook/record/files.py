@@ -13,14 +13,15 @@ import json
 import os
 import re
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from runbook.record.fleet import fleet_json
 from runbook.record.model import host_json, host_record
-from runbook.record.render import render_fleet, render_host
-from runbook.results import FleetRun, HostRun
+from runbook.record.render import RecordError, render_fleet, render_host
+from runbook.results import FleetRun, HostRun, StepResult
 from runbook.settings import Settings
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -155,39 +156,105 @@ def write_records(
     last file (also when a template fails part of the way).
     """
     fleet = run_or_fleet if isinstance(run_or_fleet, FleetRun) else FleetRun([run_or_fleet])
-    when = time.time() if now is None else now
-    taken: set[str] = set()
-    written: list[Path] = []
-    names: dict[str, str] = {}
-    try:
-        for run in fleet.runs:
+    writer = RecordWriter(settings, record_dir, template_dir=template_dir, journal=journal, now=now)
+    return writer.finish(fleet)
+
+
+class RecordWriter:
+    """``write_records`` as a run goes: a ``RunListener`` that writes each host's records when
+    its run finishes, and ``finish(fleet)`` for the rest and the fleet summary.
+
+    A fleet's records then do not all wait for its slowest host. A template failure on one
+    host (its JSON is written first) is raised by ``finish`` after every other record is
+    written; a host whose write failed otherwise is written again by ``finish``.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        record_dir: Path | None = None,
+        *,
+        template_dir: Path | None = None,
+        journal: Path | None = None,
+        now: float | None = None,
+    ) -> None:
+        self.settings = settings
+        self.record_dir = record_dir
+        self.template_dir = template_dir
+        self.journal = journal
+        self.now = now
+        self._lock = threading.Lock()
+        self._taken: set[str] = set()
+        self._names: dict[str, str] = {}
+        self._done: dict[int, list[Path]] = {}
+        self._failed: list[RecordError] = []
+
+    def host_started(self, run: HostRun) -> None:
+        """Nothing to write yet."""
+
+    def step_finished(self, run: HostRun, result: StepResult) -> None:
+        """Nothing to write yet: the journal has the step."""
+
+    def host_finished(self, run: HostRun) -> None:
+        """Write ``run``'s records now; an I/O error leaves them to ``finish``."""
+        try:
+            self._write_host(run)
+        except OSError:
+            return
+
+    def finish(self, fleet: FleetRun) -> list[Path]:
+        """Write the records not written yet and, for 2+ hosts, the fleet summary; fsync the
+        folder; return every path (hosts in fleet order, then the summary)."""
+        folder = _folder(self.record_dir, self.settings)
+        written: list[Path] = []
+        try:
+            for run in fleet.runs:
+                written += self._done[id(run)] if id(run) in self._done else self._write_host(run)
+            if self._failed:
+                raise self._failed[0]
+            if len(fleet.runs) > 1:
+                with self._lock:
+                    stem = _unique(f"fleet-{stamp(fleet.started or fleet.runs[0].started)}", self._taken)
+                written += write_fleet_records(
+                    fleet,
+                    self.settings,
+                    dict(self._names),
+                    folder,
+                    template_dir=self.template_dir,
+                    now=self._when(),
+                    stem=stem,
+                    sync_folder=False,
+                )
+        finally:
+            _fsync_dir(folder)
+        return written
+
+    def _when(self) -> float:
+        return time.time() if self.now is None else self.now
+
+    def _write_host(self, run: HostRun) -> list[Path]:
+        with self._lock:
+            stem = _unique(record_stem(run.host, run.started), self._taken)
+        try:
             paths = write_host_records(
                 run,
-                settings,
-                record_dir,
-                template_dir=template_dir,
-                journal=journal,
-                now=when,
-                stem=_unique(record_stem(run.host, run.started), taken),
-                sync_folder=False,
-            )
-            names[run.host] = paths[0].name
-            written += paths
-        if len(fleet.runs) > 1:
-            stem = _unique(f"fleet-{stamp(fleet.started or fleet.runs[0].started)}", taken)
-            written += write_fleet_records(
-                fleet,
-                settings,
-                names,
-                record_dir,
-                template_dir=template_dir,
-                now=when,
+                self.settings,
+                self.record_dir,
+                template_dir=self.template_dir,
+                journal=self.journal,
+                now=self._when(),
                 stem=stem,
                 sync_folder=False,
             )
-    finally:
-        _fsync_dir(Path(record_dir if record_dir is not None else settings.record_dir))
-    return written
+        except RecordError as exc:
+            with self._lock:
+                self._failed.append(exc)
+                self._done[id(run)] = []
+            return []
+        with self._lock:
+            self._names[run.host] = paths[0].name
+            self._done[id(run)] = paths
+        return paths
 
 
 def _folder(record_dir: Path | None, settings: Settings) -> Path:

@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 from record_seed import T0, seed_run, seed_settings
 
-from runbook.record import RecordError, check_templates, render_host, safe_name, write_atomic, write_records
+from runbook.record import (
+    RecordError,
+    RecordWriter,
+    check_templates,
+    files,
+    render_host,
+    safe_name,
+    write_atomic,
+    write_records,
+)
 from runbook.results import FleetRun, HostRun
 
 
@@ -196,3 +205,60 @@ def test_package_templates_are_the_top_level_ones() -> None:
     source = Path(__file__).resolve().parents[2] / "templates"
     assert shipped.resolve() == source.resolve()
     assert {p.name for p in source.glob("*.j2")} == {"host.md.j2", "fleet.md.j2", "macros.md.j2"}
+
+
+def test_the_writer_writes_each_host_when_it_finishes_and_the_summary_at_the_end(tmp_path: Path) -> None:
+    writer = RecordWriter(seed_settings(), tmp_path, now=T0 + 60)
+    web, db = seed_run(), HostRun("db01", started=T0 + 1, finished=T0 + 3, error="unreachable")
+    writer.host_finished(web)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "web01.example.jp-20170822T001203Z.json",
+        "web01.example.jp-20170822T001203Z.md",
+    ]
+    paths = writer.finish(FleetRun([web, db], started=T0, finished=T0 + 60))
+    assert [p.name for p in paths] == [
+        "web01.example.jp-20170822T001203Z.md",
+        "web01.example.jp-20170822T001203Z.json",
+        "db01-20170822T001204Z.md",
+        "db01-20170822T001204Z.json",
+        "fleet-20170822T001203Z.md",
+        "fleet-20170822T001203Z.json",
+    ]
+    assert len(list(tmp_path.iterdir())) == 6
+    assert "[db01-20170822T001204Z.md](db01-20170822T001204Z.md)" in paths[-2].read_text(encoding="utf-8")
+
+
+def test_the_writer_writes_again_at_the_end_what_failed_on_the_way(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = RecordWriter(seed_settings(), tmp_path, now=T0)
+    run = seed_run()
+    real = files.write_atomic
+
+    def full(path: Path, text: str, *, sync_folder: bool = True) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files, "write_atomic", full)
+    writer.host_finished(run)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setattr(files, "write_atomic", real)
+    paths = writer.finish(FleetRun([run]))
+    assert [p.suffix for p in paths] == [".md", ".json"] and all(p.exists() for p in paths)
+
+
+def test_a_template_failure_on_the_way_is_raised_at_the_end_after_the_other_hosts(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "host.md.j2").write_text("{% if run.host == 'db01' %}{{ record.nope }}{% endif %}ok\n")
+    out = tmp_path / "out"
+    writer = RecordWriter(seed_settings(), out, template_dir=templates, now=T0)
+    web, db = seed_run(), HostRun("db01", started=T0 + 1, finished=T0 + 3, error="unreachable")
+    writer.host_finished(db)
+    writer.host_finished(web)
+    with pytest.raises(RecordError, match=r"host\.md\.j2"):
+        writer.finish(FleetRun([web, db], started=T0))
+    assert sorted(p.name for p in out.iterdir()) == [
+        "db01-20170822T001204Z.json",
+        "web01.example.jp-20170822T001203Z.json",
+        "web01.example.jp-20170822T001203Z.md",
+    ]
