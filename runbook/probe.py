@@ -62,6 +62,13 @@ rb_run() {
   rb_sec "$rb_n.rc"; echo "$rb_rc"
 }
 rb_line() { rb_l=; IFS= read -r rb_l <"$1" 2>/dev/null || [ -n "$rb_l" ]; }
+rb_cat() {
+  if [ -n "${BASH_VERSION:-}" ] && [ -f "$2" ] && [ -r "$2" ]; then
+    rb_sec "$1"; rb_o=$(<"$2") 2>/dev/null; rb_rc=$?
+    if [ -n "$rb_o" ]; then printf "%s\n" "$rb_o"; fi
+    rb_sec "$1.rc"; echo "$rb_rc"
+  else rb_run "$1" cat -- "$2"; fi
+}
 """
 
 _CLOCK_LOOP = r"""printf "@@runbook:clock@@\n"
@@ -196,7 +203,12 @@ if command -v chronyd >/dev/null 2>&1; then
   done
 fi
 rb_sec ntpdate
-if command -v ntpdate >/dev/null 2>&1; then
+if [ -n "${BASH_VERSION:-}" ] && hash ntpdate 2>/dev/null; then
+  rb_f=${BASH_CMDS[ntpdate]}; rb_h=; rb_x=
+  IFS= read -r -n 2 rb_h <"$rb_f" 2>/dev/null
+  if [ "$rb_h" = "#!" ]; then rb_x=$(<"$rb_f") 2>/dev/null; fi
+  case "$rb_x" in *ntpdig*) echo ntpsec;; *) echo classic;; esac
+elif command -v ntpdate >/dev/null 2>&1; then
   if grep -q ntpdig "$(command -v ntpdate)" 2>/dev/null; then echo ntpsec; else echo classic; fi
 fi
 rb_sec rtc
@@ -215,7 +227,7 @@ def _backup(settings: Settings) -> str:
         return ""
     lines = []
     if backup.evidence_file:
-        lines.append(f"rb_run backup.file cat -- {shlex.quote(backup.evidence_file)}")
+        lines.append(f"rb_cat backup.file {shlex.quote(backup.evidence_file)}")
     if backup.check_command:
         lines.append(f"rb_run backup.check eval {shlex.quote(backup.check_command)}")
     return "".join(line + "\n" for line in lines)

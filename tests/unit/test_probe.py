@@ -67,7 +67,7 @@ def test_settings_values_are_quoted_in_the_script() -> None:
         {"backup": {"command": "b", "evidence_file": "/tmp/a b;$(x)`y`'z\"\n", "check_command": "c"}}
     )
     script = probe_script(settings, clock_loop=False)
-    assert "cat -- '/tmp/a b;$(x)`y`'\"'\"'z\"\n'" in script
+    assert "rb_cat backup.file '/tmp/a b;$(x)`y`'\"'\"'z\"\n'" in script
 
 
 def fake_tool(folder: Path, name: str, body: str) -> None:
@@ -126,3 +126,37 @@ def test_without_a_clock_loop_the_cron_scope_is_the_argument() -> None:
     assert "rb_cron=all\n" in probe_script(settings, clock_loop=False)
     with pytest.raises(ValueError, match="cron scope"):
         probe_script(settings, clock_loop=False, cron="boot; rm -rf /")
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_evidence_and_ntpdate_flavour_read_alike_in_every_shell(shell: str, tmp_path: Path) -> None:
+    evidence = tmp_path / "last success"
+    evidence.write_text("started\n1503254047\n\n")
+    missing = tmp_path / "gone"
+    settings = build_settings({"backup": {"command": "b", "evidence_file": str(evidence)}})
+    gone = build_settings({"backup": {"command": "b", "evidence_file": str(missing)}})
+    argv = [shell, "sh", "-c"] if shell == "busybox" else [shell, "-c"]
+    for flavour, body in (
+        ("ntpsec", '#!/bin/sh\nexec ntpdig -s "$@"\n'),
+        ("classic", "\x7fELF\x02\x01\x00binary"),
+    ):
+        tool = tmp_path / "bin" / "ntpdate"
+        tool.parent.mkdir(exist_ok=True)
+        tool.write_text(body)
+        tool.chmod(0o755)
+        env = {"PATH": f"{tool.parent}:/usr/bin:/bin", "LC_ALL": "C"}
+        done = subprocess.run(
+            [*argv, probe_script(settings, clock_loop=False)],
+            env=env,
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
+        sections = split_sections(done.stdout.decode())
+        assert sections["ntpdate"] == flavour
+        assert sections["backup.file"] == "started\n1503254047" and sections["backup.file.rc"] == "0"
+    done = subprocess.run(
+        [*argv, probe_script(gone, clock_loop=False)], env=env, capture_output=True, timeout=60, check=True
+    )
+    sections = split_sections(done.stdout.decode())
+    assert sections["backup.file.rc"] == "1" and "No such file" in sections["backup.file"]
