@@ -8,7 +8,7 @@ host runs. Results are truthy unless they failed, like ``invoke.runners.Result``
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 JSONValue = Any
@@ -34,6 +34,11 @@ def _copied(value: Any) -> Any:
     if kind is list:
         return [_copied(v) for v in value]
     return asdict(_Box(value))["value"]
+
+
+def _fields_copied(obj: Any, **given: JSONValue) -> dict[str, JSONValue]:
+    """``asdict(obj)`` for a dataclass of JSON-shaped fields, with the ``given`` values instead."""
+    return {f.name: given[f.name] if f.name in given else _copied(getattr(obj, f.name)) for f in fields(obj)}
 
 
 class Outcome(enum.StrEnum):
@@ -68,16 +73,7 @@ class CommandRecord:
         return self.exit_code == 0
 
     def to_dict(self) -> dict[str, JSONValue]:
-        return {
-            "command": _copied(self.command),
-            "exit_code": _copied(self.exit_code),
-            "stdout": _copied(self.stdout),
-            "stderr": _copied(self.stderr),
-            "started": _copied(self.started),
-            "duration": _copied(self.duration),
-            "note": _copied(self.note),
-            "round_trips": _copied(self.round_trips),
-        }
+        return _fields_copied(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, JSONValue]) -> CommandRecord:
@@ -118,17 +114,7 @@ class StepResult:
         return self.outcome is Outcome.CHANGED
 
     def to_dict(self) -> dict[str, JSONValue]:
-        return {
-            "step": _copied(self.step),
-            "outcome": self.outcome.value,
-            "message": _copied(self.message),
-            "commands": [command.to_dict() for command in self.commands],
-            "started": _copied(self.started),
-            "duration": _copied(self.duration),
-            "data": _copied(self.data),
-            "warnings": _copied(self.warnings),
-            "dry_run": _copied(self.dry_run),
-        }
+        return _fields_copied(self, outcome=self.outcome.value, commands=[c.to_dict() for c in self.commands])
 
     @classmethod
     def from_dict(cls, data: dict[str, JSONValue]) -> StepResult:
