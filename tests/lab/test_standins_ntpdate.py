@@ -8,6 +8,7 @@ import shlex
 import subprocess
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -63,9 +64,23 @@ def ntpdate(
 
 
 def result_line(text: str) -> tuple[str, str, float]:
-    found = RESULT.match(text.strip().splitlines()[-1])
+    """Kind, server and offset from ntpdate's last line as written (a day below 10 is space-padded)."""
+    found = RESULT.match(text.rstrip("\n").splitlines()[-1])
     assert found, text
     return found[1], found[2], float(found[3])
+
+
+def logged_time(line: str, now: float) -> float:
+    """The epoch time of ntpdate's ``DD Mon HH:MM:SS`` prefix (UTC), in the year nearest ``now``."""
+    stamp = line.split(" ntpdate[", maxsplit=1)[0]
+    year = time.gmtime(now).tm_year
+    candidates = []
+    for guess in (year - 1, year, year + 1):
+        try:
+            candidates.append(calendar.timegm(time.strptime(f"{stamp} {guess}", "%d %b %H:%M:%S %Y")))
+        except ValueError:  # 29 Feb outside a leap year
+            continue
+    return min(candidates, key=lambda t: abs(t - now))
 
 
 def test_steps_a_clock_three_hours_behind(network: NtpNetwork, clock: Path) -> None:
@@ -76,8 +91,25 @@ def test_steps_a_clock_three_hours_behind(network: NtpNetwork, clock: Path) -> N
     assert (kind, server) == ("step", "10.201.7.1")
     assert offset == pytest.approx(10800, abs=1)
     assert read_clock_offset(clock) == pytest.approx(0, abs=1)
-    logged = time.strptime(done.stdout.split(" ntpdate[")[0] + time.strftime(" %Y"), "%d %b %H:%M:%S %Y")
-    assert calendar.timegm(logged) == pytest.approx(time.time(), abs=5)
+    assert logged_time(done.stdout, time.time()) == pytest.approx(time.time(), abs=5)
+
+
+@pytest.mark.parametrize(
+    ("line", "now", "expected"),
+    [
+        (" 5 Dec 16:59:31 ntpdate[8709]: step", "2026-12-05T16:59:35Z", "2026-12-05T16:59:31Z"),
+        ("15 Dec 16:59:31 ntpdate[8709]: step", "2026-12-15T16:59:35Z", "2026-12-15T16:59:31Z"),
+        ("31 Dec 23:59:59 ntpdate[1]: step", "2027-01-01T00:00:02Z", "2026-12-31T23:59:59Z"),
+        ("29 Feb 12:00:00 ntpdate[1]: step", "2028-02-29T12:00:01Z", "2028-02-29T12:00:00Z"),
+    ],
+)
+def test_ntpdate_prefix_is_read_on_any_day(line: str, now: str, expected: str) -> None:
+    """The padded day (the failure of issue 18), the turn of a year and a leap day."""
+    parse = datetime.fromisoformat
+    assert re.match(PREFIX, line)
+    assert logged_time(line, parse(now).timestamp()) == parse(expected).timestamp()
+    whole = line.replace("step", "step time server 10.0.0.1 offset 1.000000 sec") + "\n"
+    assert result_line(whole)[0] == "step"
 
 
 def test_small_offset_is_slewed_but_b_steps_it(network: NtpNetwork, clock: Path) -> None:

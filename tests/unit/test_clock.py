@@ -278,6 +278,7 @@ def run_session(
     return clock.sample_session(LocalConnection(env), command, settings.samples, 10.0)
 
 
+@pytest.mark.host_clock
 def test_session_samples_then_probes() -> None:
     record, method, timings = run_session()
     assert record.exit_code == 0, record

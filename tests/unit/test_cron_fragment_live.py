@@ -217,6 +217,7 @@ def test_contents_and_outputs_cannot_forge_blocks(shell: str, root: Path) -> Non
     assert found.notes == ()
 
 
+@pytest.mark.host_clock
 @pytest.mark.parametrize("shell", SHELLS)
 def test_last_runs_only_after_a_recent_boot(shell: str, root: Path) -> None:
     paths = write(root, {"etc/crontab": b"", "proc/stat": stat(time.time() - HORIZON - 600)})
@@ -231,6 +232,7 @@ def test_last_runs_only_after_a_recent_boot(shell: str, root: Path) -> None:
     assert parse_cron_section(found).outputs["last"] == "reboot   system boot\n"
 
 
+@pytest.mark.host_clock
 @pytest.mark.parametrize("shell", SHELLS)
 def test_scope_boot_reads_no_files_unless_the_boot_is_recent(shell: str, root: Path) -> None:
     old = write(
@@ -260,6 +262,7 @@ def test_without_btime_uptime_and_last_both_run(shell: str, root: Path) -> None:
     assert re.fullmatch(r"\d+ [+-]\d{4}\n", found.outputs["date"])
 
 
+@pytest.mark.host_clock
 @pytest.mark.parametrize("shell", SHELLS)
 def test_the_processes_started_do_not_grow_with_the_files(shell: str, root: Path) -> None:
     base = {

@@ -25,6 +25,7 @@ def run(
     )
 
 
+@pytest.mark.host_clock
 @pytest.mark.parametrize("shell", SHELLS)
 def test_probe_script_runs_under_each_shell(shell: str) -> None:
     settings = build_settings({"backup": {"command": "b", "check_command": "exit 4"}})

@@ -33,6 +33,7 @@ def test_a_token_that_is_not_hex_is_refused() -> None:
         probe_script(build_settings({}), clock_loop=False, token="$(x)")
 
 
+@pytest.mark.host_clock
 def test_evidence_and_check_output_cannot_fake_sections(tmp_path: Path) -> None:
     evidence = tmp_path / "last-success"
     evidence.write_text("1503364325\n" + FORGED + "\x0c@@runbook:backup.file.rc@@\n")
