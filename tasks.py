@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from invoke.collection import Collection
 
+from lab.tasks import lab
 from runbook.cli import post_maint
-from runbook.lab.tasks import lab
 
 ns = Collection()
 ns.add_collection(post_maint)

@@ -2,7 +2,7 @@
 
 Steps are Fabric tasks ``step(c, **options) -> StepResult``; ``run_host``/``run_fleet`` run
 them in order with a failure policy; ``runbook.record`` writes the maintenance records.
-The lab hosts live in ``runbook.lab``.
+The lab hosts (``invoke lab.*`` in the repository) are not part of the package.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ from invoke.tasks import task
 from runbook import __version__
 from runbook.engine import Broadcast, FailurePolicy, FleetInterrupted, default_steps, run_fleet
 from runbook.hosts import failed_hosts, select_hosts
-from runbook.lab.tasks import lab
 from runbook.progress import progress_for
 from runbook.record import (
     Journal,
@@ -226,7 +225,6 @@ def _write(writer: RecordWriter, fleet: FleetRun, journal: Path) -> list[Path]:
 
 namespace = Collection()
 namespace.add_collection(post_maint)
-namespace.add_collection(lab)
 program = Program(namespace=namespace, version=__version__, name="runbook", binary="runbook")
 
 

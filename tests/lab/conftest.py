@@ -1,6 +1,6 @@
 """Fixtures for end-to-end tests against lab hosts over real OpenSSH (needs root; CI runs as root).
 
-- ``lab`` (session): a ``runbook.lab.Lab`` brought up once in a temporary directory with
+- ``lab`` (session): a ``lab.Lab`` brought up once in a temporary directory with
   ``LAB_SIZE`` centos6 hosts (lab1..labN) and the lab NTP server (``lab.record()["ntp_server"]``);
   everything is torn down at the end of the session. Its files: ``lab.layout.ssh_config``,
   ``lab.layout.runbook_yaml``, ``lab.layout.lab_json``.
@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from runbook.lab import Lab, LabHost
+from lab import Lab, LabHost
 
 LAB_SIZE = 6
 OTHER_LAB_WAIT = 600.0  # one lab per machine: wait for another session's lab to go down

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from runbook.lab import LabHost
+from lab import LabHost
 
 THREE_HOURS = 3 * 3600.0
 

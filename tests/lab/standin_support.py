@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from runbook.lab.faketime import ensure_libfaketime
+from lab.faketime import ensure_libfaketime
 
-STANDINS = Path(__file__).resolve().parents[2] / "runbook" / "lab" / "standins"
+STANDINS = Path(__file__).resolve().parents[2] / "lab" / "standins"
 CACHE_DIR = Path(os.environ.get("RUNBOOK_LAB_CACHE", Path.home() / ".cache" / "runbook-lab"))
 
 

@@ -16,7 +16,7 @@ from standin_support import (
     run_without_settime,
 )
 
-from runbook.lab.faketime import (
+from lab.faketime import (
     LIBFAKETIME_VERSION,
     FaketimeBuildError,
     ensure_libfaketime,

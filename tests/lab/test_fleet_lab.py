@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from runbook.lab import Lab, network
+from lab import Lab, network
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.lab

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from test_post_maint import host_record, post_maint, steps_of
 
-from runbook.lab import Lab, LabError, LabHost, Scenario
-from runbook.lab.hostproc import host_proc_stat, write_proc_stat
+from lab import Lab, LabError, LabHost, Scenario
+from lab.hostproc import host_proc_stat, write_proc_stat
 
 DAY = 86400.0
 TOLERANCE = 60.0

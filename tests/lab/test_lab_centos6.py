@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from runbook.lab import Lab, LabHost
+from lab import Lab, LabHost
 
 pytestmark = pytest.mark.lab
 

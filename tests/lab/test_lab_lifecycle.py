@@ -14,10 +14,10 @@ import yaml
 from invoke.config import Config
 from invoke.context import Context
 
-from runbook.lab import Lab, network
-from runbook.lab.lab import OWNER_FILE
-from runbook.lab.network import BRIDGE, NTP_SERVER
-from runbook.lab.processes import pids_by_netns
+from lab import Lab, network
+from lab.lab import OWNER_FILE
+from lab.network import BRIDGE, NTP_SERVER
+from lab.processes import pids_by_netns
 from runbook.settings import settings_for
 
 pytestmark = pytest.mark.lab

@@ -7,10 +7,10 @@ import time
 import pytest
 import yaml
 
-from runbook.lab import LabError, Scenario
-from runbook.lab.clientfiles import yaml_text
-from runbook.lab.network import MAX_HOSTS, host_node, ntp_node
-from runbook.lab.profiles import get_profile
+from lab import LabError, Scenario
+from lab.clientfiles import yaml_text
+from lab.network import MAX_HOSTS, host_node, ntp_node
+from lab.profiles import get_profile
 
 
 def test_scenario_knobs_parse_durations_and_reject_unknown_values() -> None:

@@ -23,7 +23,7 @@ import pytest
 import yaml
 from test_post_maint import ROOT, host_record, post_maint, steps_of
 
-from runbook.lab import Lab, LabHost
+from lab import Lab, LabHost
 
 pytestmark = pytest.mark.lab
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from offline_names import files_only_resolution
 
-from runbook.lab import Lab, LabHost
+from lab import Lab, LabHost
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.lab

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from profile_support import THREE_HOURS, clock_error
 
-from runbook.lab import LabHost
+from lab import LabHost
 
 pytestmark = pytest.mark.lab
 Factory = Callable[..., LabHost]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from profile_support import THREE_HOURS, clock_error
 
-from runbook.lab import Lab, LabHost
+from lab import Lab, LabHost
 
 pytestmark = pytest.mark.lab
 Factory = Callable[..., LabHost]

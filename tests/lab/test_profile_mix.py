@@ -12,8 +12,8 @@ import urllib.request
 
 import pytest
 
-from runbook.lab import Lab
-from runbook.lab.profiles import PROFILES
+from lab import Lab
+from lab.profiles import PROFILES
 
 pytestmark = pytest.mark.lab
 PER_PROFILE = 4

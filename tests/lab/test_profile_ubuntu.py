@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from profile_support import THREE_HOURS, clock_error, wait_for_output
 
-from runbook.lab import LabHost
+from lab import LabHost
 
 pytestmark = pytest.mark.lab
 Factory = Callable[..., LabHost]

@@ -21,10 +21,10 @@ import pytest
 from fabric import Connection
 from invoke.exceptions import CommandTimedOut
 
+from lab import Lab, LabHost
 from runbook.commands import StepRecorder, step
 from runbook.connect import connect
 from runbook.engine import run_fleet, run_host
-from runbook.lab import Lab, LabHost
 from runbook.results import Outcome, StepResult
 from runbook.settings import build_settings
 

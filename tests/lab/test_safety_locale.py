@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from test_post_maint import host_record, post_maint, steps_of
 
-from runbook.lab import Lab, LabHost
+from lab import Lab, LabHost
 
 pytestmark = pytest.mark.lab
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from runbook.lab import Lab, LabHost
+from lab import Lab, LabHost
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.lab

@@ -25,7 +25,7 @@ from standin_support import (
     run_isolated,
 )
 
-from runbook.lab.faketime import read_clock_offset, write_clock_offset
+from lab.faketime import read_clock_offset, write_clock_offset
 
 OK = "[  OK  ]\r\n"
 FAILED = "[FAILED]\r\n"

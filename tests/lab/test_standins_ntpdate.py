@@ -21,7 +21,7 @@ from standin_support import (
     run_without_settime,
 )
 
-from runbook.lab.faketime import faketime_env, read_clock_offset, write_clock_offset
+from lab.faketime import faketime_env, read_clock_offset, write_clock_offset
 
 NTPDATE = STANDINS / "ntpdate-classic"
 PREFIX = r"[ \d]\d (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d\d:\d\d:\d\d ntpdate\[\d+\]: "

@@ -8,8 +8,8 @@ import pytest
 import yaml
 from fabric import Connection
 
+from lab import Lab, LabHost
 from runbook.connect import connection_for, open_verified
-from runbook.lab import Lab, LabHost
 from runbook.results import Outcome
 from runbook.settings import Settings, bind_settings, build_settings
 from runbook.steps import (

@@ -30,7 +30,7 @@ VARIANTS = {
     "busybox": (["busybox", "sh", "-c"], True),
 }
 """Shell command, and whether the tools are BusyBox applets (as on Alpine) rather than the machine's.
-Each must be installed (runbook/lab/install-deps.sh installs busybox)."""
+Each must be installed (lab/install-deps.sh installs busybox)."""
 SHELLS = list(VARIANTS)
 
 

@@ -14,7 +14,7 @@ from runbook.probe import clock_command, probe_command, probe_script, split_sect
 from runbook.settings import build_settings
 
 SHELLS = ["dash", "bash", "busybox"]
-"""Every shell the probe must run under (runbook/lab/install-deps.sh installs busybox)."""
+"""Every shell the probe must run under (lab/install-deps.sh installs busybox)."""
 
 
 def run(

@@ -12,21 +12,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runbook.lab import network
-from runbook.lab.clientfiles import write_client_files
-from runbook.lab.errors import LabError
-from runbook.lab.faketime import read_clock_offset
-from runbook.lab.host import LabHost
-from runbook.lab.hostproc import clock_file, host_key, prepare_host, ssh_banner, start_host, wait_for_banners
-from runbook.lab.keys import ensure_keys, public_key
-from runbook.lab.layout import LabLayout, cache_dir
-from runbook.lab.ntpserver import ntp_answers, start_ntp_server
-from runbook.lab.processes import kill_namespaces, netns_inode, pids_by_netns
-from runbook.lab.profiles import get_profile
-from runbook.lab.scenario import Scenario
-from runbook.lab.setup import check_prerequisites
-from runbook.lab.template import SUDO_USER, ensure_template, sudo_password
-from runbook.lab.waiting import wait_until
+from lab import network
+from lab.clientfiles import write_client_files
+from lab.errors import LabError
+from lab.faketime import read_clock_offset
+from lab.host import LabHost
+from lab.hostproc import clock_file, host_key, prepare_host, ssh_banner, start_host, wait_for_banners
+from lab.keys import ensure_keys, public_key
+from lab.layout import LabLayout, cache_dir
+from lab.ntpserver import ntp_answers, start_ntp_server
+from lab.processes import kill_namespaces, netns_inode, pids_by_netns
+from lab.profiles import get_profile
+from lab.scenario import Scenario
+from lab.setup import check_prerequisites
+from lab.template import SUDO_USER, ensure_template, sudo_password
+from lab.waiting import wait_until
 
 OWNER_FILE = Path(f"/run/runbook-lab{network.INSTANCE or ''}.owner")
 LAB_NAMESPACE = re.compile(rf"^{network.NAMESPACE_PREFIX}(ntp|lab\d+)$")

@@ -7,12 +7,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from runbook.lab import network
-from runbook.lab.host import LabHost
-from runbook.lab.keys import public_key
-from runbook.lab.layout import LabLayout
-from runbook.lab.profiles import get_profile
-from runbook.lab.template import SUDO_USER
+from lab import network
+from lab.host import LabHost
+from lab.keys import public_key
+from lab.layout import LabLayout
+from lab.profiles import get_profile
+from lab.template import SUDO_USER
 
 RECORD_DIR = "records"
 TIMEZONE = "Asia/Tokyo"

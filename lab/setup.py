@@ -6,7 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-from runbook.lab.errors import LabError
+from lab.errors import LabError
 
 INSTALL_SCRIPT = Path(__file__).resolve().parent / "install-deps.sh"
 # command (or absolute path) -> Debian package providing it

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runbook.lab import network
-from runbook.lab.profiles import parts
-from runbook.lab.profiles.base import Profile
-from runbook.lab.profiles.debian12 import CHRONY_FILES, CHRONY_UNIT
-from runbook.lab.scenario import Scenario
+from lab import network
+from lab.profiles import parts
+from lab.profiles.base import Profile
+from lab.profiles.debian12 import CHRONY_FILES, CHRONY_UNIT
+from lab.scenario import Scenario
 
 TIMESYNCD_UNIT = """\
 [Unit]

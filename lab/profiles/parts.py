@@ -1,6 +1,6 @@
 """Building blocks the systemd and OpenRC profiles share: stand-ins, units, chrony, ntpsec, RTC, backup.
 
-Stand-ins live in ``runbook/lab/standins``; Python ones import ``labntp`` from /usr/lib/runbook-lab.
+Stand-ins live in ``lab/standins``; Python ones import ``labntp`` from /usr/lib/runbook-lab.
 Units for the ``systemctl`` stand-in go to /usr/lib/runbook-lab/units, enablement markers to
 /etc/runbook-lab/enabled (see the stand-in's docstring).
 """
@@ -13,12 +13,12 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from runbook.lab.crontabs import hide_machine_cron
-from runbook.lab.errors import LabError
-from runbook.lab.layout import STANDINS_DIR
-from runbook.lab.ntpsec import ensure_ntpsec
-from runbook.lab.profiles.base import BackupSpec
-from runbook.lab.scenario import Scenario
+from lab.crontabs import hide_machine_cron
+from lab.errors import LabError
+from lab.layout import STANDINS_DIR
+from lab.ntpsec import ensure_ntpsec
+from lab.profiles.base import BackupSpec
+from lab.scenario import Scenario
 
 LAB_LIB = "usr/lib/runbook-lab"
 UNITS = f"{LAB_LIB}/units"

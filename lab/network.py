@@ -11,7 +11,7 @@ import re
 import subprocess
 from dataclasses import dataclass
 
-from runbook.lab.errors import LabError
+from lab.errors import LabError
 
 
 def lab_instance() -> int:

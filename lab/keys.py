@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from runbook.lab.errors import LabError
+from lab.errors import LabError
 
 
 def ensure_keys(private_keys: list[Path], comment: str) -> None:

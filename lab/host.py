@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from runbook.lab.scenario import Scenario
+from lab.scenario import Scenario
 
 
 @dataclass(frozen=True)

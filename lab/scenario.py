@@ -6,8 +6,8 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from lab.errors import LabError
 from runbook.durations import DurationError, parse_duration
-from runbook.lab.errors import LabError
 
 DAEMON_STATES = ("stopped", "running", "crashed")
 SITE_STATES = ("up", "down")

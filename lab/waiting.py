@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from runbook.lab.errors import LabError
+from lab.errors import LabError
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.01) -> None:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runbook.lab.errors import LabError
-from runbook.lab.scenario import Scenario
+from lab.errors import LabError
+from lab.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class BackupSpec:
 class Profile:
     """One distribution's lab host.
 
-    ``file_trees`` are folders under ``runbook/lab/files`` copied into the template in order;
+    ``file_trees`` are folders under ``lab/files`` copied into the template in order;
     ``absent`` are paths the machine has but this distribution lacks (hidden in the template);
     ``populate(template, cache)`` adds built or downloaded files to the template;
     ``seed_files(scenario, now)`` gives per-host files (path -> text) written before the host starts;

@@ -17,11 +17,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from runbook.lab import network
-from runbook.lab.errors import LabError
-from runbook.lab.faketime import ensure_libfaketime
-from runbook.lab.layout import FILES_DIR, PACKAGE_DIR, STANDINS_DIR
-from runbook.lab.profiles import Profile
+from lab import network
+from lab.errors import LabError
+from lab.faketime import ensure_libfaketime
+from lab.layout import FILES_DIR, PACKAGE_DIR, STANDINS_DIR
+from lab.profiles import Profile
 
 TOP_DIRS = ("etc", "usr", "var")
 FAKETIME_IN_HOST = "usr/lib/runbook-lab/libfaketime.so.1"

@@ -7,14 +7,14 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from runbook.lab import network
-from runbook.lab.crontabs import daily_at, day_stamp, hide_machine_cron
-from runbook.lab.errors import LabError
-from runbook.lab.layout import STANDINS_DIR
-from runbook.lab.ntpsec import ensure_ntpsec
-from runbook.lab.profiles import parts
-from runbook.lab.profiles.base import Profile
-from runbook.lab.scenario import Scenario
+from lab import network
+from lab.crontabs import daily_at, day_stamp, hide_machine_cron
+from lab.errors import LabError
+from lab.layout import STANDINS_DIR
+from lab.ntpsec import ensure_ntpsec
+from lab.profiles import parts
+from lab.profiles.base import Profile
+from lab.scenario import Scenario
 
 STALE_NTPD_PID = 31337
 # the other seeded cron jobs, as (seconds before now, zone for CRON_TZ or None)
@@ -49,7 +49,7 @@ def populate(template: Path, cache: Path) -> None:
     for source, (target, mode) in STANDINS.items():
         if not (STANDINS_DIR / source).is_file():
             raise LabError(
-                f"stand-in {STANDINS_DIR / source} is missing (runbook/lab/standins is incomplete)"
+                f"stand-in {STANDINS_DIR / source} is missing (lab/standins is incomplete)"
             )
         _install(STANDINS_DIR / source, template / target, mode)
     (template / "etc/ntp.conf").write_text(NTP_CONF)

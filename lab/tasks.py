@@ -11,13 +11,13 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import task
 
+from lab.errors import LabError
+from lab.lab import Lab
+from lab.layout import cache_dir
+from lab.profiles import PROFILES
+from lab.setup import INSTALL_SCRIPT, check_prerequisites
+from lab.template import ensure_template
 from runbook.durations import format_duration
-from runbook.lab.errors import LabError
-from runbook.lab.lab import Lab
-from runbook.lab.layout import cache_dir
-from runbook.lab.profiles import PROFILES
-from runbook.lab.setup import INSTALL_SCRIPT, check_prerequisites
-from runbook.lab.template import ensure_template
 
 DIR_HELP = "lab directory (default .lab)"
 

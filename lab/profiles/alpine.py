@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from runbook.lab import network
-from runbook.lab.profiles import parts
-from runbook.lab.profiles.base import Profile
-from runbook.lab.scenario import Scenario
+from lab import network
+from lab.profiles import parts
+from lab.profiles.base import Profile
+from lab.scenario import Scenario
 
 MACHINE_DATE = Path("/usr/bin/date")
 NTPD_FILES = ("/usr/sbin/ntpd", "/usr/bin/ntpq", "/etc/init.d/ntpd")

@@ -9,14 +9,14 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from runbook.lab.errors import LabError
-from runbook.lab.faketime import write_clock_offset
-from runbook.lab.layout import FILES_DIR
-from runbook.lab.network import Node
-from runbook.lab.ntpserver import DROP_CLOCK
-from runbook.lab.profiles import Profile
-from runbook.lab.scenario import Scenario
-from runbook.lab.template import TOP_DIRS
+from lab.errors import LabError
+from lab.faketime import write_clock_offset
+from lab.layout import FILES_DIR
+from lab.network import Node
+from lab.ntpserver import DROP_CLOCK
+from lab.profiles import Profile
+from lab.scenario import Scenario
+from lab.template import TOP_DIRS
 
 HOST_KEY = "ssh_host_ed25519_key"
 INIT_SCRIPT = FILES_DIR / "host-init.sh"

@@ -8,8 +8,8 @@ import signal
 from collections.abc import Iterable
 from pathlib import Path
 
-from runbook.lab.errors import LabError
-from runbook.lab.waiting import wait_until
+from lab.errors import LabError
+from lab.waiting import wait_until
 
 NETNS_DIR = Path("/run/netns")
 

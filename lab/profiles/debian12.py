@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runbook.lab import network
-from runbook.lab.profiles import parts
-from runbook.lab.profiles.base import Profile
-from runbook.lab.scenario import Scenario
+from lab import network
+from lab.profiles import parts
+from lab.profiles.base import Profile
+from lab.scenario import Scenario
 
 NTPSEC_UNIT = """\
 [Unit]

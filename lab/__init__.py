@@ -6,9 +6,9 @@ scenario, ``status()`` and ``down()``. See docs/lab.md.
 
 from __future__ import annotations
 
-from runbook.lab.errors import LabError
-from runbook.lab.host import LabHost
-from runbook.lab.lab import HostState, Lab, LabStatus
-from runbook.lab.scenario import Scenario
+from lab.errors import LabError
+from lab.host import LabHost
+from lab.lab import HostState, Lab, LabStatus
+from lab.scenario import Scenario
 
 __all__ = ["HostState", "Lab", "LabError", "LabHost", "LabStatus", "Scenario"]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import ntplib
 
-from runbook.lab import network
-from runbook.lab.waiting import wait_until
+from lab import network
+from lab.waiting import wait_until
 
 DROP_CLOCK = ["capsh", "--drop=cap_sys_time", "--"]
 

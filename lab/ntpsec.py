@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from runbook.lab.errors import LabError
+from lab.errors import LabError
 
 
 def ensure_ntpsec(cache: Path) -> Path:
