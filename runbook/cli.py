@@ -21,11 +21,11 @@ from invoke.tasks import task
 
 from runbook import __version__
 from runbook.engine import Broadcast, FailurePolicy, FleetInterrupted, default_steps, run_fleet
+from runbook.errors import RecordError, SettingsError
 from runbook.hosts import failed_hosts, select_hosts
 from runbook.progress import progress_for
 from runbook.record import (
     Journal,
-    RecordError,
     RecordWriter,
     check_templates,
     journal_path,
@@ -33,7 +33,8 @@ from runbook.record import (
     load_journal,
 )
 from runbook.results import FleetRun
-from runbook.settings import Settings, SettingsError, settings_for
+from runbook.session import settings_from_config
+from runbook.settings import Settings
 
 _FLAG_HELP = {
     "host": "host, pattern ('web*') or @group to run on (repeatable); looked up in --ssh-config",
@@ -98,7 +99,7 @@ def run(
 ) -> None:
     """Run the post-maintenance runbook on one host or a fleet and write the records."""
     try:
-        settings = settings_for(
+        settings = settings_from_config(
             c,
             ssh_config=ssh_config,
             ntp_servers=ntp_server or None,
@@ -158,7 +159,7 @@ def render(c: Context, journal: str, record_dir: str | None = None, template_dir
     if not path.is_file():
         raise Exit(f"runbook: journal {path} does not exist", code=2)
     try:
-        settings = journal_settings(path, settings_for(c, record_dir=record_dir))
+        settings = journal_settings(path, settings_from_config(c, record_dir=record_dir))
         fleet = load_journal(path)
         templates = Path(template_dir) if template_dir else None
         check_templates(templates)
@@ -174,7 +175,7 @@ post_maint = Collection("post-maint", run, render)
 def _backup_override(c: Context, command: str | None, evidence: str | None, check: str | None) -> Any:
     if command is None and evidence is None and check is None:
         return None
-    base = settings_for(c).backup
+    base = settings_from_config(c).backup
     merged: dict[str, Any] = {}
     if base is not None:
         merged = {k: v for k, v in vars(base).items() if v is not None}

@@ -22,6 +22,7 @@ from fabric import Connection, task
 from invoke.context import Context
 from invoke.exceptions import AuthFailure, CommandTimedOut, Failure
 
+from runbook.errors import SudoRefused
 from runbook.results import CommandRecord, Outcome, StepResult
 
 P = ParamSpec("P")
@@ -31,10 +32,6 @@ KILL_AFTER = 5
 CHANNEL_GRACE = 10.0
 """How much longer than the host's own limit the controller waits before closing the channel."""
 _ENDED_BY_TIMEOUT = {124, 137}
-
-
-class SudoRefused(Exception):
-    """sudo on the host refused the configured password."""
 
 
 def host_timeout(command: str, seconds: float) -> str:

@@ -26,11 +26,9 @@ import paramiko
 from fabric import Config, Connection
 from paramiko.ssh_exception import NoValidConnectionsError
 
-from runbook.settings import Settings, bind_settings, build_settings, with_overrides
-
-
-class HostUnavailable(Exception):
-    """The host could not be reached or logged in to; the message says which and why."""
+from runbook.errors import HostUnavailable
+from runbook.session import attach
+from runbook.settings import Settings, build_settings, with_overrides
 
 
 class _AcceptNew(paramiko.MissingHostKeyPolicy):
@@ -230,6 +228,6 @@ def connect(host: str, settings: Settings | None = None, **overrides: Any) -> Co
     """
     chosen = with_overrides(settings, overrides) if settings else build_settings(overrides)
     c = connection_for(host, chosen)
-    bind_settings(c, chosen)
+    attach(c, chosen)
     open_verified(c, chosen)
     return c

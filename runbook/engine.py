@@ -22,10 +22,12 @@ from typing import Any, Protocol
 from fabric import Connection
 from invoke.context import Context
 
-from runbook.connect import HostUnavailable, connection_for, open_verified
+from runbook.connect import connection_for, open_verified
+from runbook.errors import HostUnavailable
 from runbook.facts import HostFacts, cached_facts
 from runbook.results import FleetRun, HostRun, Outcome, StepResult
-from runbook.settings import Settings, bind_settings
+from runbook.session import attach
+from runbook.settings import Settings
 from runbook.steps.backup import rerun_backup
 from runbook.steps.clock import check_date, verify_clock
 from runbook.steps.missed_jobs import missed_jobs
@@ -165,7 +167,7 @@ def run_host(
     c: Context | None = None
     try:
         c = connection_for(host, settings) if isinstance(host, str) else host
-        bind_settings(c, settings)
+        attach(c, settings)
         if isinstance(c, Connection):
             run.facts["address"] = c.host
             open_verified(c, settings)

@@ -21,7 +21,9 @@ from runbook.commands import StepRecorder
 from runbook.cron.window import MIN_LAG
 from runbook.daemons.chrony import Makestep, Tracking, parse_makestep, parse_tracking
 from runbook.daemons.timesyncd import Timedatectl, parse_timedatectl
+from runbook.errors import NTPUnavailable, ProbeError
 from runbook.probe import clock_command, new_token, probe_command, split_sections
+from runbook.session import session_of
 from runbook.settings import BackupSettings, Settings
 from runbook.timeservice import (
     FAMILIES,
@@ -32,13 +34,7 @@ from runbook.timeservice import (
     service_named,
 )
 
-_KEY = "_runbook_facts"
-_PINNED_MARK = "_runbook_probe_token"
 _PEER_LINE = re.compile(r"^([*+\-x.#o ])(\S+)\s+\S+\s+\d+\s")
-
-
-class ProbeError(Exception):
-    """The probe could not run or answered nothing usable; the message says what came back."""
 
 
 @dataclass(frozen=True)
@@ -138,13 +134,12 @@ class HostFacts:
 
 def cached_facts(c: Context) -> HostFacts | None:
     """The facts already probed on ``c``, if any."""
-    found = c.__dict__.get(_KEY)
-    return found if isinstance(found, HostFacts) else None
+    return session_of(c).facts
 
 
 def forget_facts(c: Context) -> None:
     """Drop ``c``'s cached facts: the next ``facts_for`` probes again."""
-    c.__dict__.pop(_KEY, None)
+    session_of(c).facts = None
 
 
 def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
@@ -152,14 +147,14 @@ def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
 
     A Fabric connection gets one command: clock samples in the probe's own session. Other
     contexts (``invoke.Context``, ``MockContext``) get a ``date`` batch, then the probe.
-    Raises ``ProbeError`` when the probe fails. Section headers carry a fresh random token
-    (one pinned as ``c._runbook_probe_token`` is used instead: canned test outputs).
+    Raises ``ProbeError`` when the probe fails. Section headers carry the session's
+    ``probe_token``, a fresh random one unless a test pinned it.
     """
     cached = cached_facts(c)
     if cached is not None:
         return cached
-    pinned = c.__dict__.get(_PINNED_MARK)
-    token = pinned if isinstance(pinned, str) else new_token()
+    pinned = session_of(c).probe_token
+    token = pinned if pinned is not None else new_token()
     if clock.has_transport(c):
         command = probe_command(settings, clock_loop=True, token=token)
         record, method, timings = clock.sample_session(
@@ -180,7 +175,7 @@ def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
         detail = (record.stderr or record.note or record.stdout).strip()[-300:]
         raise ProbeError(f"the probe failed (exit {record.exit_code}): {detail or 'no output'}")
     facts = parse_facts(split_sections(record.stdout, token), settings.backup, sample)
-    object.__setattr__(c, _KEY, facts)
+    session_of(c).facts = facts
     return facts
 
 
@@ -195,7 +190,7 @@ def cron_scope(settings: Settings, sample: clock.ClockSample | None) -> str:
         return "all"
     try:
         offset = clock.measure(sample, clock.reference_time(settings)).offset
-    except clock.NTPUnavailable:
+    except NTPUnavailable:
         return "all"
     return "boot" if abs(offset) < MIN_LAG else "all"
 

@@ -27,17 +27,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runbook.errors import HostSelectionError, RecordError
 from runbook.record.journal import load_journal
-from runbook.record.render import RecordError
 
 DEFAULT_SSH_CONFIG = "~/.ssh/config"
 _GROUP_LINE = re.compile(r"^\s*#\s*runbook-group\s+([A-Za-z0-9_.-]+)\s*:(.*)$")
 _PATTERN_CHARS = frozenset("*?[")
 _MAX_INCLUDE_DEPTH = 8
-
-
-class HostSelectionError(ValueError):
-    """The host selection cannot be resolved; the message names the entry and what to do."""
 
 
 @dataclass

@@ -1,9 +1,10 @@
 """The runbook's settings: defaults, Invoke config (``runbook:`` section) and overrides.
 
-Steps read their settings with ``settings_for(c, **overrides)``: built-in defaults, then
-the ``runbook`` section of the context's Invoke config (``invoke.yaml``, ``invoke -f FILE``,
-``Connection(config=...)``), then keyword overrides. Bad values raise ``SettingsError``
-naming the setting, the value and what is accepted, before anything runs on a host.
+Settings come from built-in defaults, then the ``runbook`` section of the Invoke config
+(``invoke.yaml``, ``invoke -f FILE``, ``Connection(config=...)``), then flags or keyword
+overrides; steps read them from their host's session (``runbook.session.settings_for``). Bad
+values raise ``SettingsError`` naming the setting, the value and what is accepted, before
+anything runs on a host.
 """
 
 from __future__ import annotations
@@ -16,13 +17,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from invoke.context import Context
-
-from runbook.durations import DurationError, parse_duration
-
-
-class SettingsError(ValueError):
-    """A setting that cannot be used; the message names it and says what to do."""
+from runbook.durations import parse_duration
+from runbook.errors import DurationError, SettingsError
 
 
 @dataclass(frozen=True)
@@ -84,32 +80,6 @@ class Settings:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-
-_BOUND = "_runbook_settings"
-
-
-def bind_settings(c: Context, settings: Settings) -> None:
-    """Make ``settings`` the base that ``settings_for(c)`` starts from (the engine does this)."""
-    object.__setattr__(c, _BOUND, settings)
-
-
-def settings_for(c: Context | None = None, **overrides: Any) -> Settings:
-    """Settings from defaults, ``c.config.runbook`` and ``overrides`` (``None`` values ignored).
-
-    A context the engine has bound settings to starts from those instead of its config.
-    """
-    given = {k: v for k, v in overrides.items() if v is not None}
-    base = c.__dict__.get(_BOUND) if c is not None else None
-    if isinstance(base, Settings):
-        return with_overrides(base, given)
-    merged: dict[str, Any] = {}
-    if c is not None:
-        section = c.config.get("runbook", None)
-        if section is not None:
-            merged.update(_plain(section))
-    merged.update(given)
-    return build_settings(merged)
 
 
 def with_overrides(base: Settings, overrides: dict[str, Any]) -> Settings:
@@ -237,13 +207,6 @@ def _timezone_info(name: str) -> ZoneInfo:
         raise SettingsError(
             f"unknown time zone {name!r}: use an IANA name such as Asia/Tokyo or UTC"
         ) from None
-
-
-def _plain(section: Any) -> dict[str, Any]:
-    """An Invoke DataProxy section as plain dicts and lists."""
-    if hasattr(section, "_config"):
-        section = dict(section.items())
-    return {k: _plain(v) if hasattr(v, "_config") else v for k, v in dict(section).items()}
 
 
 def _strings(name: str, value: Any) -> tuple[str, ...]:

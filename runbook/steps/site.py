@@ -11,8 +11,9 @@ from typing import Any
 from invoke.context import Context
 
 from runbook.commands import StepRecorder, step
+from runbook.errors import SettingsError
 from runbook.results import Outcome, StepResult
-from runbook.settings import SettingsError, settings_for
+from runbook.session import settings_for
 
 _BODY_LIMIT = 1 << 20
 

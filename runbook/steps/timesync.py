@@ -31,10 +31,12 @@ from runbook.daemons.ntpd_classic import parse_ntpd_gq, parse_ntpdate
 from runbook.daemons.ntpsec import parse_ntpdig
 from runbook.daemons.timesyncd import parse_timedatectl, wait_command
 from runbook.durations import format_duration
+from runbook.errors import ClockUnreadable, NTPUnavailable
 from runbook.facts import DaemonState, HostFacts, facts_for, forget_facts
 from runbook.results import CommandRecord, Outcome, StepResult
-from runbook.settings import Settings, settings_for
-from runbook.steps.clock import PANIC_THRESHOLD, ClockUnreadable, host_offset
+from runbook.session import session_of, settings_for
+from runbook.settings import Settings
+from runbook.steps.clock import PANIC_THRESHOLD, host_offset
 from runbook.timeservice import TimeService, parse_service_actions
 
 __all__ = [
@@ -47,23 +49,22 @@ __all__ = [
 ]
 
 NO_DAEMON = "no supported time daemon found (looked for chronyd, ntpsec, ntpd and systemd-timesyncd)"
-_CHANGED = "_runbook_clock_changed"
 Parser = Callable[[str, int | None], SyncRun]
 
 
 def clock_changed(c: Context) -> bool:
     """Whether a time step on ``c`` changed the clock or (re)started a daemon that may step it."""
-    return bool(c.__dict__.get(_CHANGED))
+    return session_of(c).clock_changed
 
 
 def _mark_changed(c: Context) -> None:
-    object.__setattr__(c, _CHANGED, True)
+    session_of(c).clock_changed = True
 
 
 def _measured(rec: StepRecorder, settings: Settings, facts: HostFacts) -> clock.Measurement | None:
     try:
         return host_offset(settings, facts)
-    except (ClockUnreadable, clock.NTPUnavailable) as exc:
+    except (ClockUnreadable, NTPUnavailable) as exc:
         rec.warnings.append(f"offset not measured: {exc}")
         return None
 
