@@ -27,6 +27,7 @@ from fabric import Config, Connection
 from paramiko.ssh_exception import NoValidConnectionsError
 
 from runbook.errors import HostUnavailable
+from runbook.sealed import SealableConnection
 from runbook.session import attach
 from runbook.settings import Settings, build_settings, with_overrides
 
@@ -73,7 +74,8 @@ def connection_for(host: str, settings: Settings) -> Connection:
     # A Config of its own (Fabric's yaml files as before) over the shared parsed ssh_config:
     # a Connection writes into its Config (connect_kwargs.key_filename grows with each one).
     config = Config(ssh_config=parsed)
-    return Connection(host, config=config, connect_timeout=int(settings.connect_timeout))
+    config.run.in_stream = False  # no task of a run reads the controller's stdin
+    return SealableConnection(host, config=config, connect_timeout=int(settings.connect_timeout))
 
 
 class _SSHConfig(paramiko.SSHConfig):

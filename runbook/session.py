@@ -32,7 +32,9 @@ class HostSession:
     - ``clock_changed``: a step stepped the clock or (re)started a daemon that may step it;
     - ``reruns``: ``(user, command)`` pairs already rerun, so no job runs twice in one run;
     - ``cron_section``: the cron fragment's output when it came without the probe;
-    - ``probe_token``: the probe's section marker; ``None`` draws a fresh random one per probe.
+    - ``probe_token``: the probe's section marker; ``None`` draws a fresh random one per probe;
+    - ``deadline``: when the running step's time is up (``time.monotonic()``); commands end before it;
+    - ``sealed``: why nothing more may reach the host in this run (a step timed out), else ``None``.
     """
 
     settings: Settings
@@ -42,6 +44,12 @@ class HostSession:
     reruns: set[tuple[str, str]] = field(default_factory=set)
     cron_section: str | None = None
     probe_token: str | None = None
+    deadline: float | None = None
+    sealed: str | None = None
+
+    def seal(self, reason: str) -> None:
+        """From now on no command of this run reaches the host; ``reason`` says why."""
+        self.sealed = reason
 
     def already_rerun(self, user: str, command: str) -> bool:
         return (user, command.strip()) in self.reruns
@@ -55,6 +63,11 @@ def attach(c: Context, settings: Settings) -> HostSession:
     session = HostSession(settings)
     object.__setattr__(c, _ATTRIBUTE, session)  # Context proxies plain attributes into its config
     return session
+
+
+def has_session(c: Context) -> bool:
+    """Whether the engine or ``connect()`` attached a session to ``c`` (or a step already built one)."""
+    return isinstance(c.__dict__.get(_ATTRIBUTE), HostSession)
 
 
 def session_of(c: Context) -> HostSession:

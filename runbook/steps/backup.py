@@ -55,7 +55,7 @@ def _ago(age: float) -> str:
     return f"{text} ago" if age >= 0 else f"{text} in the future"
 
 
-@step("rerun_backup")
+@step("rerun_backup", title="rerun missed backup")
 def rerun_backup(
     c: Context,
     rec: StepRecorder,

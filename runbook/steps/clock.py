@@ -34,7 +34,7 @@ def host_offset(settings: Settings, facts: HostFacts) -> clock.Measurement:
     return clock.measure(facts.clock, clock.reference_time(settings))
 
 
-@step("check_date")
+@step("check_date", title="check date")
 def check_date(
     c: Context,
     rec: StepRecorder,
@@ -65,7 +65,7 @@ def check_date(
     return rec.finish(Outcome.OK, clock.describe_offset(measured.offset, measured.bound), **measured.data())
 
 
-@step("verify")
+@step("verify", title="verify")
 def verify_clock(
     c: Context,
     rec: StepRecorder,

@@ -15,7 +15,7 @@ from runbook.steps.timesync import clock_changed
 NO_RTC = "Cannot access the Hardware Clock"
 
 
-@step("sync_rtc")
+@step("sync_rtc", title="sync hardware clock")
 def sync_rtc(c: Context, rec: StepRecorder, force: bool = False, dry_run: bool = False) -> StepResult:
     """``hwclock --systohc`` once the clock was fixed, so the next boot starts from the right time.
 

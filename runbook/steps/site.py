@@ -62,7 +62,7 @@ def fetch(url: str, *, timeout: float, expect_text: str | None = None) -> SiteCh
     return SiteCheck(url, status, latency, error, found)
 
 
-@step("check_site")
+@step("check_site", title="check site")
 def check_site(
     c: Context,
     rec: StepRecorder,

@@ -122,7 +122,7 @@ def _started(service: TimeService, record: CommandRecord) -> str:
 # -- restart_daemon ----------------------------------------------------------------------
 
 
-@step("restart_daemon")
+@step("restart_daemon", title="restart time daemon")
 def restart_daemon(
     c: Context,
     rec: StepRecorder,
@@ -358,7 +358,7 @@ def _sync_timesyncd(
     return SyncRun("error", f"NTPSynchronized not yes within {settings.sync_wait:g} s"), "timesyncd", ""
 
 
-@step("one_shot_sync")
+@step("one_shot_sync", title="one-shot sync")
 def one_shot_sync(
     c: Context,
     rec: StepRecorder,
@@ -439,7 +439,7 @@ def one_shot_sync(
 # -- start_enable_daemon -----------------------------------------------------------------
 
 
-@step("start_enable_daemon")
+@step("start_enable_daemon", title="start + enable daemon")
 def start_enable_daemon(
     c: Context,
     rec: StepRecorder,

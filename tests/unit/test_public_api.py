@@ -14,9 +14,16 @@ def test_all_is_sorted_and_complete() -> None:
 
 def test_steps_are_fabric_tasks_named_as_they_record() -> None:
     from fabric.tasks import Task
+    from hostfakes import fake_host
 
+    names = []
     for step in runbook.default_steps():
         assert isinstance(step, Task)
+        result = step(fake_host(), dry_run=True)
+        assert result.step == step.name, f"{step.name} records its results as {result.step}"
+        assert result.title == step.title, step.name
+        names.append(step.name)
+    assert len(set(names)) == len(names)
 
 
 def test_every_error_is_a_runbook_error_and_the_builtin_it_is_like() -> None:
