@@ -36,7 +36,7 @@ from runbook.facts import DaemonState, HostFacts, facts_for, forget_facts
 from runbook.results import CommandRecord, Outcome, StepResult
 from runbook.session import session_of, settings_for
 from runbook.settings import Settings
-from runbook.steps.clock import PANIC_THRESHOLD, host_offset
+from runbook.steps.clock import PANIC_THRESHOLD, first_offset, host_offset
 from runbook.timeservice import TimeService, parse_service_actions
 
 __all__ = [
@@ -81,11 +81,27 @@ def _chosen(facts: HostFacts, data: dict[str, object]) -> tuple[TimeService, Dae
     return choice.service, choice.state
 
 
-def backward_refusal(settings: Settings, measured: clock.Measurement | None) -> str | None:
-    """Why fixing this clock is refused: it is ahead by more than ``max_backward_step`` (else ``None``)."""
-    if measured is None or settings.allow_backward_step or measured.offset >= -settings.max_backward_step:
+def backward_refusal(
+    settings: Settings, measured: clock.Measurement | None, first: clock.Measurement | None = None
+) -> str | None:
+    """Why a step that may set this clock is refused, else ``None``.
+
+    Refused when the clock is ahead by more than ``max_backward_step``, judged by the offset
+    measured now or, when that is unknown, by the first one this run measured; with neither,
+    a step could go back by any amount, so it is refused too. ``allow_backward_step`` allows all.
+    """
+    if settings.allow_backward_step:
         return None
-    back = -measured.offset
+    known = measured or first
+    if known is None:
+        return (
+            "refused: the host clock's offset is unknown (no NTP reference answered), so a step could set "
+            "time back by any amount; run again when an NTP server answers, or with --allow-backward-step "
+            "if the clock may go back; nothing changed"
+        )
+    if known.offset >= -settings.max_backward_step:
+        return None
+    back = -known.offset
     return (
         f"refused: the host clock is {back:,.1f} s ({format_duration(back)}) AHEAD, and fixing it steps time "
         f"backwards by more than max_backward_step ({settings.max_backward_step:g} s); databases, logs and "
@@ -166,7 +182,7 @@ def restart_daemon(
         )
         said = f"{service.label} running, clock within tolerance, {synced}: not restarted"
         return rec.finish(Outcome.OK, said, **data)
-    refused = backward_refusal(settings, measured)
+    refused = backward_refusal(settings, measured, first_offset(c))
     if refused:
         return rec.finish(Outcome.FAILED, f"{service.daemon} not restarted: {refused}", **data)
     if dry:
@@ -389,7 +405,7 @@ def one_shot_sync(
     if isinstance(chosen, str) and facts.choice().conflict:
         return rec.finish(Outcome.FAILED, chosen, **data)
     found = None if isinstance(chosen, str) else chosen
-    refused = backward_refusal(settings, measured)
+    refused = backward_refusal(settings, measured, first_offset(c))
     if refused:
         return rec.finish(Outcome.FAILED, refused, **data)
     family = found[0].daemon if found else "ntpd"
@@ -468,7 +484,7 @@ def start_enable_daemon(
         levels = f" (runlevels {state.runlevels[0]}-{state.runlevels[-1]})" if state.runlevels else ""
         return rec.finish(Outcome.OK, f"{service.label} running and enabled at boot{levels}", **data)
     if not state.running:
-        refused = backward_refusal(settings, _measured(rec, settings, facts))
+        refused = backward_refusal(settings, _measured(rec, settings, facts), first_offset(c))
         if refused:
             return rec.finish(Outcome.FAILED, f"{service.daemon} not started: {refused}", **data)
     what = " and ".join(name for name, _ in todo)
