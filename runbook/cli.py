@@ -16,13 +16,13 @@ from typing import Any
 from invoke.collection import Collection
 from invoke.context import Context
 from invoke.exceptions import Exit
-from invoke.program import Program
 from invoke.tasks import task
 
 from runbook import __version__
 from runbook.engine import Broadcast, FailurePolicy, FleetInterrupted, default_steps, run_fleet
 from runbook.errors import RecordError, SettingsError
 from runbook.hosts import failed_hosts, select_hosts
+from runbook.program import RunbookProgram
 from runbook.progress import progress_for
 from runbook.record import (
     Journal,
@@ -226,7 +226,7 @@ def _write(writer: RecordWriter, fleet: FleetRun, journal: Path) -> list[Path]:
 
 namespace = Collection()
 namespace.add_collection(post_maint)
-program = Program(namespace=namespace, version=__version__, name="runbook", binary="runbook")
+program = RunbookProgram(namespace=namespace, version=__version__, name="runbook", binary="runbook")
 
 
 def main() -> None:
