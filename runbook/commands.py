@@ -169,16 +169,17 @@ StepBody = Callable[Concatenate[Context, StepRecorder, P], StepResult]
 StepTask = Callable[Concatenate[Context, P], StepResult]
 
 
-def step(name: str, *, title: str = "") -> Callable[[StepBody[P]], StepTask[P]]:
+def step(name: str, *, title: str = "", needs: tuple[str, ...] = ()) -> Callable[[StepBody[P]], StepTask[P]]:
     """Make ``body(c, rec, **options)`` a Fabric task named ``name``: ``(c, **options) -> StepResult``.
 
     ``name`` is both the task's name and the name its results record; ``title`` is what a
-    record calls it (default: ``name`` with spaces). The task never raises on a failure inside
-    the step: the result is ``failed``, names the exception and keeps the commands that ran.
-    Run by ``fab``/``invoke`` on a connection no runbook session was attached to, a failed step
-    raises ``invoke.exceptions.Exit`` instead, so the command line exits 1 with its message.
+    record calls it (default: ``name`` with spaces); ``needs`` names the steps that must run
+    before it for it to mean anything (``--only``/``--skip`` keep them). The task never raises
+    on a failure inside the step: the result is ``failed``, names the exception and keeps the
+    commands that ran. Run by ``fab``/``invoke`` on a connection no runbook session was
+    attached to, a failed step raises ``invoke.exceptions.Exit`` instead, so the command line
+    exits 1 with its message.
     """
-
     rec_title = title or name.replace("_", " ")
 
     def decorate(body: StepBody[P]) -> StepTask[P]:
@@ -200,6 +201,7 @@ def step(name: str, *, title: str = "") -> Callable[[StepBody[P]], StepTask[P]]:
         del wrapper.__wrapped__
         made: StepTask[P] = task(wrapper, name=name)
         made.title = rec_title  # type: ignore[attr-defined]  # what the engine's own results call it
+        made.needs = needs  # type: ignore[attr-defined]
         return made
 
     return decorate

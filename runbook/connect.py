@@ -63,7 +63,8 @@ def _content(path: Path) -> Content:
 
 
 def connection_for(host: str, settings: Settings) -> Connection:
-    """A Fabric Connection for ``host`` using ``settings.ssh_config`` (not yet opened)."""
+    """A Fabric Connection for ``host`` (not yet opened): the ssh_config, with ``user``, ``port``
+    and ``identity`` from the settings over it when given."""
     if settings.ssh_config:
         path = Path(settings.ssh_config).expanduser()
         if not path.is_file():
@@ -75,7 +76,17 @@ def connection_for(host: str, settings: Settings) -> Connection:
     # a Connection writes into its Config (connect_kwargs.key_filename grows with each one).
     config = Config(ssh_config=parsed)
     config.run.in_stream = False  # no task of a run reads the controller's stdin
-    return SealableConnection(host, config=config, connect_timeout=int(settings.connect_timeout))
+    given: dict[str, Any] = {}
+    if settings.identity:
+        given["connect_kwargs"] = {"key_filename": [str(Path(settings.identity).expanduser())]}
+    return SealableConnection(
+        host,
+        user=settings.user,
+        port=settings.port,
+        config=config,
+        connect_timeout=int(settings.connect_timeout),
+        **given,
+    )
 
 
 class _SSHConfig(paramiko.SSHConfig):

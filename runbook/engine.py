@@ -15,7 +15,7 @@ import inspect
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -156,10 +156,12 @@ def run_host(
     *,
     listener: RunListener | None = None,
     stop: threading.Event | None = None,
+    left_out: Mapping[str, str] | None = None,
 ) -> HostRun:
     """Run ``steps`` (default: the whole runbook) on one host and return everything that happened.
 
     ``host`` is a name (looked up in ``settings.ssh_config``) or an existing Context/Connection.
+    Steps named in ``left_out`` are recorded as skipped, with its reason (``runbook.selection``).
     Never raises for a host's failure; KeyboardInterrupt marks the run interrupted and propagates.
     """
     steps = list(default_steps() if steps is None else steps)
@@ -175,7 +177,7 @@ def run_host(
             run.facts["address"] = c.host
             open_verified(c, settings)
             run.connections = 1
-        _run_steps(c, run, steps, settings, hear=hear, stop=stop)
+        _run_steps(c, run, steps, settings, hear=hear, stop=stop, left_out=left_out or {})
     except HostUnavailable as exc:
         run.error = str(exc)
     except KeyboardInterrupt:
@@ -198,9 +200,13 @@ def run_fleet(
     *,
     listener: RunListener | None = None,
     policy: FailurePolicy | None = None,
+    left_out: Mapping[str, str] | None = None,
+    host_settings: Callable[[str], Settings] | None = None,
 ) -> FleetRun:
     """Run the runbook on every host, ``settings.parallel`` at a time, keeping every host's result.
 
+    ``host_settings(name)`` gives a host settings of its own (``runbook.configuration``'s
+    ``for:`` entries); ``left_out`` is as for ``run_host``.
     Hosts start in the order given; once ``policy`` says stop, hosts not yet started are
     recorded as not run (``error`` starting ``"not run: "``) and ``fleet.stopped`` says why.
     On KeyboardInterrupt, hosts stop after their current step; runs not finished are marked
@@ -231,7 +237,8 @@ def run_fleet(
 
     def start(name: str) -> HostRun:
         if rules.reason is None:
-            return run_host(name, settings, steps, listener=collect, stop=stop)
+            chosen = host_settings(name) if host_settings else settings
+            return run_host(name, chosen, steps, listener=collect, stop=stop, left_out=left_out)
         run = HostRun(host=name, started=time.time(), error=NOT_RUN + rules.reason)
         collect.host_started(run)
         run.finished = run.started
@@ -276,6 +283,7 @@ def _run_steps(
     *,
     hear: RunListener,
     stop: threading.Event | None,
+    left_out: Mapping[str, str],
 ) -> None:
     failed: str | None = None
     shown: HostFacts | None = None  # the (frozen) facts whose header run.facts already has
@@ -285,7 +293,9 @@ def _run_steps(
             if stop is not None and stop.is_set():
                 run.interrupted = True
                 return
-            if failed is not None:
+            if step_name(step) in left_out:
+                result = _made(step, Outcome.SKIPPED, left_out[step_name(step)], Ended.NOT_RUN)
+            elif failed is not None:
                 result = _made(
                     step,
                     Outcome.SKIPPED,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import socket
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
@@ -73,6 +74,11 @@ class Settings:
     parallel: int = 10
     stop_on_failure: bool = True
     ssh_config: str | None = None
+    user: str | None = None
+    identity: str | None = None
+    port: int | None = None
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
     connect_timeout: float = 10.0
     step_timeout: float = 3600.0
     accept_new_host_keys: bool = False
@@ -111,9 +117,18 @@ def build_settings(raw: dict[str, Any]) -> Settings:
     for name in ("http_timeout", "connect_timeout", "max_backward_step", "step_timeout"):
         if name in raw:
             values[name] = _seconds(name, raw[name], positive=True)
-    for name in ("ntp_port", "samples", "parallel"):
-        if name in raw:
+    for name in ("ntp_port", "samples", "parallel", "port"):
+        if name in raw and raw[name] is not None:
             values[name] = _positive_int(name, raw[name])
+    if values.get("port", 0) > 65535:
+        raise SettingsError(f"port must be from 1 to 65535, not {raw['port']!r}")
+    if raw.get("user") is not None:
+        values["user"] = _login(str(raw["user"]))
+    if raw.get("identity") is not None:
+        values["identity"] = str(raw["identity"])
+    for name in ("only", "skip"):
+        if name in raw:
+            values[name] = _strings(name, raw[name])
     for name in ("dry_run", "stop_on_failure", "accept_new_host_keys", "allow_backward_step"):
         if name in raw:
             values[name] = _bool(name, raw[name])
@@ -217,6 +232,13 @@ def _strings(name: str, value: Any) -> tuple[str, ...]:
     else:
         raise SettingsError(f"{name} must be a list or a comma-separated string, not {value!r}")
     return tuple(item for item in items if item)
+
+
+def _login(user: str) -> str:
+    """A login name as OpenSSH and useradd take them (it reaches ssh_config matching and sudo)."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}", user):
+        raise SettingsError(f"user {user!r} is not a login name (letters, digits, '_', '.', '-'): fix --user")
+    return user
 
 
 def _seconds(name: str, value: Any, *, positive: bool = False) -> float:

@@ -65,7 +65,7 @@ def check_date(
     return rec.finish(Outcome.OK, clock.describe_offset(measured.offset, measured.bound), **measured.data())
 
 
-@step("verify", title="verify")
+@step("verify", title="verify", needs=("check_date",))
 def verify_clock(
     c: Context,
     rec: StepRecorder,

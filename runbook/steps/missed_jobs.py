@@ -56,7 +56,7 @@ DEFAULT_TIMEOUT = 3600.0
 NO_WINDOW = "no maintenance window given or inferred (--window START..END)"
 
 
-@step("missed_jobs", title="missed cron jobs")
+@step("missed_jobs", title="missed cron jobs", needs=("check_date",))
 def missed_jobs(
     c: Context,
     rec: StepRecorder,

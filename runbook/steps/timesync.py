@@ -138,7 +138,7 @@ def _started(service: TimeService, record: CommandRecord) -> str:
 # -- restart_daemon ----------------------------------------------------------------------
 
 
-@step("restart_daemon", title="restart time daemon")
+@step("restart_daemon", title="restart time daemon", needs=("check_date",))
 def restart_daemon(
     c: Context,
     rec: StepRecorder,
@@ -374,7 +374,7 @@ def _sync_timesyncd(
     return SyncRun("error", f"NTPSynchronized not yes within {settings.sync_wait:g} s"), "timesyncd", ""
 
 
-@step("one_shot_sync", title="one-shot sync")
+@step("one_shot_sync", title="one-shot sync", needs=("check_date",))
 def one_shot_sync(
     c: Context,
     rec: StepRecorder,
@@ -455,7 +455,7 @@ def one_shot_sync(
 # -- start_enable_daemon -----------------------------------------------------------------
 
 
-@step("start_enable_daemon", title="start + enable daemon")
+@step("start_enable_daemon", title="start + enable daemon", needs=("check_date",))
 def start_enable_daemon(
     c: Context,
     rec: StepRecorder,
