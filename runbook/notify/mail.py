@@ -89,6 +89,8 @@ def _why(exc: BaseException, settings: NotifySettings) -> str:
         return f"the server answered {_reply(exc.smtp_code, exc.smtp_error)}"
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return f"{exc} (set notify.starttls only for a server that offers it)"
+    if isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError):
+        return f"no answer within {settings.timeout:g} s"  # smtplib reports a read timeout as a disconnect
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return f"the server closed the connection ({exc or 'no reason given'})"
     if isinstance(exc, ssl.SSLCertVerificationError):
@@ -96,8 +98,6 @@ def _why(exc: BaseException, settings: NotifySettings) -> str:
         return f"its TLS certificate is not trusted ({why}); trust its CA through SSL_CERT_FILE"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused (no SMTP server listens there)"
-    if isinstance(exc, TimeoutError):
-        return f"no answer within {settings.timeout:g} s"
     if isinstance(exc, socket.gaierror):
         return f"cannot resolve {settings.smtp.host} ({exc.strerror})"
     return text.one_line(str(exc)) or type(exc).__name__
