@@ -207,7 +207,7 @@ def http_hook(hook: Hook) -> Iterator[str]:
             """Quiet: the test reads ``hook.requests``."""
 
     server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://{LOOPBACK}:{server.server_address[1]}/hooks/T000/SECRET"

@@ -9,28 +9,13 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from notify_runs import JAPANESE, failed_run, japanese_run
 from notify_servers import Inbox, closed_port, self_signed_cert, silent_server, smtp_server
-from record_seed import T0, seed_run, seed_settings
+from record_seed import T0, seed_settings
 
 from runbook.notify import NotifySettings, build_notify_settings, deliver
 from runbook.record import write_records
-from runbook.results import FleetRun, HostRun
-
-JAPANESE = "トップページ「株式会社サンプル」を確認しました"
-
-
-def japanese_run(host: str = "web01.example.jp") -> HostRun:
-    """The seed run, with a site check message in Japanese (as a site's title would be)."""
-    run = seed_run()
-    run.host = host
-    site = run.result("check_site")
-    assert site is not None
-    site.message = f"https://www.example.jp/ 200 in 184 ms — {JAPANESE}"
-    return run
-
-
-def failed_run(host: str) -> HostRun:
-    return HostRun(host=host, started=T0 + 1, finished=T0 + 11, error="ssh: connection refused (port 22)")
+from runbook.results import FleetRun
 
 
 def settings_for(port: int, **more: object) -> NotifySettings:
