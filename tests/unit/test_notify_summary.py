@@ -35,7 +35,11 @@ def interrupted(run: HostRun) -> HostRun:
         ([ok_run("a"), ok_run("b")], "2 hosts OK", "OK"),
         ([ok_run("a"), japanese_run("b")], "2 hosts, 1 FIXED", "FIXED"),
         ([failed_run("a"), failed_run("b"), japanese_run("c")], "3 hosts, 2 FAILED, 1 FIXED", "FAILED"),
-        ([interrupted(japanese_run("a")), failed_run("b")], "2 hosts, 1 INTERRUPTED, 1 FAILED", "INTERRUPTED"),
+        (
+            [interrupted(japanese_run("a")), failed_run("b")],
+            "2 hosts, 1 INTERRUPTED, 1 FAILED",
+            "INTERRUPTED",
+        ),
         ([dry(japanese_run("a")), dry(ok_run("b"))], "2 hosts, DRY RUN, 1 would change", "DRY RUN"),
         ([dry(ok_run("a")), dry(ok_run("b"))], "2 hosts, DRY RUN, nothing to change", "DRY RUN"),
         ([dry(ok_run("a")), failed_run("b")], "2 hosts, DRY RUN, 1 FAILED", "DRY RUN, FAILED"),
