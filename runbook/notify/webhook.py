@@ -17,6 +17,8 @@ from runbook.notify.settings import NotifySettings, webhook_origin
 from runbook.notify.summary import RunSummary
 from runbook.record import model, text
 
+ANSWER_LIMIT = 64 * 1024  # a hook answers "ok"; read no more than this of whatever it says
+
 
 def webhook_payload(summary: RunSummary, where: str) -> dict[str, Any]:
     """The JSON object posted: ``text`` for chat, then the same result as fields."""
@@ -52,8 +54,9 @@ def post_webhook(payload: dict[str, Any], settings: NotifySettings) -> list[str]
     opener = urllib.request.build_opener(_NoRedirects)
     try:
         with opener.open(request, timeout=settings.timeout) as answer:
-            answer.read()
+            answer.read(ANSWER_LIMIT)
     except urllib.error.HTTPError as exc:
+        exc.close()
         return [f"{where} answered HTTP {exc.code} {text.one_line(exc.reason or '')}".rstrip()]
     except (urllib.error.URLError, OSError) as exc:
         return [f"{where} not reached: {_why(exc, settings.timeout)}"]

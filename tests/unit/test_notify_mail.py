@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from notify_runs import JAPANESE, failed_run, japanese_run
 from notify_servers import Inbox, closed_port, self_signed_cert, silent_server, smtp_server
 from record_seed import T0, seed_settings
 
-from runbook.notify import NotifySettings, build_notify_settings, deliver
+from runbook.notify import NotifySettings, SmtpServer, build_notify_settings, deliver
 from runbook.record import write_records
 from runbook.results import FleetRun
 
@@ -269,3 +270,15 @@ def test_without_mail_to_or_webhook_nothing_is_tried(tmp_path: Path) -> None:
     with closed_port() as port:
         settings = build_notify_settings({}, smtp=f"127.0.0.1:{port}")
         assert deliver(FleetRun([japanese_run()]), paths, settings) == []
+
+
+def test_settings_made_by_hand_that_cannot_work_are_reported_not_raised(tmp_path: Path) -> None:
+    paths = write_records(japanese_run(), seed_settings(), tmp_path, now=T0 + 60)
+    with closed_port() as port:
+        settings = NotifySettings(
+            mail_to=(Address(addr_spec="ops@example.jp"),), smtp=SmtpServer("127.0.0.1", port), timeout=-1.0
+        )
+        problems = deliver(FleetRun([japanese_run()]), paths, settings)
+
+    [problem] = problems
+    assert problem.startswith("mail not sent: ValueError: Timeout value")
