@@ -15,6 +15,7 @@ from runbook.notify.mail import compose_mail, send_mail
 from runbook.notify.settings import NotifySettings
 from runbook.notify.summary import RunSummary, summarise
 from runbook.notify.webhook import post_webhook, webhook_payload
+from runbook.record import text
 from runbook.results import FleetRun
 
 RULE = "=" * 72
@@ -68,12 +69,12 @@ def deliver(fleet: FleetRun, records: Sequence[Path], settings: NotifySettings) 
         try:
             problems += _mail(summary, files, settings)
         except Exception as exc:  # the contract: a delivery failure is reported, never raised
-            problems.append(f"mail not sent: {type(exc).__name__}: {exc}")
+            problems.append(f"mail not sent: {type(exc).__name__}: {text.one_line(str(exc))}")
     if settings.webhook is not None:
         try:
             problems += post_webhook(webhook_payload(summary, files.where()), settings)
         except Exception as exc:  # the contract: a delivery failure is reported, never raised
-            problems.append(f"webhook not posted: {type(exc).__name__}: {exc}")
+            problems.append(f"webhook not posted: {type(exc).__name__}: {text.one_line(str(exc))}")
     return problems
 
 

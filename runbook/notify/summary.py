@@ -112,6 +112,8 @@ def _fleet_headline(runs: list[HostRun], dry: bool) -> str:
         parts.append(f"{failed} FAILED")
     if changed:
         parts.append(f"{changed} would change" if dry else f"{changed} FIXED")
+    if not dry and runs and all(run.outcome is Outcome.SKIPPED for run in runs):
+        return f"{parts[0]}, every step SKIPPED"
     if len(parts) == 1 or (dry and len(parts) == 2):
         return f"{', '.join(parts)}, nothing to change" if dry else f"{parts[0]} OK"
     return ", ".join(parts)

@@ -13,6 +13,10 @@ def ok_run(host: str) -> HostRun:
     return HostRun(host=host, results=[StepResult("check_date", Outcome.OK, "clock right")])
 
 
+def skipped_run(host: str) -> HostRun:
+    return HostRun(host=host, results=[StepResult("check_site", Outcome.SKIPPED, "no URL to check")])
+
+
 def dry(run: HostRun) -> HostRun:
     for result in run.results:
         result.dry_run = True
@@ -33,6 +37,8 @@ def interrupted(run: HostRun) -> HostRun:
         ([dry(japanese_run("web01"))], "web01 DRY RUN", "DRY RUN"),
         ([interrupted(japanese_run("web01"))], "web01 INTERRUPTED", "INTERRUPTED"),
         ([ok_run("a"), ok_run("b")], "2 hosts OK", "OK"),
+        ([skipped_run("a"), skipped_run("b")], "2 hosts, every step SKIPPED", "SKIPPED"),
+        ([skipped_run("a"), ok_run("b")], "2 hosts OK", "OK"),
         ([ok_run("a"), japanese_run("b")], "2 hosts, 1 FIXED", "FIXED"),
         ([failed_run("a"), failed_run("b"), japanese_run("c")], "3 hosts, 2 FAILED, 1 FIXED", "FAILED"),
         (
