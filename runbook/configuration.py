@@ -75,7 +75,10 @@ class Sources:
         rows = []
         for item in fields(Settings):
             value = getattr(settings, item.name)
-            shown = "(hidden)" if item.name == "sudo_password" and value else _shown(value)
+            if item.name == "notify":
+                shown = ", ".join(f"{key}={text}" for key, text in value.shown().items())
+            else:
+                shown = "(hidden)" if item.name == "sudo_password" and value else _shown(value)
             rows.append((item.name, shown, origin.get(item.name, DEFAULT)))
         return rows
 
