@@ -54,6 +54,8 @@ def _checked(host: str, settings: Settings, options: CheckOptions) -> HostCheck:
         return unknown(host, f"{host}: {exc}")
     except (OSError, EOFError) as exc:
         return unknown(host, f"{host}: connection lost during the probe: {exc or type(exc).__name__}")
+    except Exception as exc:  # the guidelines' catch-all: anything unforeseen is UNKNOWN, never a crash
+        return unknown(host, f"{host}: {type(exc).__name__}: {exc}")
     finally:
         c.close()
 

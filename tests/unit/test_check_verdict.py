@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 from hostfakes import probe_output, section
 
@@ -12,13 +11,14 @@ from runbook.check.output import perf_label, render, render_json
 from runbook.check.ranges import Thresholds, parse_range
 from runbook.check.states import State
 from runbook.check.verdict import CheckOptions, HostCheck, judge, unknown
-from runbook.facts import HostFacts, parse_facts
+from runbook.facts import HostFacts, parse_boot_id, parse_facts
 from runbook.probe import split_sections
 from runbook.settings import BackupSettings, Settings
 
 DEFAULT = Thresholds(parse_range("0.5"), parse_range("1"))
 BACKUP = BackupSettings(command="b", evidence_file="/var/lib/backup/last-success")
 BOOT_ID = "0f6b1d1e-4c7a-4a57-9b0e-5d3c2a1b0c9d"
+NOW = 1_796_000_000.0
 
 
 def facts(**knobs: object) -> HostFacts:
@@ -28,7 +28,7 @@ def facts(**knobs: object) -> HostFacts:
 
 
 def measured(offset: float) -> clock.Measurement:
-    now = time.time()
+    now = NOW
     return clock.Measurement(
         offset, 0.0021, now - offset, now, "ntp.test", 2, 0.0, 7, 0.0037, "epochrealtime"
     )
@@ -42,7 +42,7 @@ def verdict(offset: float, options: CheckOptions | None = None, **knobs: object)
         measured(offset),
         options or CheckOptions(DEFAULT),
         settings,
-        time.time(),
+        NOW,
     )
 
 
@@ -73,8 +73,7 @@ def test_each_condition_raises_its_own_level_and_can_be_ignored() -> None:
     quiet = CheckOptions(DEFAULT, daemon=None, sync=None, backup=None)
     assert verdict(in_step, quiet, daemon="stopped").state is State.OK
     assert (
-        verdict(in_step, CheckOptions(DEFAULT, daemon=State.WARNING), daemon="stopped").state
-        is State.WARNING
+        verdict(in_step, CheckOptions(DEFAULT, daemon=State.WARNING), daemon="stopped").state is State.WARNING
     )
     unsynced = verdict(in_step, daemon="running", enabled=True, synced=False)
     assert (unsynced.state, unsynced.summary) == (
@@ -82,10 +81,7 @@ def test_each_condition_raises_its_own_level_and_can_be_ignored() -> None:
         "offset +0.010 s; ntpd not synchronised",
     )
     strict = CheckOptions(DEFAULT, sync=State.CRITICAL)
-    assert (
-        verdict(in_step, strict, daemon="running", enabled=True, synced=False).state
-        is State.CRITICAL
-    )
+    assert verdict(in_step, strict, daemon="running", enabled=True, synced=False).state is State.CRITICAL
     assert verdict(in_step, quiet, daemon="running", enabled=True, synced=False).state is State.OK
     # running but disabled at boot: a warning at most, whatever --daemon says
     disabled = verdict(in_step, daemon="running", enabled=False, synced=True)
@@ -98,21 +94,16 @@ def test_each_condition_raises_its_own_level_and_can_be_ignored() -> None:
 
 
 def test_a_stale_backup_raises_the_state_only_when_one_is_configured() -> None:
-    old = str(int(time.time() - 27 * 3600))
+    old = str(int(NOW - 27 * 3600))
     stale = verdict(0.0, daemon="running", enabled=True, synced=True, backup_file=old)
     assert stale.state is State.WARNING
-    assert stale.summary.endswith(
-        "; backup stale: last success 1d 3h 0m 0s ago (max age 1d 2h 0m 0s)"
-    )
-    assert stale.backup_age is not None and 27 * 3600 <= stale.backup_age < 27 * 3600 + 60
-    fresh = verdict(
-        0.0, daemon="running", enabled=True, synced=True, backup_file=str(int(time.time()))
-    )
+    assert stale.summary.endswith("; backup stale: last success 1d 3h 0m 0s ago (max age 1d 2h 0m 0s)")
+    assert stale.backup_age == 27 * 3600
+    fresh = verdict(0.0, daemon="running", enabled=True, synced=True, backup_file=str(int(NOW)))
     assert fresh.state is State.OK and "backup" not in fresh.summary
     ignored = CheckOptions(DEFAULT, backup=None)
     assert (
-        verdict(0.0, ignored, daemon="running", enabled=True, synced=True, backup_file=old).state
-        is State.OK
+        verdict(0.0, ignored, daemon="running", enabled=True, synced=True, backup_file=old).state is State.OK
     )
     assert verdict(0.0, daemon="running", enabled=True, synced=True).backup_age is None
 
@@ -141,8 +132,7 @@ def test_several_hosts_worst_first_line_then_one_line_per_host() -> None:
 
 def test_unknown_alone_has_no_perfdata_and_no_pipe_in_text() -> None:
     assert (
-        render([unknown("h", "no NTP reference: a|b")], DEFAULT)
-        == "CLOCK UNKNOWN - no NTP reference: a/b\n"
+        render([unknown("h", "no NTP reference: a|b")], DEFAULT) == "CLOCK UNKNOWN - no NTP reference: a/b\n"
     )
 
 
@@ -150,3 +140,10 @@ def test_perf_labels_are_quoted_as_the_guidelines_say() -> None:
     assert perf_label("offset") == "offset"
     assert perf_label("web 1_offset") == "'web 1_offset'"
     assert perf_label("o'brien=x") == "'o''brien_x'"
+
+
+def test_boot_id_is_read_only_when_it_is_a_uuid() -> None:
+    assert parse_boot_id(BOOT_ID.upper() + "\n") == BOOT_ID
+    assert parse_boot_id("") is None
+    assert parse_boot_id("@@runbook:date@@") is None
+    assert parse_facts(split_sections(probe_output()), None, None).boot_id is None
