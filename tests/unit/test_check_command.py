@@ -56,3 +56,9 @@ def test_short_flags_follow_the_guidelines() -> None:
     assert {"host", "H"} <= names["host"] and {"warning", "w"} <= names["warning"]
     assert {"critical", "c"} <= names["critical"] and {"timeout", "t"} <= names["timeout"]
     assert names["json"] == {"json"}  # no other short flags
+
+
+def test_invoke_has_the_same_check_task() -> None:
+    import tasks
+
+    assert tasks.ns.tasks["check"] is program.namespace.tasks["check"]  # type: ignore[union-attr]
