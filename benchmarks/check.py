@@ -28,12 +28,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from invoke.config import Config
-from invoke.context import Context
 
 from lab import Lab
 from runbook.check import CheckOptions, Thresholds, check_host, parse_range
+from runbook.configuration import gather
 from runbook.engine import run_host
-from runbook.settings import Settings, settings_for
+from runbook.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNBOOK = Path(sys.executable).with_name("runbook")
@@ -55,7 +55,7 @@ def lab_settings(lab: Lab, records: Path) -> Settings:
     """The settings ``invoke -f LAB/runbook.yaml`` gives the CLI."""
     config = Config(runtime_path=lab.layout.runbook_yaml)
     config.load_runtime()
-    return settings_for(Context(config=config), record_dir=str(records))
+    return gather(config, {"record_dir": str(records)}).settings()
 
 
 def main() -> None:

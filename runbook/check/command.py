@@ -18,12 +18,12 @@ from invoke.tasks import Task, task
 from runbook.check.output import SERVICE, overall, render, render_json
 from runbook.check.ranges import RangeError, Thresholds, parse_range
 from runbook.check.runner import check_hosts
-from runbook.check.statefile import StateFileError
 from runbook.check.states import State, parse_level
 from runbook.check.verdict import CheckOptions
-from runbook.durations import DurationError, parse_duration
-from runbook.hosts import select_hosts
-from runbook.settings import SettingsError, settings_for
+from runbook.configuration import gather
+from runbook.durations import parse_duration
+from runbook.errors import DurationError, SettingsError, StateFileError
+from runbook.hosts import groups_of, select_hosts
 
 DEFAULT_WARNING = "0.5"
 DEFAULT_CRITICAL = "1"
@@ -88,8 +88,7 @@ def check(
             backup=parse_level(backup, "--backup"),
         )
         limit = _seconds(timeout, "--timeout")
-        settings = settings_for(
-            c,
+        flags = dict(
             ssh_config=ssh_config,
             ntp_servers=ntp_server or None,
             accept_new_host_keys=accept_new_host_keys or None,
@@ -97,7 +96,11 @@ def check(
             connect_timeout=min(limit, 10.0),
             ntp_timeout=min(limit, 5.0),
         )
+        sources = gather(c.config, flags)
+        settings = sources.settings()
         hosts = select_hosts(host, hosts_files=hosts_file or [], ssh_config=settings.ssh_config)
+        members = groups_of(settings.ssh_config)
+        per_host = {name: sources.for_host(name, members) for name in hosts} if sources.per_host else {}
         jump_s, hold_s = _seconds(jump, "--jump"), _seconds(hold, "--hold")
     except (RangeError, SettingsError, ValueError) as exc:
         _unknown(str(exc))
@@ -106,6 +109,7 @@ def check(
             hosts,
             settings,
             options,
+            per_host=per_host,
             state_file=Path(state_file) if state_file else None,
             jump=jump_s,
             hold=hold_s,

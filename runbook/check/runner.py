@@ -10,7 +10,7 @@ order, and with a state file adds the maintenance detector's findings.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,9 +19,11 @@ from runbook.check.statefile import MAINTENANCE, Seen, locked, update
 from runbook.check.states import State
 from runbook.check.verdict import CheckOptions, Finding, HostCheck, judge, unknown
 from runbook.commands import StepRecorder
-from runbook.connect import HostUnavailable, connection_for, open_verified
-from runbook.facts import ProbeError, facts_for
-from runbook.settings import Settings, bind_settings
+from runbook.connect import connection_for, open_verified
+from runbook.errors import HostUnavailable, NTPUnavailable, ProbeError
+from runbook.facts import facts_for
+from runbook.session import attach
+from runbook.settings import Settings
 
 
 def check_host(host: str, settings: Settings, options: CheckOptions) -> HostCheck:
@@ -37,7 +39,7 @@ def _checked(host: str, settings: Settings, options: CheckOptions) -> HostCheck:
         c = connection_for(host, settings)
     except HostUnavailable as exc:
         return unknown(host, str(exc))
-    bind_settings(c, settings)
+    attach(c, settings)
     try:
         open_verified(c, settings)
         facts = facts_for(c, StepRecorder("check"), settings)
@@ -48,7 +50,7 @@ def _checked(host: str, settings: Settings, options: CheckOptions) -> HostCheck:
         return judge(host, facts, measured, options, settings, reference.now())
     except HostUnavailable as exc:
         return unknown(host, str(exc))
-    except clock.NTPUnavailable as exc:
+    except NTPUnavailable as exc:
         return unknown(host, f"no NTP reference: {exc}")
     except ProbeError as exc:
         return unknown(host, f"{host}: {exc}")
@@ -65,13 +67,18 @@ def check_hosts(
     settings: Settings,
     options: CheckOptions,
     *,
+    per_host: Mapping[str, Settings] | None = None,
     state_file: Path | None = None,
     jump: float = 2.0,
     hold: float = 3600.0,
 ) -> list[HostCheck]:
-    """Every host's verdict, in the order given, ``settings.parallel`` at a time."""
+    """Every host's verdict, in the order given, ``settings.parallel`` at a time.
+
+    A host named in ``per_host`` is checked with its own settings (the config's ``for:`` entries).
+    """
+    own = per_host or {}
     with ThreadPoolExecutor(max_workers=max(1, min(settings.parallel, len(hosts)))) as pool:
-        checks = list(pool.map(lambda name: check_host(name, settings, options), hosts))
+        checks = list(pool.map(lambda name: check_host(name, own.get(name, settings), options), hosts))
     if state_file is not None:
         remember(checks, state_file, jump=jump, hold=hold)
     return checks

@@ -26,14 +26,12 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from runbook.errors import StateFileError
+
 MAINTENANCE = "host rebooted or was suspended since the last check: run post-maint"
 """The warning's text (the reason follows in parentheses)."""
 
 VERSION = 1
-
-
-class StateFileError(Exception):
-    """The state file cannot be read or written; the message names it and says what to do."""
 
 
 @dataclass(frozen=True)

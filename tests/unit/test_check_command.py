@@ -25,6 +25,8 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
         (["-H", "h", "-t", "0"], "--timeout must be more than zero, not '0'"),
         (["-H", "h", "--jump", "soon"], "--jump: "),
         (["--hosts-file", "/nonexistent/hosts"], "hosts file /nonexistent/hosts does not exist"),
+        (["-H", "h", "--bogus"], "unknown option --bogus"),
+        (["-H", "h", "-w"], "option --warning needs a value (--warning VALUE); see --help"),
     ],
 )
 def test_bad_input_is_unknown_on_stdout(
@@ -62,3 +64,16 @@ def test_invoke_has_the_same_check_task() -> None:
     import tasks
 
     assert tasks.ns.tasks["check"] is program.namespace.tasks["check"]  # type: ignore[union-attr]
+
+
+def test_a_hosts_for_entry_applies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "ssh_config"
+    config.write_text("Host nowhere\n  HostName 127.0.0.1\n  Port 10\n")
+    (tmp_path / "runbook.yaml").write_text(
+        f"runbook:\n  ssh_config: {config}\n  ntp_servers: [127.0.0.1]\n  for:\n    nowhere:\n      port: 9\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["check", "-H", "nowhere", "-t", "1"], capsys)
+    assert code == 3 and out.startswith("CLOCK UNKNOWN - nowhere (127.0.0.1:9) is unreachable"), out

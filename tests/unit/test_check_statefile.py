@@ -13,7 +13,6 @@ from runbook.check.runner import remember
 from runbook.check.statefile import (
     MAINTENANCE,
     Seen,
-    StateFileError,
     detect,
     load,
     locked,
@@ -22,6 +21,7 @@ from runbook.check.statefile import (
 )
 from runbook.check.states import State
 from runbook.check.verdict import Finding, HostCheck, offset_text
+from runbook.errors import StateFileError
 
 BOOT = 1_700_000_000.0
 A, B = "11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"
