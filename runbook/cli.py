@@ -1,4 +1,4 @@
-"""The command line: ``runbook post-maint`` / ``runbook config`` (and ``invoke`` in this repository).
+"""The command line: ``runbook post-maint`` / ``runbook config`` / ``runbook check`` (and ``invoke`` here).
 
 Settings come from Invoke's config files, ``runbook.yaml`` in the current directory, ``-f FILE``
 and flags, in that order (``runbook.configuration``); ``runbook config`` shows which source each
@@ -22,6 +22,7 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from runbook import __version__
+from runbook.check.command import check
 from runbook.configuration import Sources, gather
 from runbook.engine import Broadcast, FailurePolicy, FleetInterrupted, default_steps, run_fleet
 from runbook.errors import RecordError, SettingsError
@@ -351,6 +352,7 @@ def _write(writer: RecordWriter, fleet: FleetRun, journal: Path) -> list[Path]:
 namespace = Collection()
 namespace.add_collection(post_maint)
 namespace.add_task(config)
+namespace.add_task(check)
 program = RunbookProgram(namespace=namespace, version=__version__, name="runbook", binary="runbook")
 
 
@@ -359,4 +361,4 @@ def main() -> None:
     program.run()
 
 
-__all__ = ["config", "main", "post_maint", "program"]
+__all__ = ["check", "config", "main", "post_maint", "program"]

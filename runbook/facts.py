@@ -34,6 +34,7 @@ from runbook.timeservice import (
     service_named,
 )
 
+_BOOT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _PEER_LINE = re.compile(r"^([*+\-x.#o ])(\S+)\s+\S+\s+\d+\s")
 
 
@@ -101,6 +102,7 @@ class HostFacts:
     timedatectl: Timedatectl | None = None
     ntpdate_flavour: str | None = None
     rtc: bool | None = None
+    boot_id: str | None = None
 
     def daemon(self, name: str) -> DaemonState | None:
         return next((d for d in self.daemons if d.name == name), None)
@@ -224,7 +226,14 @@ def parse_facts(
         timedatectl=None if timedatectl is None else parse_timedatectl(timedatectl),
         ntpdate_flavour=flavour if flavour in {"classic", "ntpsec"} else None,
         rtc={"yes": True, "no": False}.get(rtc),
+        boot_id=parse_boot_id(sections.get("boot_id", "")),
     )
+
+
+def parse_boot_id(text: str) -> str | None:
+    """The kernel's boot id (``/proc/sys/kernel/random/boot_id``, a UUID), ``None`` when absent or odd."""
+    value = text.strip().lower()
+    return value if _BOOT_ID.fullmatch(value) else None
 
 
 def choose_daemon(daemons: tuple[DaemonState, ...], init: str) -> DaemonChoice:

@@ -85,6 +85,8 @@ exec </dev/null 2>&1
 
 _HOST = r"""rb_sec hostname
 if rb_line /proc/sys/kernel/hostname && [ -n "$rb_l" ]; then echo "$rb_l"; else uname -n; fi
+rb_sec boot_id
+if rb_line /proc/sys/kernel/random/boot_id; then echo "$rb_l"; fi
 rb_sec os
 if [ -r /etc/redhat-release ] && rb_line /etc/redhat-release; then echo "$rb_l"
 elif [ -r /etc/os-release ]; then
