@@ -53,7 +53,9 @@ _FLAG_HELP = {
     "dry_run": "read the hosts and say what would change; change nothing",
     "record_dir": "where the records go (default: records/)",
     "window": "maintenance window START..END with a zone, e.g. '2017-08-22 02:00..05:00 Asia/Tokyo'",
-    "timezone": "time zone for the record besides UTC (e.g. Asia/Tokyo)",
+    "timezone": "time zone for the record besides UTC (e.g. Asia/Tokyo or JST)",
+    "lang": "language of the records: en (default) or ja",
+    "details": "brief (default: the commands an admin would type) or full (also the probe and step data)",
     "parallel": "hosts at a time (default 10)",
     "keep_going": "run every step even after one fails (default: stop the host at its first failure)",
     "template_dir": "folder of record templates that override the built-in ones",
@@ -96,6 +98,8 @@ def run(
     rerun: list[str] | None = None,
     allow_backward_step: bool = False,
     ask_sudo_password: bool = False,
+    lang: str | None = None,
+    details: str | None = None,
 ) -> None:
     """Run the post-maintenance runbook on one host or a fleet and write the records."""
     try:
@@ -111,6 +115,8 @@ def run(
             record_dir=record_dir,
             window=window,
             timezone=timezone,
+            lang=lang,
+            details=details,
             parallel=parallel,
             stop_on_failure=False if keep_going else None,
             accept_new_host_keys=accept_new_host_keys or None,

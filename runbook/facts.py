@@ -16,7 +16,7 @@ from typing import Any
 
 from invoke.context import Context
 
-from runbook import clock
+from runbook import clock, ntpd_options
 from runbook.commands import StepRecorder
 from runbook.cron.window import MIN_LAG
 from runbook.daemons.chrony import Makestep, Tracking, parse_makestep, parse_tracking
@@ -101,6 +101,7 @@ class HostFacts:
     timedatectl: Timedatectl | None = None
     ntpdate_flavour: str | None = None
     rtc: bool | None = None
+    ntpd_without_g: str | None = None
 
     def daemon(self, name: str) -> DaemonState | None:
         return next((d for d in self.daemons if d.name == name), None)
@@ -224,6 +225,7 @@ def parse_facts(
         timedatectl=None if timedatectl is None else parse_timedatectl(timedatectl),
         ntpdate_flavour=flavour if flavour in {"classic", "ntpsec"} else None,
         rtc={"yes": True, "no": False}.get(rtc),
+        ntpd_without_g=ntpd_options.without_panic_gate(sections.get("ntpd.options")),
     )
 
 

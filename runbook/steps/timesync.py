@@ -164,6 +164,8 @@ def restart_daemon(
         return rec.finish(Outcome.FAILED, chosen, **data)
     service, state = chosen
     data["was_running"] = state.running
+    if service.daemon in {"ntpd", "ntpsec"} and facts.ntpd_without_g:
+        data["no_panic_override"] = facts.ntpd_without_g
     if data["choice"]:
         rec.warnings.append(str(data["choice"]))
     if service.daemon == "chronyd" and facts.makestep is not None:
