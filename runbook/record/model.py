@@ -684,6 +684,18 @@ def _backup_note(result: StepResult, data: BackupRerun, lang: Language) -> str |
     return None
 
 
+def _readable(value: Any) -> Any:
+    """Floats as people read them in data lines: six decimals, six significant digits below 1
+    (``0.00013993270325000868`` -> ``0.000139933``, ``10812.4021113`` -> ``10812.402111``)."""
+    if isinstance(value, float):
+        return round(value, 6) if abs(value) >= 1 else float(f"{value:.6g}")
+    if isinstance(value, list):
+        return [_readable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _readable(item) for key, item in value.items()}
+    return value
+
+
 def step_view(
     number: int, result: StepResult, lang: Language, story: Story, view: MissedJobsView | None, full: bool
 ) -> StepView:
@@ -701,7 +713,9 @@ def step_view(
         note=note if len(note) <= NOTE_LIMIT else note[: NOTE_LIMIT - 1] + "…",
         message=result.message,
         warnings=warnings,
-        data=[(str(key), text.compact(value)) for key, value in result.data.items()] if full else [],
+        data=[(str(key), text.compact(_readable(value))) for key, value in result.data.items()]
+        if full
+        else [],
         commands=commands,
         console="\n".join(commands),
         hidden=len(result.commands) - len(shown),
