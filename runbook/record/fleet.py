@@ -93,7 +93,7 @@ def fleet_record(
         label=verdict,
         header=header,
         hosts=lines,
-        rendered=datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        rendered=lang.moment(datetime.fromtimestamp(now, UTC), settings.zone, seconds=True),
     )
 
 

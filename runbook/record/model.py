@@ -765,7 +765,7 @@ def host_record(
         missed=view,
         json_name=json_name,
         journal_name=journal_name,
-        rendered=datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        rendered=lang.moment(datetime.fromtimestamp(now, UTC), settings.zone, seconds=True),
     )
 
 

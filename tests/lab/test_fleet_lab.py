@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from record_checks import validate_fleet
 
 from lab import Lab, network
 
@@ -47,7 +48,9 @@ def post_maint(
 def fleet_record(records: Path) -> dict[str, Any]:
     paths = sorted(records.glob("fleet-*.json"))
     assert len(paths) == 1, list(records.iterdir())
-    return json.loads(paths[0].read_text())  # type: ignore[no-any-return]
+    data: dict[str, Any] = json.loads(paths[0].read_text())
+    validate_fleet(data)
+    return data
 
 
 @pytest.fixture
