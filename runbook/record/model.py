@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +42,14 @@ PANIC_THRESHOLD = "panic threshold"
 """Warnings about ntpd's panic threshold: the record says it once, as the ``-g`` item left."""
 PLUMBING = "@@runbook:"
 """Commands whose output carries this marker are the runbook's own scripts (probe, cron reader, waits)."""
+_SECTION = re.compile(r"^@@runbook:([A-Za-z0-9._-]+)@@[0-9a-f]*$", re.M)
+ADMIN_SECTIONS = {
+    "sync.ntpq": "ntpq -pn",
+    "sync.ntpstat": "ntpstat",
+    "sync.chronyc": "chronyc -n tracking",
+    "sync.timedatectl": "timedatectl show",
+}
+"""Sections of the runbook's scripts that are a command an admin would type, shown as that command."""
 
 
 def step_title(name: str) -> str:
@@ -600,21 +609,44 @@ def run_line(started: float, finished: float, settings: Settings, lang: Language
 # -- steps -------------------------------------------------------------------------------
 
 
-def console(command: CommandRecord, lang: Language) -> str:
-    """``$ command``, its output, and ``(exit N, 0.3 s)`` or ``(did not finish: why)``."""
+def console(command: CommandRecord, lang: Language, *, timed: bool = True) -> str:
+    """``$ command``, its output, and ``(exit N, 0.3 s)`` or ``(did not finish: why)``.
+
+    ``timed=False``: no duration (a command the runbook's own script ran among others).
+    """
     script = text.clip(command.command, 12, 8, what="lines of the command")
     first, *rest = script.split("\n")
     lines = [f"$ {first}", *(f"> {line}" for line in rest)]
     for stream in (command.stdout, command.stderr):
         if stream:
             lines.append(text.clip(stream.replace("\r\n", "\n").rstrip("\n").rstrip("\r")))
-    took = lang.seconds(command.duration)
+    took = lang.seconds(command.duration) if timed else ""
     note = text.one_line(command.note)
     if command.exit_code is None:
-        lines.append(f"({lang._('did not finish')}: {note or '?'}, {took})")
+        lines.append(f"({', '.join(filter(None, [lang._('did not finish') + ': ' + (note or '?'), took]))})")
     else:
-        lines.append(f"(exit {command.exit_code}, {took}{'; ' + note if note else ''})")
+        lines.append(f"({', '.join(filter(None, [f'exit {command.exit_code}', took, note]))})")
     return "\n".join(lines)
+
+
+def admin_consoles(command: CommandRecord, lang: Language) -> list[str]:
+    """What one of the runbook's scripts read that an admin would have typed (``ntpq -pn`` …), as consoles."""
+    found: dict[str, str] = {}
+    marks = list(_SECTION.finditer(command.stdout))
+    for mark, following in zip(marks, [*marks[1:], None], strict=True):
+        end = following.start() if following is not None else len(command.stdout)
+        found[mark.group(1)] = command.stdout[mark.end() : end].strip("\n")
+    consoles = []
+    for name, typed in ADMIN_SECTIONS.items():
+        if name in found:
+            shown = CommandRecord(typed, _exit_code(found.get(f"{name}.rc")), stdout=found[name])
+            consoles.append(console(shown, lang, timed=False))
+    return consoles
+
+
+def _exit_code(text: str | None) -> int | None:
+    value = (text or "").strip()
+    return int(value) if value.isdigit() else None
 
 
 def is_plumbing(command: CommandRecord) -> bool:
@@ -699,8 +731,13 @@ def _readable(value: Any) -> Any:
 def step_view(
     number: int, result: StepResult, lang: Language, story: Story, view: MissedJobsView | None, full: bool
 ) -> StepView:
+    commands: list[str] = []
+    for command in result.commands:
+        if full or not is_plumbing(command):
+            commands.append(console(command, lang))
+        else:
+            commands.extend(admin_consoles(command, lang))
     shown = [c for c in result.commands if full or not is_plumbing(c)]
-    commands = [console(c, lang) for c in shown]
     note = step_note(result, lang, story, view)
     warnings = [w for w in result.warnings if full or PANIC_THRESHOLD not in w]
     return StepView(
