@@ -154,7 +154,7 @@ def parse_window(text: str) -> Window:
     body = text.strip()
     zone: ZoneInfo | None = None
     head, _, last = body.rpartition(" ")
-    if head and not _looks_like_time(last):
+    if head and ".." in head and not _looks_like_time(last):
         zone = ZoneInfo(zone_name(last))
         body = head.strip()
     start_text, sep, end_text = body.partition("..")

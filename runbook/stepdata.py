@@ -39,7 +39,7 @@ class StepData:
     @classmethod
     def from_data(cls: type[D], data: dict[str, Any]) -> D:
         """The fields of ``cls`` read from ``data``; a missing or mistyped value gets the default."""
-        hints = typing.get_type_hints(cls)
+        hints = _hints(cls)
         values: dict[str, Any] = {}
         for item in fields(cls):
             value = data.get(item.name)
@@ -50,6 +50,16 @@ class StepData:
             elif item.default_factory is not MISSING:
                 values[item.name] = item.default_factory()
         return cls(**values)
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    """``cls``'s field types, worked out once per class (``get_type_hints`` is slow)."""
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
 
 
 def _fits(value: object, hint: Any) -> bool:
@@ -72,22 +82,30 @@ def read(result: StepResult) -> StepData | None:
     return None if kind is None else kind.from_data(result.data)
 
 
-def first(results: list[StepResult], kind: type[D]) -> tuple[StepResult, D] | None:
+Typed = list[tuple[StepResult, "StepData | None"]]
+
+
+def typed(results: list[StepResult]) -> Typed:
+    """Each result with its data read as its type (``None``: untyped), to search by type."""
+    return [(result, read(result)) for result in results]
+
+
+def first(results: list[StepResult] | Typed, kind: type[D]) -> tuple[StepResult, D] | None:
     """The first result whose data is a ``kind``, with that data."""
     return next(iter(every(results, kind)), None)
 
 
-def last(results: list[StepResult], kind: type[D]) -> tuple[StepResult, D] | None:
+def last(results: list[StepResult] | Typed, kind: type[D]) -> tuple[StepResult, D] | None:
     """The last result whose data is a ``kind``, with that data."""
     found = every(results, kind)
     return found[-1] if found else None
 
 
-def every(results: list[StepResult], kind: type[D]) -> list[tuple[StepResult, D]]:
+def every(results: list[StepResult] | Typed, kind: type[D]) -> list[tuple[StepResult, D]]:
     """Each result whose data is a ``kind`` (or a subclass), with that data, in order."""
     pairs = []
-    for result in results:
-        data = read(result)
+    for item in results:
+        result, data = item if isinstance(item, tuple) else (item, read(item))
         if isinstance(data, kind):
             pairs.append((result, data))
     return pairs

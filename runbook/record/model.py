@@ -118,6 +118,8 @@ class HostRecord:
     json_name: str | None = None
     journal_name: str | None = None
     rendered: str = ""
+    run: HostRun | None = None
+    """The run with its secrets masked: what the templates and the JSON record are given."""
 
 
 @dataclass
@@ -144,22 +146,22 @@ class Story:
 
 
 def story_of(run: HostRun) -> Story:
-    results = run.results
-    before = stepdata.first(results, ClockCheck)
-    after = stepdata.last(results, ClockVerify)
+    typed = stepdata.typed(run.results)
+    before = stepdata.first(typed, ClockCheck)
+    after = stepdata.last(typed, ClockVerify)
     if after is not None and (after[0].dry_run or after[0].outcome is Outcome.SKIPPED):
         after = None
     return Story(
         run=run,
         before=before[1] if before else None,
         after=after[1] if after else None,
-        restart=stepdata.first(results, DaemonRestart),
-        sync=stepdata.first(results, ClockSync),
-        boot=stepdata.first(results, DaemonBoot),
-        rtc=stepdata.first(results, RtcWrite),
-        backup=stepdata.first(results, BackupRerun),
-        missed=stepdata.first(results, MissedJobs),
-        site=stepdata.first(results, SiteAnswers),
+        restart=stepdata.first(typed, DaemonRestart),
+        sync=stepdata.first(typed, ClockSync),
+        boot=stepdata.first(typed, DaemonBoot),
+        rtc=stepdata.first(typed, RtcWrite),
+        backup=stepdata.first(typed, BackupRerun),
+        missed=stepdata.first(typed, MissedJobs),
+        site=stepdata.first(typed, SiteAnswers),
     )
 
 
@@ -803,6 +805,7 @@ def host_record(
         json_name=json_name,
         journal_name=journal_name,
         rendered=lang.moment(datetime.fromtimestamp(now, UTC), settings.zone, seconds=True),
+        run=run,
     )
 
 
@@ -831,7 +834,7 @@ def host_json(
         record = host_record(
             run, settings, now=time.time() if now is None else now, journal_name=journal_name
         )
-    masked = redactor_for(settings).run(run)
+    masked = record.run if record.run is not None else redactor_for(settings).run(run)
     story = story_of(masked)
     before = story.before
     return {

@@ -21,12 +21,19 @@ from runbook.settings import Settings
 
 MASK = "***"
 BUILT_IN = (
-    r"\b(?:mysql\w*|mariadb[\w-]*)\b[^\n|;&]*?\s-p([^\s'\"]+)",
-    r"(?i)--(?:password|passwd|pass|token|secret|api-key)[= ]([^\s'\"]+)",
-    r"(?i)\b[A-Z_]*(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_KEY)[A-Z_]*=([^\s'\";]+)",
-    r"\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@",
-    r"(?i)\bAuthorization:\s*(?:(?:Basic|Bearer|Token|Digest)\s+)?([^\s'\"]+)",
+    (r"\b(?:mysql\w*|mariadb[\w-]*)\b[^\n|;&]*?\s-p([^\s'\"]+)", ("mysql", "mariadb")),
+    (
+        r"(?i)--(?:password|passwd|pass|token|secret|api-key)[= ]([^\s'\"]+)",
+        ("--pass", "--token", "--secret", "--api"),
+    ),
+    (
+        r"(?i)\b[A-Z_]*(?:PASSWORD|PASSWD|PWD|SECRET|TOKEN|API_KEY)[A-Z_]*=([^\s'\";]+)",
+        ("pass", "pwd", "secret", "token", "api_key"),
+    ),
+    (r"\b[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@", ("://",)),
+    (r"(?i)\bAuthorization:\s*(?:(?:Basic|Bearer|Token|Digest)\s+)?([^\s'\"]+)", ("authorization",)),
 )
+"""Each pattern with the words (lower case) a text must contain for it to be tried."""
 _CRON_SECTION = re.compile(r"(@@runbook:cron@@[0-9a-f]*\n)(.*?)(?=@@runbook:|\Z)", re.S)
 CRON_NOTE = "(crontabs not kept as bytes: the missed cron jobs step has them as parsed entries)\n"
 
@@ -35,7 +42,9 @@ class Redactor:
     """Masks secrets in text, and in every string of a run (commands, output, messages, data)."""
 
     def __init__(self, extra: Iterable[str] = (), literals: Iterable[str | None] = ()) -> None:
-        self.patterns = [re.compile(p) for p in (*BUILT_IN, *extra)]
+        self.patterns: list[tuple[re.Pattern[str], tuple[str, ...]]]
+        self.patterns = [(re.compile(p), words) for p, words in BUILT_IN]
+        self.patterns += [(re.compile(p), ()) for p in extra]
         self.literals = sorted(
             {value for value in literals if value and len(value) >= 4}, key=len, reverse=True
         )
@@ -44,8 +53,10 @@ class Redactor:
         """``value`` with every secret replaced by ``***``."""
         for literal in self.literals:
             value = value.replace(literal, MASK)
-        for pattern in self.patterns:
-            value = pattern.sub(_masker, value)
+        lower = value.lower()
+        for pattern, words in self.patterns:
+            if not words or any(word in lower for word in words):
+                value = pattern.sub(_masker, value)
         return value
 
     def value(self, value: Any) -> Any:

@@ -77,7 +77,8 @@ def render_host(
             json_name=json_name,
             journal_name=journal_name,
         )
-    return _render(template_dir, settings.lang, HOST_TEMPLATE, record=record, run=run, settings=settings)
+    masked = record.run if record.run is not None else run
+    return _render(template_dir, settings.lang, HOST_TEMPLATE, record=record, run=masked, settings=settings)
 
 
 def render_fleet(

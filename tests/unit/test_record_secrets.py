@@ -10,7 +10,7 @@ import pytest
 from sample_run import T0, cmd, seed_run, seed_settings
 
 from runbook.errors import SettingsError
-from runbook.record import Journal, load_journal, write_records
+from runbook.record import Journal, load_journal, render_host, write_records
 from runbook.record.redact import MASK, Redactor
 from runbook.results import HostRun, Outcome, StepResult
 from runbook.settings import build_settings
@@ -100,3 +100,12 @@ def test_a_redact_pattern_that_is_no_regular_expression_is_refused() -> None:
     with pytest.raises(SettingsError, match=r"redact pattern '\(unclosed' is not a regular expression"):
         build_settings({"redact": ["(unclosed"]})
     assert build_settings({"redact": "token=(\\w+)"}).redact == ("token=(\\w+)",)
+
+
+def test_a_custom_template_is_given_the_masked_run(tmp_path: Path) -> None:
+    (tmp_path / "host.md.j2").write_text("{{ run.error }}|{{ run.results[-1].commands[0].stdout }}")
+    run = leaky_run()
+    settings = replace(seed_settings(), sudo_password="sudo-pw-123", redact=(r"X-Api-Key: (\S+)",))
+    md = render_host(run, settings, template_dir=tmp_path, now=T0)
+    assert md.startswith("sudo said: *** is wrong|")
+    assert all(secret not in md for secret in SECRETS.values())
