@@ -131,3 +131,8 @@ def test_record_language_and_details_are_checked() -> None:
         build_settings({"lang": "fr"})
     with pytest.raises(SettingsError, match="details 'all' is not one of brief, full"):
         build_settings({"details": "all"})
+
+
+def test_a_window_without_start_and_end_is_not_read_as_a_zone() -> None:
+    with pytest.raises(SettingsError, match="is not START..END"):
+        parse_window("yesterday night")
