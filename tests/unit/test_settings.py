@@ -134,5 +134,5 @@ def test_record_language_and_details_are_checked() -> None:
 
 
 def test_a_window_without_start_and_end_is_not_read_as_a_zone() -> None:
-    with pytest.raises(SettingsError, match="is not START..END"):
+    with pytest.raises(SettingsError, match=r"is not START\.\.END"):
         parse_window("yesterday night")
