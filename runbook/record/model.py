@@ -41,7 +41,7 @@ FORMAT = "runbook-record/2"
 PANIC_THRESHOLD = "panic threshold"
 """Warnings about ntpd's panic threshold: the record says it once, as the ``-g`` item left."""
 PLUMBING = "@@runbook:"
-"""Commands whose output carries this marker are the runbook's own scripts (probe, cron reader, waits)."""
+"""Commands that print this section marker are the runbook's own scripts (probe, cron reader, waits)."""
 _SECTION = re.compile(r"^@@runbook:([A-Za-z0-9._-]+)@@[0-9a-f]*$", re.M)
 ADMIN_SECTIONS = {
     "sync.ntpq": "ntpq -pn",
@@ -652,8 +652,11 @@ def _exit_code(text: str | None) -> int | None:
 
 
 def is_plumbing(command: CommandRecord) -> bool:
-    """The runbook's own scripts (probe, cron reader, wait loops): their output is marked sections."""
-    return PLUMBING in command.stdout or PLUMBING in command.command
+    """The runbook's own scripts (probe, cron reader, wait loops): they print marked sections.
+
+    Judged by the command alone: output a host prints can neither hide a command nor show one.
+    """
+    return PLUMBING in command.command
 
 
 def step_note(result: StepResult, lang: Language, story: Story, view: MissedJobsView | None) -> str:

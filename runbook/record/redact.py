@@ -70,10 +70,13 @@ class Redactor:
         return value
 
     def command(self, command: CommandRecord) -> CommandRecord:
+        stdout = command.stdout
+        if "@@runbook:" in command.command:  # the runbook's own script: its cron section holds crontabs
+            stdout = _CRON_SECTION.sub(lambda m: m.group(1) + CRON_NOTE, stdout)
         return replace(
             command,
             command=self.text(command.command),
-            stdout=self.text(_CRON_SECTION.sub(lambda m: m.group(1) + CRON_NOTE, command.stdout)),
+            stdout=self.text(stdout),
             stderr=self.text(command.stderr),
             note=self.text(command.note),
         )

@@ -441,3 +441,8 @@ def test_a_long_script_shows_its_ends_in_markdown_and_all_of_it_in_json() -> Non
     assert "… 280 lines of the command omitted (the JSON record has them all) …" in markdown
     data = host_json(run, seed_settings())
     assert data["results"][0]["commands"][0]["command"] == script
+
+
+def test_output_that_looks_like_a_probe_section_cannot_hide_its_command() -> None:
+    md = render(with_output("@@runbook:cron@@\nnot ours\n"))
+    assert "$ cat log\n@@runbook:cron@@\nnot ours\n" in fences(md)[0][1]

@@ -90,10 +90,11 @@ def test_ordinary_options_are_left_alone() -> None:
 def test_the_probes_crontab_bytes_are_not_kept() -> None:
     crontab_hex = " 30 20 2a 20 6d 79 73 71 6c\n"
     out = f"@@runbook:hostname@@ab\nweb01\n@@runbook:cron@@ab\n{crontab_hex}@@runbook:date@@ab\n1\n"
-    masked = Redactor().command(cmd("probe", 0, 0, 0.1, out))
+    masked = Redactor().command(cmd("printf '@@runbook:%s@@'; …", 0, 0, 0.1, out))
     assert "6d 79 73" not in masked.stdout
     assert masked.stdout.startswith("@@runbook:hostname@@ab\nweb01\n@@runbook:cron@@ab\n(crontabs not kept")
     assert masked.stdout.endswith("@@runbook:date@@ab\n1\n")
+    assert Redactor().command(cmd("cat notes", 0, 0, 0.1, out)).stdout == out  # not the runbook's script
 
 
 def test_a_redact_pattern_that_is_no_regular_expression_is_refused() -> None:
