@@ -200,6 +200,7 @@ class BackupRerun(StepData):
     exit_code: int | None = None
     duration: float | None = None
     check_rc: int | None = None
+    command: str | None = None
 
 
 @dataclass(frozen=True)

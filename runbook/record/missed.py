@@ -58,8 +58,14 @@ class MissedJobsView:
         return [row for row in self.rows if row.state == "left"]
 
 
-def missed_view(data: MissedJobs, lang: Language, zone: tzinfo) -> MissedJobsView | None:
-    """The section's content, or ``None`` when the step found no window."""
+def missed_view(
+    data: MissedJobs, lang: Language, zone: tzinfo, fresh_backup: str | None = None
+) -> MissedJobsView | None:
+    """The section's content, or ``None`` when the step found no window.
+
+    ``fresh_backup``: the backup command when this run's backup step found the backup fresh;
+    its cron job, missed in the window but made up for since, is not left to rerun.
+    """
     window = _dict(data.window)
     start, end = _moment(window.get("start")), _moment(window.get("end"))
     if start is None or end is None:
@@ -75,7 +81,7 @@ def missed_view(data: MissedJobs, lang: Language, zone: tzinfo) -> MissedJobsVie
     )
     host_zone = _zone(data.zone)
     for job in _dicts(data.missed):
-        view.rows.append(_row(job, lang, zone, host_zone))
+        view.rows.append(_row(job, lang, zone, host_zone, fresh_backup))
     for job in _dicts(data.anacron):
         if job.get("due") is True:
             view.anacron.append(str(job.get("command", "")))
@@ -111,8 +117,8 @@ def rerun_command(host: str, view: MissedJobsView, rows: list[MissedJobRow]) -> 
     return shlex.join(parts)
 
 
-def status(job: dict[str, Any], lang: Language) -> tuple[str, str]:
-    """``(state, words)``: ``ran``, ``by_backup``, ``would``, ``failed`` or ``left``."""
+def status(job: dict[str, Any], lang: Language, fresh_backup: str | None = None) -> tuple[str, str]:
+    """``(state, words)``: ``ran``, ``by_backup``, ``would``, ``failed``, ``fresh`` or ``left``."""
     rerun = _dict(job.get("rerun"))
     state = rerun.get("state")
     if state == "by_backup":
@@ -125,10 +131,14 @@ def status(job: dict[str, Any], lang: Language) -> tuple[str, str]:
         if rerun.get("exit_code") == 0:
             return "ran", lang._("rerun: exit 0 in %(took)s", took=seconds)
         return "failed", lang._("rerun failed: exit %(code)s", code=rerun.get("exit_code"))
+    if fresh_backup is not None and str(job.get("command", "")).strip() == fresh_backup.strip():
+        return "fresh", lang._("not needed: the backup step found the backup fresh")
     return "left", lang._("not rerun")
 
 
-def _row(job: dict[str, Any], lang: Language, zone: tzinfo, host_zone: tzinfo) -> MissedJobRow:
+def _row(
+    job: dict[str, Any], lang: Language, zone: tzinfo, host_zone: tzinfo, fresh_backup: str | None
+) -> MissedJobRow:
     schedule = str(job.get("schedule", ""))
     tz = job.get("tz")
     own = _zone(tz) if isinstance(tz, str) and tz and _zone(tz) != host_zone else None
@@ -139,7 +149,7 @@ def _row(job: dict[str, Any], lang: Language, zone: tzinfo, host_zone: tzinfo) -
     shown = [_run_time(moment, lang, zone, own) for moment in runs[:RUNS_SHOWN]]
     if len(runs) > RUNS_SHOWN or job.get("truncated") is True:
         shown.append(lang._("and more"))
-    state, words = status(job, lang)
+    state, words = status(job, lang, fresh_backup)
     return MissedJobRow(
         job=str(job.get("id", "")),
         schedule=schedule,

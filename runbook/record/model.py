@@ -693,6 +693,9 @@ def step_note(result: StepResult, lang: Language, story: Story, view: MissedJobs
             rerun=len(view.rerun),
             left=len(view.left),
         )
+        fresh = sum(row.state == "fresh" for row in view.rows)
+        if fresh:
+            note += ", " + lang._("%(n)d not needed", n=fresh)
     elif isinstance(data, MissedJobs):
         note = lang._("no window given or inferred")
     elif isinstance(data, SiteAnswers):
@@ -777,7 +780,7 @@ def host_record(
     lang = Language(settings.lang)
     dry = is_dry(run, settings)
     story = story_of(run)
-    view = missed_view(story.missed[1], lang, settings.zone) if story.missed else None
+    view = missed_view(story.missed[1], lang, settings.zone, _fresh_backup(story)) if story.missed else None
     left = left_items(story, lang, view, dry)
     verdict = label(run, dry, len(left), lang)
     full = settings.details == "full"
@@ -810,6 +813,14 @@ def host_record(
         rendered=lang.moment(datetime.fromtimestamp(now, UTC), settings.zone, seconds=True),
         run=run,
     )
+
+
+def _fresh_backup(story: Story) -> str | None:
+    """The backup's command when this run's backup step found it fresh (not rerun, not failed)."""
+    if story.backup is None:
+        return None
+    result, data = story.backup
+    return data.command if result.outcome is Outcome.OK and not data.rerun else None
 
 
 def _reading(data: ClockCheck | ClockVerify | None) -> dict[str, float] | None:

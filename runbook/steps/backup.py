@@ -101,6 +101,7 @@ def rerun_backup(
         "exit_code": None,
         "tail": [],
         "check_rc": evidence.check_rc if evidence else None,
+        "command": backup.command,
         "evidence_error": evidence.error if evidence else None,
     }
     seen = "no recorded success" if last is None else f"last success {_when(last)}, {_ago(now - last)}"

@@ -216,7 +216,9 @@ def test_with_backup_and_without_rerun_one_truth_and_a_command_that_reruns_the_r
 
     again = post_maint(lab, tmp_path / "again", host.name, extra=tuple(words[4:]))
     assert backup_runs(host) == before + 1  # the backup ran once, in the first run
-    second = missed(host_record(tmp_path / "again", host.name))
+    second_record = host_record(tmp_path / "again", host.name)
+    second = missed(second_record)
+    assert not any(BACKUP in item["text"] for item in second_record["summary"]["left"])  # it is fresh now
     assert {command for command, job in second.items() if job["selected"]} == DUE - {BACKUP}
     assert {command: second[command]["rerun"]["state"] for command in DUE - {BACKUP}} == dict.fromkeys(
         DUE - {BACKUP}, "ran"

@@ -179,3 +179,23 @@ def test_malformed_data_never_breaks_the_record() -> None:
     view = missed_view(MissedJobs.from_data(good), Language(), TOKYO.zone)
     assert view is not None and view.rows[0].status == "not rerun"
     assert "## Missed cron jobs" in render(run_with(good))
+
+
+def test_a_missed_backup_the_backup_step_found_fresh_is_not_left_to_rerun() -> None:
+    """A second run: the first one reran the backup, so its missed cron run needs nothing more."""
+    data = seed_data()
+    data["missed"][0]["rerun"] = None
+    backup = StepResult(
+        "rerun_backup",
+        Outcome.OK,
+        "backup is fresh",
+        data={"rerun": False, "age": 60.0, "command": "/usr/local/bin/backup.sh"},
+        kind="backup_rerun",
+    )
+    run = run_with(data, Outcome.OK)
+    run.results.insert(0, backup)
+    text = render(run)
+    assert "| not needed: the backup step found the backup fresh |" in text
+    assert "| 3 due, 0 rerun, 2 not rerun, 1 not needed |" in text
+    left = text.split("**Left**")[1].split("## ")[0]
+    assert "backup.sh" not in left and "--rerun /usr/local/bin/sales-report" in left
