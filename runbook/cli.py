@@ -34,7 +34,7 @@ from runbook.record import (
 )
 from runbook.results import FleetRun
 from runbook.session import settings_from_config
-from runbook.settings import Settings
+from runbook.settings import Settings, with_overrides
 
 _FLAG_HELP = {
     "host": "host, pattern ('web*') or @group to run on (repeatable); looked up in --ssh-config",
@@ -158,14 +158,29 @@ def _hosts(entries: list[str], files: list[str], rerun_failed: str | None, setti
     return list(dict.fromkeys([*earlier, *named]))
 
 
-@task(help={"journal": "journal file (.jsonl) of an interrupted or crashed run"})
-def render(c: Context, journal: str, record_dir: str | None = None, template_dir: str | None = None) -> None:
-    """Write the records of a run from its journal (after Ctrl-C, a kill or a crash)."""
+@task(
+    help={
+        "journal": "journal file (.jsonl) of an interrupted or crashed run",
+        "lang": "language of the records (default: the run's)",
+        "details": "brief or full (default: the run's)",
+    }
+)
+def render(
+    c: Context,
+    journal: str,
+    record_dir: str | None = None,
+    template_dir: str | None = None,
+    lang: str | None = None,
+    details: str | None = None,
+) -> None:
+    """Write a run's records from its journal: after Ctrl-C, a kill or a crash, or in another language."""
     path = Path(journal)
     if not path.is_file():
         raise Exit(f"runbook: journal {path} does not exist", code=2)
     try:
         settings = journal_settings(path, settings_from_config(c, record_dir=record_dir))
+        chosen = {name: value for name, value in (("lang", lang), ("details", details)) if value is not None}
+        settings = with_overrides(settings, chosen)
         fleet = load_journal(path)
         templates = Path(template_dir) if template_dir else None
         check_templates(templates)
