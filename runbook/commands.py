@@ -25,6 +25,7 @@ from invoke.exceptions import AuthFailure, CommandTimedOut, Exit, Failure
 from runbook.errors import HostUnavailable, SudoRefused
 from runbook.results import CommandRecord, Outcome, StepResult
 from runbook.session import has_session, session_of
+from runbook.stepdata import StepData
 
 P = ParamSpec("P")
 
@@ -65,9 +66,10 @@ def nested_timeout(timeout: float | None, deadline: float | None) -> float | Non
 class StepRecorder:
     """Collects one step's commands, data and warnings, then builds its result."""
 
-    def __init__(self, name: str, *, dry_run: bool = False, title: str = "") -> None:
+    def __init__(self, name: str, *, dry_run: bool = False, title: str = "", kind: str = "") -> None:
         self.name = name
         self.title = title
+        self.kind = kind
         self.dry_run = dry_run
         self.commands: list[CommandRecord] = []
         self.data: dict[str, Any] = {}
@@ -162,6 +164,7 @@ class StepRecorder:
             warnings=self.warnings,
             dry_run=self.dry_run,
             title=self.title,
+            kind=self.kind,
         )
 
 
@@ -169,24 +172,30 @@ StepBody = Callable[Concatenate[Context, StepRecorder, P], StepResult]
 StepTask = Callable[Concatenate[Context, P], StepResult]
 
 
-def step(name: str, *, title: str = "", needs: tuple[str, ...] = ()) -> Callable[[StepBody[P]], StepTask[P]]:
+def step(
+    name: str, *, title: str = "", data: type[StepData] | None = None, needs: tuple[str, ...] = ()
+) -> Callable[[StepBody[P]], StepTask[P]]:
     """Make ``body(c, rec, **options)`` a Fabric task named ``name``: ``(c, **options) -> StepResult``.
 
     ``name`` is both the task's name and the name its results record; ``title`` is what a
-    record calls it (default: ``name`` with spaces); ``needs`` names the steps that must run
-    before it for it to mean anything (``--only``/``--skip`` keep them). The task never raises
-    on a failure inside the step: the result is ``failed``, names the exception and keeps the
-    commands that ran. Run by ``fab``/``invoke`` on a connection no runbook session was
-    attached to, a failed step raises ``invoke.exceptions.Exit`` instead, so the command line
-    exits 1 with its message.
+    record calls it (default: ``name`` with spaces); ``data`` the type of what it records
+    (``runbook.stepdata``), which records read back by type; ``needs`` names the steps that
+    must run before it for it to mean anything (``--only``/``--skip`` keep them). The task
+    never raises on a failure inside the step: the result is ``failed``, names the exception
+    and keeps the commands that ran. Run by ``fab``/``invoke`` on a connection no runbook
+    session was attached to, a failed step raises ``invoke.exceptions.Exit`` instead, so the
+    command line exits 1 with its message.
     """
     rec_title = title or name.replace("_", " ")
+    kind = data.kind if data is not None else ""
 
     def decorate(body: StepBody[P]) -> StepTask[P]:
         @functools.wraps(body)
         def wrapper(c: Context, *args: P.args, **kwargs: P.kwargs) -> StepResult:
             standalone = not has_session(c)
-            rec = StepRecorder(name, dry_run=bool(kwargs.get("dry_run", False)), title=rec_title)
+            rec = StepRecorder(
+                name, dry_run=bool(kwargs.get("dry_run", False)), title=rec_title, kind=kind
+            )
             try:
                 result = body(c, rec, *args, **kwargs)
             except Exception as exc:

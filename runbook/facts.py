@@ -16,7 +16,7 @@ from typing import Any
 
 from invoke.context import Context
 
-from runbook import clock
+from runbook import clock, ntpd_options
 from runbook.commands import StepRecorder
 from runbook.cron.window import MIN_LAG
 from runbook.daemons.chrony import Makestep, Tracking, parse_makestep, parse_tracking
@@ -103,6 +103,7 @@ class HostFacts:
     ntpdate_flavour: str | None = None
     rtc: bool | None = None
     boot_id: str | None = None
+    ntpd_without_g: str | None = None
 
     def daemon(self, name: str) -> DaemonState | None:
         return next((d for d in self.daemons if d.name == name), None)
@@ -227,6 +228,7 @@ def parse_facts(
         ntpdate_flavour=flavour if flavour in {"classic", "ntpsec"} else None,
         rtc={"yes": True, "no": False}.get(rtc),
         boot_id=parse_boot_id(sections.get("boot_id", "")),
+        ntpd_without_g=ntpd_options.without_panic_gate(sections.get("ntpd.options")),
     )
 
 

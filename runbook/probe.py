@@ -26,6 +26,7 @@ import re
 import secrets
 import shlex
 
+from runbook import ntpd_options
 from runbook.cron import cron_fragment
 from runbook.settings import Settings
 from runbook.timeservice import FAMILIES, SERVICES, TimeService
@@ -259,6 +260,7 @@ def probe_script(settings: Settings, *, clock_loop: bool, token: str = "", cron:
     parts.append(_HOST)
     parts.extend(_daemon(family) for family in FAMILIES)
     parts.append(_TIME_TOOLS)
+    parts.append(ntpd_options.FRAGMENT)
     parts.append(_TOOLS.format(tools=" ".join(TOOLS)))
     parts.append(_backup(settings))
     parts.append("rb_sec cron\n")

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from runbook.engine import not_run
-from runbook.record import step_title
 from runbook.results import HostRun, Outcome, StepResult
 
 REDRAW_EVERY = 0.1
@@ -39,7 +38,7 @@ class PlainProgress:
         pass
 
     def step_finished(self, run: HostRun, result: StepResult) -> None:
-        self._line(run.host, step_title(result.step), result.outcome.value, result.message)
+        self._line(run.host, result.title, result.outcome.value, result.message)
 
     def host_finished(self, run: HostRun) -> None:
         if run.error:
@@ -81,9 +80,9 @@ class LiveProgress:
     def step_finished(self, run: HostRun, result: StepResult) -> None:
         with self._lock:
             self.done_steps[run.host] = len(run.results)
-            self.current[run.host] = f"last: {step_title(result.step)}"
+            self.current[run.host] = f"last: {result.title}"
             if result.failed:
-                self._lasting(f"{run.host}: {step_title(result.step)} failed: {result.message}")
+                self._lasting(f"{run.host}: {result.title} failed: {result.message}")
             self._draw(force=result.failed)
 
     def host_finished(self, run: HostRun) -> None:

@@ -84,6 +84,9 @@ class Settings:
     step_timeout: float = 3600.0
     accept_new_host_keys: bool = False
     notify: NotifySettings = field(default_factory=NotifySettings)
+    lang: str = "en"
+    details: str = "brief"
+    redact: tuple[str, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -144,8 +147,9 @@ def build_settings(raw: dict[str, Any]) -> Settings:
                 raise SettingsError(f"url {url!r} is not http:// or https://: give a full URL")
     if "rerun" in raw:
         values["rerun"] = _strings("rerun", raw["rerun"])
+    values.update(_record_options(raw))
     if "timezone" in raw:
-        values["timezone"] = _timezone(str(raw["timezone"]))
+        values["timezone"] = zone_name(str(raw["timezone"]))
     if raw.get("backup") is not None:
         values["backup"] = _backup(raw["backup"])
     if raw.get("notify") is not None:
@@ -169,8 +173,8 @@ def parse_window(text: str) -> Window:
     body = text.strip()
     zone: ZoneInfo | None = None
     head, _, last = body.rpartition(" ")
-    if (head and "/" in last) or last.upper() in {"UTC", "JST"}:
-        zone = _zone_from_name(last)
+    if head and ".." in head and not _looks_like_time(last):
+        zone = ZoneInfo(zone_name(last))
         body = head.strip()
     start_text, sep, end_text = body.partition("..")
     if not sep or not start_text or not end_text:
@@ -211,22 +215,71 @@ def _moment(text: str, zone: Any, whole: str) -> datetime:
     return moment
 
 
-def _zone_from_name(name: str) -> ZoneInfo:
-    return ZoneInfo("Asia/Tokyo") if name.upper() == "JST" else _timezone_info(name)
+ZONE_ABBREVIATIONS = {
+    "UTC": "UTC",
+    "GMT": "UTC",
+    "Z": "UTC",
+    "JST": "Asia/Tokyo",
+    "KST": "Asia/Seoul",
+    "HKT": "Asia/Hong_Kong",
+    "SGT": "Asia/Singapore",
+    "CET": "Europe/Paris",
+    "CEST": "Europe/Paris",
+    "EST": "America/New_York",
+    "EDT": "America/New_York",
+    "PST": "America/Los_Angeles",
+    "PDT": "America/Los_Angeles",
+}
+"""Abbreviations ``--timezone`` and ``--window`` both take, as the IANA zone they stand for
+(ambiguous ones such as CST or IST are left out: give the IANA name)."""
 
 
-def _timezone(name: str) -> str:
-    _timezone_info(name)
-    return name
+def zone_name(name: str) -> str:
+    """The IANA zone ``name`` names (an abbreviation such as ``JST`` becomes ``Asia/Tokyo``).
 
-
-def _timezone_info(name: str) -> ZoneInfo:
+    ``--timezone`` and ``--window`` both read zones through here, so they take and refuse the same.
+    """
+    text = name.strip()
+    full = ZONE_ABBREVIATIONS.get(text.upper(), text)
     try:
-        return ZoneInfo(name)
+        ZoneInfo(full)
     except (ZoneInfoNotFoundError, ValueError):
+        known = ", ".join(sorted(ZONE_ABBREVIATIONS))
         raise SettingsError(
-            f"unknown time zone {name!r}: use an IANA name such as Asia/Tokyo or UTC"
+            f"unknown time zone {name!r}: use an IANA name such as Asia/Tokyo or UTC, or one of {known}"
         ) from None
+    return full
+
+
+def _looks_like_time(word: str) -> bool:
+    return word[:1].isdigit()
+
+
+LANGUAGES = ("en", "ja")
+DETAILS = ("brief", "full")
+
+
+def _record_options(raw: dict[str, Any]) -> dict[str, Any]:
+    """``lang``, ``details`` and ``redact`` (extra secret patterns, each a regular expression)."""
+    values: dict[str, Any] = {}
+    for name, choices in (("lang", LANGUAGES), ("details", DETAILS)):
+        if raw.get(name) is not None:
+            value = str(raw[name]).strip().lower()
+            if value not in choices:
+                raise SettingsError(f"{name} {raw[name]!r} is not one of {', '.join(choices)}")
+            values[name] = value
+    if raw.get("redact") is not None:
+        given = raw["redact"]
+        patterns = (given,) if isinstance(given, str) else _strings("redact", given)
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise SettingsError(
+                    f"redact pattern {pattern!r} is not a regular expression ({exc}): fix it in redact:"
+                ) from None
+        values["redact"] = tuple(patterns)
+    return values
 
 
 def _strings(name: str, value: Any) -> tuple[str, ...]:

@@ -81,7 +81,7 @@ def summarise(fleet: FleetRun, record_names: dict[int, str] | None = None) -> Ru
 
 
 def _verdict(run: HostRun, dry: bool, record: str | None) -> HostVerdict:
-    return HostVerdict(run.host, run.outcome.value, model.label(run, dry), record)
+    return HostVerdict(run.host, run.outcome.value, model.verdict_of(run, dry), record)
 
 
 def _worst(runs: list[HostRun], dry: bool) -> str:

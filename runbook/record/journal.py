@@ -3,11 +3,13 @@
 One journal per run of ``post-maint`` (one host or a fleet), shared by the worker threads.
 Each line is ``{"v": 1, "event": E, "time": EPOCH, ...}`` with E one of:
 
-- ``run_started``: ``hosts`` (in order), ``settings`` (operator, timezone, window, dry_run)
+- ``run_started``: ``hosts`` (in order), ``settings`` (operator, timezone, window, dry_run, lang, details)
 - ``host_started``: ``host``, ``started``, ``facts``
 - ``step_finished``: ``host``, ``result`` (``StepResult.to_dict()``)
 - ``host_finished``: ``host``, ``finished``, ``error``, ``interrupted``, ``facts``, ``connections``
 
+Secrets are masked (``runbook.record.redact``) before a line is written: the built-in patterns,
+and from ``run_started`` on the ``redact:`` setting's and the sudo password.
 Every line is written with one ``write`` under a lock and fsynced before ``write`` returns.
 Writers share fsyncs: one that finds an fsync begun after its line was written counts on it
 (group commit), so threads finishing steps at once do not each wait for the disk.
@@ -29,6 +31,7 @@ from types import TracebackType
 from typing import Any
 
 from runbook.errors import RecordError
+from runbook.record.redact import Redactor, redactor_for
 from runbook.results import FleetRun, HostRun, StepResult
 from runbook.settings import Settings, Window
 
@@ -42,8 +45,9 @@ class Journal:
     call ``run_started`` first so a record rendered later knows the operator, zone and window.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, redactor: Redactor | None = None) -> None:
         self.path = Path(path)
+        self.redactor = redactor or Redactor()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
@@ -52,6 +56,7 @@ class Journal:
         self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
     def run_started(self, hosts: Sequence[str], settings: Settings) -> None:
+        self.redactor = redactor_for(settings)
         window = settings.window
         self.write(
             "run_started",
@@ -60,6 +65,8 @@ class Journal:
                 "operator": settings.operator,
                 "timezone": settings.timezone,
                 "dry_run": settings.dry_run,
+                "lang": settings.lang,
+                "details": settings.details,
                 "window": [window.start.isoformat(), window.end.isoformat(), window.source]
                 if window
                 else None,
@@ -67,19 +74,19 @@ class Journal:
         )
 
     def host_started(self, run: HostRun) -> None:
-        self.write("host_started", host=run.host, started=run.started, facts=run.facts)
+        self.write("host_started", host=run.host, started=run.started, facts=self.redactor.value(run.facts))
 
     def step_finished(self, run: HostRun, result: StepResult) -> None:
-        self.write("step_finished", host=run.host, result=result.to_dict())
+        self.write("step_finished", host=run.host, result=self.redactor.result(result).to_dict())
 
     def host_finished(self, run: HostRun) -> None:
         self.write(
             "host_finished",
             host=run.host,
             finished=run.finished,
-            error=run.error,
+            error=None if run.error is None else self.redactor.text(run.error),
             interrupted=run.interrupted,
-            facts=run.facts,
+            facts=self.redactor.value(run.facts),
             connections=run.connections,
         )
 
@@ -198,6 +205,8 @@ def journal_settings(path: Path, settings: Settings) -> Settings:
                 operator=saved.get("operator", settings.operator),
                 timezone=saved.get("timezone", settings.timezone),
                 dry_run=bool(saved.get("dry_run", settings.dry_run)),
+                lang=saved.get("lang", settings.lang),
+                details=saved.get("details", settings.details),
                 window=_window(window) if window else settings.window,
             )
     return settings

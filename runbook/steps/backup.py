@@ -17,6 +17,7 @@ from runbook.facts import HostFacts, facts_for, forget_facts
 from runbook.results import Outcome, StepResult
 from runbook.session import session_of, settings_for
 from runbook.settings import BackupSettings, Settings
+from runbook.stepdata import BackupRerun
 from runbook.steps.clock import host_offset
 
 
@@ -55,7 +56,7 @@ def _ago(age: float) -> str:
     return f"{text} ago" if age >= 0 else f"{text} in the future"
 
 
-@step("rerun_backup", title="rerun missed backup")
+@step("rerun_backup", title="rerun missed backup", data=BackupRerun)
 def rerun_backup(
     c: Context,
     rec: StepRecorder,
@@ -100,6 +101,7 @@ def rerun_backup(
         "exit_code": None,
         "tail": [],
         "check_rc": evidence.check_rc if evidence else None,
+        "command": backup.command,
         "evidence_error": evidence.error if evidence else None,
     }
     seen = "no recorded success" if last is None else f"last success {_when(last)}, {_ago(now - last)}"

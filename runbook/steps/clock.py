@@ -14,6 +14,7 @@ from runbook.probe import daemon_wait_command, split_sections
 from runbook.results import Outcome, StepResult
 from runbook.session import session_of, settings_for
 from runbook.settings import Settings
+from runbook.stepdata import ClockCheck, ClockVerify
 
 PANIC_THRESHOLD = 1000.0
 """ntpd's panic threshold (s): started without -g, ntpd exits rather than correct more."""
@@ -34,7 +35,7 @@ def host_offset(settings: Settings, facts: HostFacts) -> clock.Measurement:
     return clock.measure(facts.clock, clock.reference_time(settings))
 
 
-@step("check_date", title="check date")
+@step("check_date", title="check date", data=ClockCheck)
 def check_date(
     c: Context,
     rec: StepRecorder,
@@ -62,10 +63,13 @@ def check_date(
             f"offset {measured.offset:+,.1f} s is over ntpd's {PANIC_THRESHOLD:g} s panic threshold: "
             "ntpd started without -g exits instead of correcting it"
         )
-    return rec.finish(Outcome.OK, clock.describe_offset(measured.offset, measured.bound), **measured.data())
+    sync = {"synchronised": facts.sync.synchronised, "peer": facts.sync.peer}
+    return rec.finish(
+        Outcome.OK, clock.describe_offset(measured.offset, measured.bound), **measured.data(), **sync
+    )
 
 
-@step("verify", title="verify", needs=("check_date",))
+@step("verify", title="verify", data=ClockVerify, needs=("check_date",))
 def verify_clock(
     c: Context,
     rec: StepRecorder,

@@ -46,6 +46,7 @@ from runbook.facts import cached_facts
 from runbook.results import CommandRecord, Outcome, StepResult
 from runbook.session import session_of, settings_for
 from runbook.settings import Settings, Window
+from runbook.stepdata import MissedJobs
 from runbook.steps.backup import true_now as ntp_now
 from runbook.steps.clock import first_offset, host_offset
 
@@ -56,7 +57,7 @@ DEFAULT_TIMEOUT = 3600.0
 NO_WINDOW = "no maintenance window given or inferred (--window START..END)"
 
 
-@step("missed_jobs", title="missed cron jobs", needs=("check_date",))
+@step("missed_jobs", title="missed cron jobs", data=MissedJobs, needs=("check_date",))
 def missed_jobs(
     c: Context,
     rec: StepRecorder,

@@ -9,13 +9,14 @@ from runbook.errors import ClockUnreadable, NTPUnavailable
 from runbook.facts import facts_for
 from runbook.results import Outcome, StepResult
 from runbook.session import settings_for
+from runbook.stepdata import RtcWrite
 from runbook.steps.clock import first_offset, host_offset
 from runbook.steps.timesync import clock_changed
 
 NO_RTC = "Cannot access the Hardware Clock"
 
 
-@step("sync_rtc", title="sync hardware clock")
+@step("sync_rtc", title="sync hardware clock", data=RtcWrite)
 def sync_rtc(c: Context, rec: StepRecorder, force: bool = False, dry_run: bool = False) -> StepResult:
     """``hwclock --systohc`` once the clock was fixed, so the next boot starts from the right time.
 

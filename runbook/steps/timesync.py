@@ -36,6 +36,7 @@ from runbook.facts import DaemonState, HostFacts, facts_for, forget_facts
 from runbook.results import CommandRecord, Outcome, StepResult
 from runbook.session import session_of, settings_for
 from runbook.settings import Settings
+from runbook.stepdata import ClockSync, DaemonBoot, DaemonRestart
 from runbook.steps.clock import PANIC_THRESHOLD, first_offset, host_offset
 from runbook.timeservice import TimeService, parse_service_actions
 
@@ -138,7 +139,7 @@ def _started(service: TimeService, record: CommandRecord) -> str:
 # -- restart_daemon ----------------------------------------------------------------------
 
 
-@step("restart_daemon", title="restart time daemon", needs=("check_date",))
+@step("restart_daemon", title="restart time daemon", data=DaemonRestart, needs=("check_date",))
 def restart_daemon(
     c: Context,
     rec: StepRecorder,
@@ -162,12 +163,16 @@ def restart_daemon(
     if isinstance(chosen, str):
         return rec.finish(Outcome.FAILED, chosen, **data)
     service, state = chosen
+    data["was_running"] = state.running
+    if service.daemon in {"ntpd", "ntpsec"} and facts.ntpd_without_g:
+        data["no_panic_override"] = facts.ntpd_without_g
     if data["choice"]:
         rec.warnings.append(str(data["choice"]))
     if service.daemon == "chronyd" and facts.makestep is not None:
         warning = makestep_warning(facts.makestep)
         if warning:
             rec.warnings.append(warning)
+            data["makestep_warning"] = warning
     measured = _measured(rec, settings, facts)
     reasons = []
     if not state.running:
@@ -374,7 +379,7 @@ def _sync_timesyncd(
     return SyncRun("error", f"NTPSynchronized not yes within {settings.sync_wait:g} s"), "timesyncd", ""
 
 
-@step("one_shot_sync", title="one-shot sync", needs=("check_date",))
+@step("one_shot_sync", title="one-shot sync", data=ClockSync, needs=("check_date",))
 def one_shot_sync(
     c: Context,
     rec: StepRecorder,
@@ -455,7 +460,7 @@ def one_shot_sync(
 # -- start_enable_daemon -----------------------------------------------------------------
 
 
-@step("start_enable_daemon", title="start + enable daemon", needs=("check_date",))
+@step("start_enable_daemon", title="start + enable daemon", data=DaemonBoot, needs=("check_date",))
 def start_enable_daemon(
     c: Context,
     rec: StepRecorder,
@@ -479,7 +484,13 @@ def start_enable_daemon(
         todo.append(("start", service.start()))
     if state.enabled is not True:
         todo.append(("enable at boot", service.enable()))
-    data.update(running=state.running, enabled=state.enabled)
+    data.update(
+        daemon=service.daemon,
+        was_running=state.running,
+        was_enabled=state.enabled,
+        running=state.running,
+        enabled=state.enabled,
+    )
     if not todo:
         levels = f" (runlevels {state.runlevels[0]}-{state.runlevels[-1]})" if state.runlevels else ""
         return rec.finish(Outcome.OK, f"{service.label} running and enabled at boot{levels}", **data)

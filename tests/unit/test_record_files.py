@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from record_seed import T0, seed_run, seed_settings
+from sample_run import T0, seed_run, seed_settings
 
 from runbook.errors import RecordError
 from runbook.record import (
