@@ -1,11 +1,12 @@
 #!/bin/sh
 # Installs what the runbook lab and its tests need on Debian 12 (run as root; safe to run again):
-# busybox is for the tests that run the probe under BusyBox sh, as on Alpine.
+# busybox is for the tests that run the probe under BusyBox sh, as on Alpine; shellcheck checks
+# every .sh file of the package.
 # While installing, a policy-rc.d stops packages from starting daemons: chronyd must never start
 # disciplining this machine's real clock.
 set -eu
 packages="iproute2 libcap2-bin util-linux openssh-server openssh-client chrony init-system-helpers sudo
-openssl gcc make libc6-dev apt dpkg python3 python3-ntp ntpsec-ntpdate ntpsec-ntpdig locales busybox"
+openssl gcc make libc6-dev apt dpkg python3 python3-ntp ntpsec-ntpdate ntpsec-ntpdig locales busybox shellcheck"
 [ "$(id -u)" -eq 0 ] || { echo "install-deps.sh: run as root" >&2; exit 1; }
 
 policy=/usr/sbin/policy-rc.d

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from runbook import facts, timeservice
 from runbook.clock import parse_time_reading
+from runbook.daemons import ntp
 from runbook.probe import new_token, split_sections
 from runbook.settings import BackupSettings
 
@@ -36,8 +37,8 @@ def test_probe_output_to_facts_never_raises(text: str, token: str) -> None:
 def test_line_parsers_never_raise(text: str, rc: int | None) -> None:
     facts.parse_rc(text)
     facts.parse_os(text)
-    facts.parse_ntpq(text)
-    facts.parse_ntpstat(text, rc)
+    ntp.parse_ntpq(text)
+    ntp.parse_ntpstat(text, rc)
     facts.parse_tools(text)
     facts.parse_timestamp(text)
     parse_time_reading(text)

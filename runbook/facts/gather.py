@@ -1,0 +1,91 @@
+"""Gathering a host's facts: the one probe per connection, its clock samples, the cache.
+
+``facts_for(c, rec, settings)`` runs the probe once per connection (the clock samples in the
+same session when ``c`` is a Fabric connection), records it on the calling step, and caches
+the ``HostFacts`` on the connection; ``forget_facts(c)`` drops them after a change.
+"""
+
+from __future__ import annotations
+
+from invoke.context import Context
+
+from runbook import clock
+from runbook.commands import StepRecorder
+from runbook.cron.window import MIN_LAG
+from runbook.facts.types import HostFacts, ProbeError
+from runbook.facts.units import parse_facts
+from runbook.probe import clock_command, probe_command
+from runbook.settings import Settings
+from runbook.shell import new_token, split_sections
+
+_KEY = "_runbook_facts"
+_PINNED_MARK = "_runbook_probe_token"
+
+
+def cached_facts(c: Context) -> HostFacts | None:
+    """The facts already probed on ``c``, if any."""
+    found = c.__dict__.get(_KEY)
+    return found if isinstance(found, HostFacts) else None
+
+
+def forget_facts(c: Context) -> None:
+    """Drop ``c``'s cached facts: the next ``facts_for`` probes again."""
+    c.__dict__.pop(_KEY, None)
+
+
+def section_token(c: Context) -> str:
+    """A token for section headers on ``c``: fresh, or the one pinned as ``c._runbook_probe_token``."""
+    pinned = c.__dict__.get(_PINNED_MARK)
+    return pinned if isinstance(pinned, str) else new_token()
+
+
+def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
+    """``c``'s facts, probing once per connection; the probe is recorded on ``rec``.
+
+    A Fabric connection gets one command: clock samples in the probe's own session. Other
+    contexts (``invoke.Context``, ``MockContext``) get a ``date`` batch, then the probe.
+    Raises ``ProbeError`` when the probe fails. Section headers carry a fresh random token
+    (one pinned as ``c._runbook_probe_token`` is used instead: canned test outputs).
+    """
+    cached = cached_facts(c)
+    if cached is not None:
+        return cached
+    token = section_token(c)
+    if clock.has_transport(c):
+        command = probe_command(settings, clock_loop=True, token=token)
+        record, method, timings = clock.sample_session(
+            c,
+            command,
+            settings.samples,
+            settings.command_timeout,
+            lambda method, timings: cron_scope(settings, clock.best_sample(method, timings)),
+        )
+        rec.commands.append(record)
+        sample = clock.best_sample(method, timings)
+    else:
+        batch = rec.run(c, clock_command(settings.samples), timeout=settings.command_timeout)
+        sample = clock.batch_sample(batch)
+        command = probe_command(settings, clock_loop=False, token=token, cron=cron_scope(settings, sample))
+        record = rec.run(c, command, timeout=settings.command_timeout)
+    if record.exit_code != 0 or "@@runbook:" not in record.stdout:
+        detail = (record.stderr or record.note or record.stdout).strip()[-300:]
+        raise ProbeError(f"the probe failed (exit {record.exit_code}): {detail or 'no output'}")
+    facts = parse_facts(split_sections(record.stdout, token), settings.backup, sample)
+    object.__setattr__(c, _KEY, facts)
+    return facts
+
+
+def cron_scope(settings: Settings, sample: clock.ClockSample | None) -> str:
+    """How much of the cron setup the probe reads (``probe.CRON_SCOPES``), given the host's clock.
+
+    ``boot`` when no window is given and the clock is measured within ``MIN_LAG`` of the
+    reference: only a recent boot could then make a window, and the probe reads the files
+    if it finds one. ``all`` otherwise, and whenever the offset cannot be measured.
+    """
+    if settings.window is not None or sample is None:
+        return "all"
+    try:
+        offset = clock.measure(sample, clock.reference_time(settings)).offset
+    except clock.NTPUnavailable:
+        return "all"
+    return "boot" if abs(offset) < MIN_LAG else "all"

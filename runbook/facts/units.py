@@ -1,0 +1,117 @@
+"""The fact units: each ``HostFacts`` field with the probe fragments that read it and its parser.
+
+``FACTS`` is the one registry: the probe runs each unit's fragments (once each, in this
+order, after ``runbook/shell/probe_start.sh``) and ``parse_facts`` fills each field with
+its parser. A fragment with arguments gets them followed by ``--`` and consumes them (see
+``runbook/probe.py``); the cron fragment comes last and takes the rest. Adding a fact:
+write its ``.sh`` (sections ``@@runbook:NAME@@``, printed with ``rb_sec``/``rb_run``), its
+parser (pure, never raising) and its ``HostFacts`` field, and add one ``Fact`` here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from runbook import clock
+from runbook.cron.fragment import cron_arguments
+from runbook.daemons.chrony import parse_makestep
+from runbook.daemons.drivers import DRIVERS
+from runbook.facts.backup import backup_arguments, parse_backup
+from runbook.facts.daemons import driven_family, parse_daemons, parse_sync, service_arguments
+from runbook.facts.host import TOOLS, parse_flavour, parse_os, parse_tools, parse_yes
+from runbook.facts.types import HostFacts
+from runbook.settings import BackupSettings, Settings
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A probe fragment: the ``.sh`` file ``name`` of ``package`` and, if it takes any, its arguments."""
+
+    package: str
+    name: str
+    arguments: Callable[[Settings], tuple[str, ...]] | None = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a fact's parser reads: the probe's sections and the backup settings."""
+
+    sections: Mapping[str, str]
+    backup: BackupSettings | None
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One ``HostFacts`` field: the fragments that print its sections and its parser."""
+
+    field: str
+    fragments: tuple[Fragment, ...]
+    parse: Callable[[Reading], Any]
+
+
+def _text(name: str) -> Callable[[Reading], str]:
+    return lambda reading: reading.sections.get(name, "")
+
+
+HOST = Fragment("runbook.facts", "host.sh")
+CHRONY = Fragment("runbook.daemons", "chrony.sh")
+
+FACTS: tuple[Fact, ...] = (
+    Fact("hostname", (HOST,), lambda r: _text("hostname")(r).strip()),
+    Fact("os", (HOST,), lambda r: parse_os(_text("os")(r))),
+    Fact("init", (HOST,), lambda r: _text("init")(r).strip() or "unknown"),
+    Fact(
+        "daemons",
+        (Fragment("runbook.daemons", "services.sh", lambda _: service_arguments()),),
+        lambda r: parse_daemons(r.sections),
+    ),
+    Fact(
+        "sync",
+        tuple(Fragment("runbook.daemons", name) for name in dict.fromkeys(d.fragment for d in DRIVERS)),
+        lambda r: parse_sync(r.sections, driven_family(r.sections)),
+    ),
+    Fact(
+        "makestep",
+        (CHRONY,),
+        lambda r: parse_makestep(r.sections["chrony.conf"]) if "chrony.conf" in r.sections else None,
+    ),
+    Fact(
+        "ntpdate_flavour",
+        (Fragment("runbook.facts", "ntpdate.sh"),),
+        lambda r: parse_flavour(_text("ntpdate")(r)),
+    ),
+    Fact("rtc", (Fragment("runbook.facts", "rtc.sh"),), lambda r: parse_yes(_text("rtc")(r))),
+    Fact(
+        "tools",
+        (Fragment("runbook.facts", "tools.sh", lambda _: TOOLS),),
+        lambda r: parse_tools(_text("tools")(r)),
+    ),
+    Fact(
+        "backup",
+        (Fragment("runbook.facts", "backup.sh", backup_arguments),),
+        lambda r: None if r.backup is None else parse_backup(r.sections, r.backup),
+    ),
+    Fact(
+        "cron",
+        (
+            Fragment("runbook.facts", "cron.sh"),
+            Fragment("runbook.cron", "fragment.sh", lambda _: cron_arguments()),
+        ),
+        lambda r: r.sections.get("cron"),
+    ),
+)
+
+
+def fragments() -> tuple[Fragment, ...]:
+    """Every fact's fragments, each once, in ``FACTS`` order."""
+    return tuple(dict.fromkeys(fragment for fact in FACTS for fragment in fact.fragments))
+
+
+def parse_facts(
+    sections: Mapping[str, str], backup: BackupSettings | None, sample: clock.ClockSample | None
+) -> HostFacts:
+    """``HostFacts`` from the probe's sections: each field by its fact's parser."""
+    reading = Reading(sections, backup)
+    return HostFacts(clock=sample, **{fact.field: fact.parse(reading) for fact in FACTS})
