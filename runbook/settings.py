@@ -214,7 +214,8 @@ def _moment(text: str, zone: Any, whole: str) -> datetime:
     if moment.tzinfo is None:
         if zone is None:
             raise SettingsError(
-                f"window {whole!r}: {text!r} has no time zone; add an offset (+09:00) or a zone name"
+                f"window {whole!r}: {text!r} has no time zone; "
+                "add an offset (+09:00) or a zone name"
             )
         moment = moment.replace(tzinfo=zone)
     return moment
