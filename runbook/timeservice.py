@@ -29,10 +29,6 @@ class TimeService:
     pid_file: str = ""
 
     @property
-    def script(self) -> str:
-        return f"/etc/init.d/{self.name}"
-
-    @property
     def label(self) -> str:
         """``chronyd (systemd unit chrony)``: what the record says it drove."""
         kind = {"systemd": "systemd unit", "openrc": "OpenRC service", "sysv": "SysV service"}[self.init]
@@ -55,12 +51,6 @@ class TimeService:
     def restart(self) -> str:
         return self._action("restart")
 
-    def status(self) -> str:
-        """Exit 0 when running: ``systemctl is-active``, ``rc-service X status``, ``service X status``."""
-        if self.init == "systemd":
-            return f"systemctl is-active {shlex.quote(self.name)}"
-        return self._action("status")
-
     def enable(self) -> str:
         name = shlex.quote(self.name)
         if self.init == "systemd":
@@ -68,14 +58,6 @@ class TimeService:
         if self.init == "openrc":
             return f"rc-update add {name} default"
         return f"chkconfig {name} on"
-
-    def enabled_query(self) -> str:
-        """The boot-enablement query (OpenRC: ``rc-update show default``, shared by all services)."""
-        if self.init == "systemd":
-            return f"systemctl is-enabled {shlex.quote(self.name)}"
-        if self.init == "openrc":
-            return "rc-update show default"
-        return f"chkconfig --list {shlex.quote(self.name)}"
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

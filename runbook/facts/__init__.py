@@ -15,7 +15,6 @@ from runbook.facts.gather import cached_facts, cron_scope, facts_for, forget_fac
 from runbook.facts.host import parse_os, parse_tools
 from runbook.facts.types import HostFacts, ProbeError
 from runbook.facts.units import parse_facts
-from runbook.shell import section_rc as parse_rc
 
 __all__ = [
     "BackupEvidence",
@@ -33,7 +32,6 @@ __all__ = [
     "parse_daemon",
     "parse_facts",
     "parse_os",
-    "parse_rc",
     "parse_sync",
     "parse_timestamp",
     "parse_tools",
