@@ -95,6 +95,11 @@ class Driver(Protocol):
         ...
 
     @property
+    def exits_on_panic(self) -> bool:
+        """Whether the daemon, restarted without ``-g``, exits rather than correct a large offset."""
+        ...
+
+    @property
     def panic_note(self) -> str:
         """What a one-shot sync does about ntpd's panic threshold, for the warning."""
         ...

@@ -236,6 +236,7 @@ class ChronyDriver:
         TimeService("chronyd", "sysv", "chrony", "chronyd", "/run/chrony/chronyd.pid"),
     )
     fragment: str = "chrony.sh"
+    exits_on_panic: bool = False
     unsynchronised: str = "chronyc tracking: not synchronised"
     panic_note: str = "chrony has no panic threshold; stepped with makestep / chronyd -q"
 

@@ -133,6 +133,7 @@ class NtpDriver:
     family: str
     services: tuple[TimeService, ...]
     fragment: str = "ntp.sh"
+    exits_on_panic: bool = True
     unsynchronised: str = "no system peer (*) in ntpq -pn"
     panic_note: str = "the one-shot tool steps past it (ntpd -g would too; plain ntpd exits)"
 

@@ -48,6 +48,7 @@ class TimesyncdDriver:
     family: str = "systemd-timesyncd"
     services: tuple[TimeService, ...] = (TimeService("systemd-timesyncd", "systemd", "systemd-timesyncd"),)
     fragment: str = "timesyncd.sh"
+    exits_on_panic: bool = False
     unsynchronised: str = "timedatectl: NTPSynchronized is not yes"
     panic_note: str = "timesyncd has no panic threshold and steps by itself"
 

@@ -8,7 +8,7 @@ from invoke.context import Context
 
 from runbook import clock
 from runbook.commands import StepRecorder, step
-from runbook.daemons.drivers import driver_for
+from runbook.daemons.drivers import FAMILIES, driver_for
 from runbook.facts import HostFacts, facts_for, section_token
 from runbook.results import Outcome, StepResult
 from runbook.settings import Settings, settings_for
@@ -117,7 +117,7 @@ def verify_clock(
     if choice.conflict:
         problems.append(choice.conflict)
     elif found is None:
-        problems.append("no supported time daemon (chronyd, ntpsec, ntpd, systemd-timesyncd) is installed")
+        problems.append(f"no supported time daemon ({', '.join(FAMILIES)}) is installed")
     elif not found[1].running:
         problems.append(f"{found[0].daemon} is not running")
     if problems:

@@ -18,7 +18,7 @@ from invoke.context import Context
 from runbook import clock
 from runbook.commands import StepRecorder, step
 from runbook.daemons import Driver, SyncKind, SyncRun
-from runbook.daemons.drivers import driver_for
+from runbook.daemons.drivers import FAMILIES, driver_for
 from runbook.daemons.ntpd_classic import parse_ntpdate
 from runbook.durations import format_duration
 from runbook.facts import DaemonState, HostFacts, facts_for, forget_facts, section_token
@@ -36,7 +36,7 @@ __all__ = [
     "start_enable_daemon",
 ]
 
-NO_DAEMON = "no supported time daemon found (looked for chronyd, ntpsec, ntpd and systemd-timesyncd)"
+NO_DAEMON = f"no supported time daemon found (looked for {', '.join(FAMILIES[:-1])} and {FAMILIES[-1]})"
 _CHANGED = "_runbook_clock_changed"
 
 
@@ -170,7 +170,7 @@ def restart_daemon(
         return rec.finish(Outcome.FAILED, f"{service.daemon} not restarted: {refused}", **data)
     if dry:
         return rec.finish(Outcome.CHANGED, f"would restart {service.daemon} ({', '.join(reasons)})", **data)
-    if service.daemon in {"ntpd", "ntpsec"}:
+    if driven.driver.exits_on_panic:
         _panic_note(rec, measured, f"without -g {service.daemon} may exit; the one-shot sync fixes the clock")
     for command in driven.driver.before_restart():
         _run(c, rec, settings, command)
