@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from runbook.daemons import SyncState
 from runbook.daemons.drivers import DRIVERS, FAMILIES, driver_for, service_named
+from runbook.facts.host import parse_init
 from runbook.shell import section_rc
 from runbook.timeservice import TimeService, parse_chkconfig, parse_is_enabled, parse_rc_update
 
@@ -136,6 +137,6 @@ def parse_sync(sections: Mapping[str, str], family: str = "ntpd") -> SyncState:
 
 def driven_family(sections: Mapping[str, str]) -> str:
     """The family of the daemon the steps drive (``ntpd`` when none: its tools need no daemon)."""
-    init = sections.get("init", "").strip() or "unknown"
+    init = parse_init(sections.get("init", ""))
     chosen = choose_daemon(parse_daemons(sections), init).service
     return chosen.daemon if chosen else "ntpd"

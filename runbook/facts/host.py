@@ -1,4 +1,4 @@
-"""Facts about the host itself: OS, init system, tools, ntpdate's flavour, hardware clock."""
+"""Facts about the host itself: OS, init system, tools, ntpdate's flavour, hardware clock (pure parsers)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,11 @@ def parse_os(text: str) -> str:
     """``CentOS release 6.10 (Final)``, or os-release's PRETTY_NAME without its quotes."""
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     return line.strip("\"'") or "unknown"
+
+
+def parse_init(text: str) -> str:
+    """``systemd``, ``openrc``, ``sysv``; ``unknown`` when the probe printed none."""
+    return text.strip() or "unknown"
 
 
 def parse_tools(text: str) -> dict[str, str]:

@@ -20,7 +20,7 @@ from runbook.daemons.chrony import parse_makestep
 from runbook.daemons.drivers import DRIVERS
 from runbook.facts.backup import backup_arguments, parse_backup
 from runbook.facts.daemons import driven_family, parse_daemons, parse_sync, service_arguments
-from runbook.facts.host import TOOLS, parse_flavour, parse_os, parse_tools, parse_yes
+from runbook.facts.host import TOOLS, parse_flavour, parse_init, parse_os, parse_tools, parse_yes
 from runbook.facts.types import HostFacts
 from runbook.settings import BackupSettings, Settings
 
@@ -51,17 +51,23 @@ class Fact:
     parse: Callable[[Reading], Any]
 
 
-def _text(name: str) -> Callable[[Reading], str]:
-    return lambda reading: reading.sections.get(name, "")
+def _section(name: str, parse: Callable[[str], Any]) -> Callable[[Reading], Any]:
+    """A parser of section ``name`` (``""`` when absent)."""
+    return lambda reading: parse(reading.sections.get(name, ""))
+
+
+def _present(name: str, parse: Callable[[str], Any]) -> Callable[[Reading], Any]:
+    """A parser of section ``name``; ``None`` when the probe did not print it."""
+    return lambda reading: parse(reading.sections[name]) if name in reading.sections else None
 
 
 HOST = Fragment("runbook.facts", "host.sh")
 CHRONY = Fragment("runbook.daemons", "chrony.sh")
 
 FACTS: tuple[Fact, ...] = (
-    Fact("hostname", (HOST,), lambda r: _text("hostname")(r).strip()),
-    Fact("os", (HOST,), lambda r: parse_os(_text("os")(r))),
-    Fact("init", (HOST,), lambda r: _text("init")(r).strip() or "unknown"),
+    Fact("hostname", (HOST,), _section("hostname", str.strip)),
+    Fact("os", (HOST,), _section("os", parse_os)),
+    Fact("init", (HOST,), _section("init", parse_init)),
     Fact(
         "daemons",
         (Fragment("runbook.daemons", "services.sh", lambda _: service_arguments()),),
@@ -75,18 +81,18 @@ FACTS: tuple[Fact, ...] = (
     Fact(
         "makestep",
         (CHRONY,),
-        lambda r: parse_makestep(r.sections["chrony.conf"]) if "chrony.conf" in r.sections else None,
+        _present("chrony.conf", parse_makestep),
     ),
     Fact(
         "ntpdate_flavour",
         (Fragment("runbook.facts", "ntpdate.sh"),),
-        lambda r: parse_flavour(_text("ntpdate")(r)),
+        _section("ntpdate", parse_flavour),
     ),
-    Fact("rtc", (Fragment("runbook.facts", "rtc.sh"),), lambda r: parse_yes(_text("rtc")(r))),
+    Fact("rtc", (Fragment("runbook.facts", "rtc.sh"),), _section("rtc", parse_yes)),
     Fact(
         "tools",
         (Fragment("runbook.facts", "tools.sh", lambda _: TOOLS),),
-        lambda r: parse_tools(_text("tools")(r)),
+        _section("tools", parse_tools),
     ),
     Fact(
         "backup",
@@ -99,7 +105,7 @@ FACTS: tuple[Fact, ...] = (
             Fragment("runbook.facts", "cron.sh"),
             Fragment("runbook.cron", "fragment.sh", lambda _: cron_arguments()),
         ),
-        lambda r: r.sections.get("cron"),
+        _present("cron", str),
     ),
 )
 

@@ -1,12 +1,12 @@
 """Time daemon steps, one set for every setup: restart it, one-shot sync, start + enable.
 
-The daemon and init system come from the probe (``HostFacts.choice``); each step runs the
-right commands for them: ntpdate (classic, with the socket-in-use fallback, or the ntpsec
-wrapper), ntpdig or ``ntpd -gq`` for ntpd/ntpsec; ``chronyc burst/makestep/waitsync`` or
-``chronyd -q`` for chrony; ``timedatectl set-ntp true`` + restart for systemd-timesyncd.
-A backward step over ``max_backward_step`` is refused unless ``allow_backward_step``.
-Changing commands run with ``sudo`` when ``settings.sudo_password`` is set; every value
-from settings is quoted. A step that changed something forgets the cached facts.
+The steps hold the policy; the daemon's driver (``runbook.daemons``) knows its commands and
+their output. The daemon and init system come from the probe (``HostFacts.choice``): which
+daemon to drive, a conflict, or none. A backward step over ``max_backward_step`` is refused
+unless ``allow_backward_step``; a dry run says what it would do. When the one-shot sync finds
+the NTP socket in use, the step stops the daemon, syncs again and starts it. Changing
+commands run with ``sudo`` when ``settings.sudo_password`` is set; every value from settings
+is quoted. A step that changed something forgets the cached facts.
 """
 
 from __future__ import annotations
