@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from lab.errors import LabError
-from runbook.durations import DurationError, parse_duration
+from runbook.durations import parse_duration
+from runbook.errors import DurationError
 
 DAEMON_STATES = ("stopped", "running", "crashed")
 SITE_STATES = ("up", "down")

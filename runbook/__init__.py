@@ -10,11 +10,29 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from runbook.commands import StepRecorder, step
-from runbook.connect import HostUnavailable, connect
+from runbook.connect import connect
 from runbook.engine import FleetInterrupted, RunListener, default_steps, run_fleet, run_host
+from runbook.errors import (
+    ClockUnreadable,
+    CronError,
+    DurationError,
+    HostError,
+    HostSelectionError,
+    HostUnavailable,
+    NTPUnavailable,
+    ProbeError,
+    RecordError,
+    RerunError,
+    RunbookError,
+    ScheduleError,
+    SettingsError,
+    SudoRefused,
+    UsageError,
+)
 from runbook.record import Journal, load_journal, render_host, write_records
 from runbook.results import CommandRecord, FleetRun, HostRun, Outcome, StepResult
-from runbook.settings import BackupSettings, Settings, SettingsError, Window, parse_window, settings_for
+from runbook.session import HostSession, session_of, settings_for
+from runbook.settings import BackupSettings, Settings, Window, parse_window
 from runbook.steps import (
     check_date,
     check_site,
@@ -34,18 +52,32 @@ except PackageNotFoundError:  # a source tree that is not installed
 
 __all__ = [
     "BackupSettings",
+    "ClockUnreadable",
     "CommandRecord",
+    "CronError",
+    "DurationError",
     "FleetInterrupted",
     "FleetRun",
+    "HostError",
     "HostRun",
+    "HostSelectionError",
+    "HostSession",
     "HostUnavailable",
     "Journal",
+    "NTPUnavailable",
     "Outcome",
+    "ProbeError",
+    "RecordError",
+    "RerunError",
     "RunListener",
+    "RunbookError",
+    "ScheduleError",
     "Settings",
     "SettingsError",
     "StepRecorder",
     "StepResult",
+    "SudoRefused",
+    "UsageError",
     "Window",
     "__version__",
     "check_date",
@@ -61,6 +93,7 @@ __all__ = [
     "restart_daemon",
     "run_fleet",
     "run_host",
+    "session_of",
     "settings_for",
     "start_enable_daemon",
     "step",

@@ -1,39 +1,44 @@
-"""The command line: ``invoke post-maint`` (via tasks.py) and the ``runbook`` console script.
+"""The command line: ``runbook post-maint`` / ``runbook config`` (and ``invoke`` in this repository).
 
-Both are the same Invoke collection. Flags override the ``runbook:`` section of the Invoke
-config (``invoke.yaml``, or ``invoke -f FILE`` such as the lab's ``.lab/runbook.yaml``).
-Everything a flag or file gets wrong is reported before anything runs on a host.
+Settings come from Invoke's config files, ``runbook.yaml`` in the current directory, ``-f FILE``
+and flags, in that order (``runbook.configuration``); ``runbook config`` shows which source each
+setting came from. Everything a flag or file gets wrong is reported before anything runs on a
+host (exit 2).
 """
 
 from __future__ import annotations
 
 import getpass
+import io
 import sys
 import time
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from invoke.collection import Collection
 from invoke.context import Context
 from invoke.exceptions import Exit
-from invoke.program import Program
 from invoke.tasks import task
 
 from runbook import __version__
+from runbook.configuration import Sources, gather
 from runbook.engine import Broadcast, FailurePolicy, FleetInterrupted, default_steps, run_fleet
-from runbook.hosts import failed_hosts, select_hosts
+from runbook.errors import RecordError, SettingsError
+from runbook.hosts import failed_hosts, groups_of, select_hosts
+from runbook.program import RunbookProgram
 from runbook.progress import progress_for
 from runbook.record import (
     Journal,
-    RecordError,
     RecordWriter,
     check_templates,
     journal_path,
     journal_settings,
     load_journal,
+    text,
 )
-from runbook.results import FleetRun
-from runbook.settings import Settings, SettingsError, settings_for
+from runbook.results import FleetRun, Outcome
+from runbook.selection import select
+from runbook.settings import Settings
 
 _FLAG_HELP = {
     "host": "host, pattern ('web*') or @group to run on (repeatable); looked up in --ssh-config",
@@ -60,11 +65,17 @@ _FLAG_HELP = {
     "rerun": "rerun the missed cron jobs matching PATTERN (glob or substring of the command; repeatable)",
     "ask_sudo_password": "prompt once for the sudo password (not echoed) before contacting any host",
     "allow_backward_step": "allow stepping a clock that is ahead back by more than max_backward_step (300 s)",
+    "user": "login user (over the ssh_config's User)",
+    "identity": "private key file to log in with (over the ssh_config's IdentityFile)",
+    "port": "SSH port (over the ssh_config's Port)",
+    "only": "run only this step (repeatable; names as in the record; steps it needs still run)",
+    "skip": "do not run this step (repeatable; recorded as skipped by choice)",
+    "quiet": "print nothing when every host is ok, a short summary otherwise (for cron)",
 }
 
 
 @task(
-    iterable=["host", "hosts_file", "ntp_server", "url", "rerun"],
+    iterable=["host", "hosts_file", "ntp_server", "url", "rerun", "only", "skip"],
     help=_FLAG_HELP,
     default=True,
     auto_shortflags=False,
@@ -95,40 +106,98 @@ def run(
     rerun: list[str] | None = None,
     allow_backward_step: bool = False,
     ask_sudo_password: bool = False,
+    user: str | None = None,
+    identity: str | None = None,
+    port: int | None = None,
+    only: list[str] | None = None,
+    skip: list[str] | None = None,
+    quiet: bool = False,
 ) -> None:
     """Run the post-maintenance runbook on one host or a fleet and write the records."""
     try:
-        settings = settings_for(
-            c,
-            ssh_config=ssh_config,
-            ntp_servers=ntp_server or None,
-            backup=_backup_override(c, backup, backup_evidence, backup_check),
-            urls=url or None,
-            expect_text=expect_text,
-            max_offset=max_offset,
-            dry_run=dry_run or None,
-            record_dir=record_dir,
-            window=window,
-            timezone=timezone,
-            parallel=parallel,
-            stop_on_failure=False if keep_going else None,
-            accept_new_host_keys=accept_new_host_keys or None,
-            rerun=rerun or None,
-            allow_backward_step=allow_backward_step or None,
-            sudo_password=getpass.getpass("sudo password: ") if ask_sudo_password else None,
+        sources = gather(
+            c.config,
+            dict(
+                ssh_config=ssh_config,
+                ntp_servers=ntp_server or None,
+                backup=_backup_flags(backup, backup_evidence, backup_check),
+                urls=url or None,
+                expect_text=expect_text,
+                max_offset=max_offset,
+                dry_run=dry_run or None,
+                record_dir=record_dir,
+                window=window,
+                timezone=timezone,
+                parallel=parallel,
+                stop_on_failure=False if keep_going else None,
+                accept_new_host_keys=accept_new_host_keys or None,
+                rerun=rerun or None,
+                allow_backward_step=allow_backward_step or None,
+                user=user,
+                identity=identity,
+                port=port,
+                only=only or None,
+                skip=skip or None,
+            ),
         )
+        settings = sources.settings()
+        _check_files(settings)
+        selection = select(default_steps(), settings.only, settings.skip)
         templates = Path(template_dir) if template_dir else None
         check_templates(templates)
         hosts = _hosts(host, hosts_file or [], rerun_failed, settings)
+        per_host = _per_host(sources, hosts, settings)
         policy = FailurePolicy(len(hosts), fail_fast=fail_fast, max_fail_percent=_percent(max_fail_percent))
     except (SettingsError, ValueError) as exc:
         raise Exit(f"runbook: {exc}", code=2) from None
     if not hosts:
         print(f"nothing to rerun: no host failed in {rerun_failed}")
         return
-    fleet = _run_with_journal(hosts, settings, templates, policy)
+    if ask_sudo_password:
+        password = getpass.getpass("sudo password: ")
+        settings = replace(settings, sudo_password=password)
+        per_host = {name: replace(chosen, sudo_password=password) for name, chosen in per_host.items()}
+    for needed, needer in selection.kept_for.items():
+        if not quiet:
+            print(f"{needed} runs too: {needer} needs it")
+    run = Run(hosts, settings, templates, policy, selection.left_out, per_host, quiet)
+    fleet = _run_with_journal(run)
     if not fleet:
         raise Exit(code=1)
+
+
+@dataclass(frozen=True)
+class Run:
+    """What ``post-maint`` was asked to do, checked: hosts, settings (per host too), steps left out."""
+
+    hosts: list[str]
+    settings: Settings
+    templates: Path | None
+    policy: FailurePolicy
+    left_out: dict[str, str]
+    per_host: dict[str, Settings]
+    quiet: bool
+
+
+def _check_files(settings: Settings) -> None:
+    """Files named by settings must exist before any host is contacted."""
+    for name, value in (("--ssh-config", settings.ssh_config), ("--identity", settings.identity)):
+        if value and not Path(value).expanduser().is_file():
+            raise SettingsError(f"{name} {value}: no such file; give an existing file")
+
+
+def _per_host(sources: Sources, hosts: list[str], settings: Settings) -> dict[str, Settings]:
+    """Each host's own settings where a ``for:`` entry names it; checked now, not at its turn."""
+    if not sources.per_host:
+        return {}
+    members = groups_of(settings.ssh_config)
+    per_host = {}
+    for name in hosts:
+        chosen = sources.for_host(name, members)
+        _check_files(chosen)
+        if chosen != settings:
+            per_host[name] = chosen
+    return per_host
 
 
 def _percent(text: str | None) -> float | None:
@@ -158,7 +227,7 @@ def render(c: Context, journal: str, record_dir: str | None = None, template_dir
     if not path.is_file():
         raise Exit(f"runbook: journal {path} does not exist", code=2)
     try:
-        settings = journal_settings(path, settings_for(c, record_dir=record_dir))
+        settings = journal_settings(path, gather(c.config, {"record_dir": record_dir}).settings())
         fleet = load_journal(path)
         templates = Path(template_dir) if template_dir else None
         check_templates(templates)
@@ -171,47 +240,88 @@ def render(c: Context, journal: str, record_dir: str | None = None, template_dir
 post_maint = Collection("post-maint", run, render)
 
 
-def _backup_override(c: Context, command: str | None, evidence: str | None, check: str | None) -> Any:
-    if command is None and evidence is None and check is None:
-        return None
-    base = settings_for(c).backup
-    merged: dict[str, Any] = {}
-    if base is not None:
-        merged = {k: v for k, v in vars(base).items() if v is not None}
-    for key, value in (("command", command), ("evidence_file", evidence), ("check_command", check)):
-        if value is not None:
-            merged[key] = value
-    return merged
+def _backup_flags(command: str | None, evidence: str | None, check: str | None) -> dict[str, str] | None:
+    """The backup flags given, as a partial ``backup`` setting (merged over the files' one)."""
+    given = {"command": command, "evidence_file": evidence, "check_command": check}
+    return {key: value for key, value in given.items() if value is not None} or None
 
 
-def _run_with_journal(
-    hosts: list[str], settings: Settings, templates: Path | None, policy: FailurePolicy
-) -> FleetRun:
+def _run_with_journal(run: Run) -> FleetRun:
+    settings = run.settings
     directory = Path(settings.record_dir)
     directory.mkdir(parents=True, exist_ok=True)
     journal_file = journal_path(directory, time.time())
     journal = Journal(journal_file)
-    journal.run_started(hosts, settings)
-    progress = progress_for(sys.stdout, hosts, len(default_steps()))
-    writer = RecordWriter(settings, template_dir=templates, journal=journal_file)
+    journal.run_started(run.hosts, settings)
+    out = io.StringIO() if run.quiet else sys.stdout
+    progress = progress_for(out, run.hosts, len(default_steps()))
+    writer = RecordWriter(settings, template_dir=run.templates, journal=journal_file)
     try:
-        fleet = run_fleet(hosts, settings, listener=Broadcast(journal, writer, progress), policy=policy)
+        fleet = run_fleet(
+            run.hosts,
+            settings,
+            listener=Broadcast(journal, writer, progress),
+            policy=run.policy,
+            left_out=run.left_out,
+            host_settings=lambda name: run.per_host.get(name, settings),
+        )
     except FleetInterrupted as exc:
         progress.close()
         print("\ninterrupted: writing records of what was done so far", file=sys.stderr)
-        for written in _write(writer, exc.fleet, journal_file):
-            print(f"record: {written}")
+        for path in _write(writer, exc.fleet, journal_file):
+            print(f"record: {path}")
         raise Exit(code=130) from None
     finally:
         journal.close()
     progress.close()
+    written = _write(writer, fleet, journal_file)
+    if run.quiet:
+        _summary(fleet, written)
+        return fleet
     if fleet.stopped:
         print(f"stopped starting hosts: {fleet.stopped}", file=sys.stderr)
-    for written in _write(writer, fleet, journal_file):
-        print(f"record: {written}")
+    for path in written:
+        print(f"record: {path}")
     ok = len(fleet.succeeded)
     print(f"{ok} of {len(fleet.runs)} host(s) ok or changed; journal: {journal_file}")
     return fleet
+
+
+def _summary(fleet: FleetRun, written: list[Path]) -> None:
+    """``--quiet``: nothing when every host is ok; else one line per host that changed or failed."""
+    if all(run.outcome is Outcome.OK for run in fleet.runs) and not fleet.stopped:
+        return
+    for run in fleet.runs:
+        if run.outcome is Outcome.OK:
+            continue
+        records = [
+            str(path) for path in written if path.name.startswith(f"{run.host}-") and path.suffix == ".md"
+        ]
+        said = run.error or "; ".join(f"{r.step}: {r.message}" for r in run.results if r.failed or r.changed)
+        where = f" (record: {records[0]})" if records else ""
+        print(f"{run.host}: {run.outcome.value.upper()} - {text.one_line(said)}{where}")
+    if fleet.stopped:
+        print(f"stopped starting hosts: {fleet.stopped}")
+
+
+@task(
+    help={
+        "host": "show the settings this host gets (its 'for:' entries applied)",
+        "ssh_config": _FLAG_HELP["ssh_config"],
+    }
+)
+def config(c: Context, host: str | None = None, ssh_config: str | None = None) -> None:
+    """Print the settings in effect and where each came from (a file, a flag or the default)."""
+    try:
+        sources = gather(c.config, {"ssh_config": ssh_config})
+        members = groups_of(sources.settings().ssh_config) if host else None
+        rows = sources.explain(host, members)
+    except (SettingsError, ValueError) as exc:
+        raise Exit(f"runbook: {exc}", code=2) from None
+    width = max(len(name) for name, _, _ in rows)
+    shown = min(40, max(len(value) for _, value, _ in rows))
+    for name, value, source in rows:
+        print(f"{name:<{width}}  {text.one_line(value):<{shown}}  ({source})")
 
 
 def _write(writer: RecordWriter, fleet: FleetRun, journal: Path) -> list[Path]:
@@ -225,7 +335,8 @@ def _write(writer: RecordWriter, fleet: FleetRun, journal: Path) -> list[Path]:
 
 namespace = Collection()
 namespace.add_collection(post_maint)
-program = Program(namespace=namespace, version=__version__, name="runbook", binary="runbook")
+namespace.add_task(config)
+program = RunbookProgram(namespace=namespace, version=__version__, name="runbook", binary="runbook")
 
 
 def main() -> None:
@@ -233,4 +344,4 @@ def main() -> None:
     program.run()
 
 
-__all__ = ["main", "post_maint", "program"]
+__all__ = ["config", "main", "post_maint", "program"]

@@ -24,6 +24,7 @@ from typing import Any
 import ntplib
 from invoke.context import Context
 
+from runbook.errors import NTPUnavailable
 from runbook.results import CommandRecord
 from runbook.settings import Settings
 
@@ -32,10 +33,6 @@ REFERENCE_TTL = 64.0
 
 _READING = re.compile(r"^\s*(\d+)(?:[.,](\d+|%?N))?\s*$", re.ASCII)
 _STOP_KISSES = {"DENY", "RSTR"}
-
-
-class NTPUnavailable(Exception):
-    """No configured NTP server gave a usable answer; the message lists each server's problem."""
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,11 @@ from typing import Any, Concatenate, ParamSpec
 
 from fabric import Connection, task
 from invoke.context import Context
-from invoke.exceptions import AuthFailure, CommandTimedOut, Failure
+from invoke.exceptions import AuthFailure, CommandTimedOut, Exit, Failure
 
+from runbook.errors import HostUnavailable, SudoRefused
 from runbook.results import CommandRecord, Outcome, StepResult
+from runbook.session import has_session, session_of
 
 P = ParamSpec("P")
 
@@ -31,10 +33,6 @@ KILL_AFTER = 5
 CHANNEL_GRACE = 10.0
 """How much longer than the host's own limit the controller waits before closing the channel."""
 _ENDED_BY_TIMEOUT = {124, 137}
-
-
-class SudoRefused(Exception):
-    """sudo on the host refused the configured password."""
 
 
 def host_timeout(command: str, seconds: float) -> str:
@@ -52,11 +50,24 @@ def host_timeout(command: str, seconds: float) -> str:
     return f"sh -c {shlex.quote(script)} {shlex.quote(command)}"
 
 
+def nested_timeout(timeout: float | None, deadline: float | None) -> float | None:
+    """A command's limit inside its step: it ends on the host before the step's ``deadline``.
+
+    The host's ``timeout -k`` sends KILL ``KILL_AFTER`` s after TERM, so the command's own
+    limit is what is left of the step less that, and never more than ``timeout``.
+    """
+    if deadline is None:
+        return timeout
+    left = float(max(1, math.floor(deadline - time.monotonic() - KILL_AFTER - 1.0)))
+    return left if timeout is None else min(timeout, left)
+
+
 class StepRecorder:
     """Collects one step's commands, data and warnings, then builds its result."""
 
-    def __init__(self, name: str, *, dry_run: bool = False) -> None:
+    def __init__(self, name: str, *, dry_run: bool = False, title: str = "") -> None:
         self.name = name
+        self.title = title
         self.dry_run = dry_run
         self.commands: list[CommandRecord] = []
         self.data: dict[str, Any] = {}
@@ -85,6 +96,10 @@ class StepRecorder:
         does ``SudoRefused``: the step fails and the engine decides what happens next.
         """
         wire = f"LC_ALL=C {command}" if parse else command
+        session = session_of(c)
+        if session.sealed:
+            raise HostUnavailable(session.sealed)
+        timeout = nested_timeout(timeout, session.deadline)
         started = time.time()
         clock = time.monotonic()
         record = CommandRecord(command=wire, exit_code=None, started=started)
@@ -146,6 +161,7 @@ class StepRecorder:
             data=self.data,
             warnings=self.warnings,
             dry_run=self.dry_run,
+            title=self.title,
         )
 
 
@@ -153,27 +169,39 @@ StepBody = Callable[Concatenate[Context, StepRecorder, P], StepResult]
 StepTask = Callable[Concatenate[Context, P], StepResult]
 
 
-def step(name: str) -> Callable[[StepBody[P]], StepTask[P]]:
-    """Make ``body(c, rec, **options)`` a Fabric task ``name(c, **options) -> StepResult``.
+def step(name: str, *, title: str = "", needs: tuple[str, ...] = ()) -> Callable[[StepBody[P]], StepTask[P]]:
+    """Make ``body(c, rec, **options)`` a Fabric task named ``name``: ``(c, **options) -> StepResult``.
 
-    The task never raises on a failure inside the step: the result is ``failed``, names
-    the exception and keeps the commands that ran. KeyboardInterrupt still propagates.
+    ``name`` is both the task's name and the name its results record; ``title`` is what a
+    record calls it (default: ``name`` with spaces); ``needs`` names the steps that must run
+    before it for it to mean anything (``--only``/``--skip`` keep them). The task never raises
+    on a failure inside the step: the result is ``failed``, names the exception and keeps the
+    commands that ran. Run by ``fab``/``invoke`` on a connection no runbook session was
+    attached to, a failed step raises ``invoke.exceptions.Exit`` instead, so the command line
+    exits 1 with its message.
     """
+    rec_title = title or name.replace("_", " ")
 
     def decorate(body: StepBody[P]) -> StepTask[P]:
         @functools.wraps(body)
         def wrapper(c: Context, *args: P.args, **kwargs: P.kwargs) -> StepResult:
-            rec = StepRecorder(name, dry_run=bool(kwargs.get("dry_run", False)))
+            standalone = not has_session(c)
+            rec = StepRecorder(name, dry_run=bool(kwargs.get("dry_run", False)), title=rec_title)
             try:
-                return body(c, rec, *args, **kwargs)
+                result = body(c, rec, *args, **kwargs)
             except Exception as exc:
-                return rec.finish(Outcome.FAILED, f"{name} failed: {type(exc).__name__}: {exc}")
+                result = rec.finish(Outcome.FAILED, f"{name} failed: {type(exc).__name__}: {exc}")
+            if standalone and result.failed:
+                raise Exit(f"{name}: {result.message}", code=1)
+            return result
 
         signature = inspect.signature(body)
         params = list(signature.parameters.values())
         setattr(wrapper, "__signature__", signature.replace(parameters=[params[0], *params[2:]]))  # noqa: B010
         del wrapper.__wrapped__
-        made: StepTask[P] = task(wrapper)
+        made: StepTask[P] = task(wrapper, name=name)
+        made.title = rec_title  # type: ignore[attr-defined]  # what the engine's own results call it
+        made.needs = needs  # type: ignore[attr-defined]
         return made
 
     return decorate

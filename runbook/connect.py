@@ -26,11 +26,10 @@ import paramiko
 from fabric import Config, Connection
 from paramiko.ssh_exception import NoValidConnectionsError
 
-from runbook.settings import Settings, bind_settings, build_settings, with_overrides
-
-
-class HostUnavailable(Exception):
-    """The host could not be reached or logged in to; the message says which and why."""
+from runbook.errors import HostUnavailable
+from runbook.sealed import SealableConnection
+from runbook.session import attach
+from runbook.settings import Settings, build_settings, with_overrides
 
 
 class _AcceptNew(paramiko.MissingHostKeyPolicy):
@@ -64,7 +63,8 @@ def _content(path: Path) -> Content:
 
 
 def connection_for(host: str, settings: Settings) -> Connection:
-    """A Fabric Connection for ``host`` using ``settings.ssh_config`` (not yet opened)."""
+    """A Fabric Connection for ``host`` (not yet opened): the ssh_config, with ``user``, ``port``
+    and ``identity`` from the settings over it when given."""
     if settings.ssh_config:
         path = Path(settings.ssh_config).expanduser()
         if not path.is_file():
@@ -75,7 +75,18 @@ def connection_for(host: str, settings: Settings) -> Connection:
     # A Config of its own (Fabric's yaml files as before) over the shared parsed ssh_config:
     # a Connection writes into its Config (connect_kwargs.key_filename grows with each one).
     config = Config(ssh_config=parsed)
-    return Connection(host, config=config, connect_timeout=int(settings.connect_timeout))
+    config.run.in_stream = False  # no task of a run reads the controller's stdin
+    given: dict[str, Any] = {}
+    if settings.identity:
+        given["connect_kwargs"] = {"key_filename": [str(Path(settings.identity).expanduser())]}
+    return SealableConnection(
+        host,
+        user=settings.user,
+        port=settings.port,
+        config=config,
+        connect_timeout=int(settings.connect_timeout),
+        **given,
+    )
 
 
 class _SSHConfig(paramiko.SSHConfig):
@@ -230,6 +241,6 @@ def connect(host: str, settings: Settings | None = None, **overrides: Any) -> Co
     """
     chosen = with_overrides(settings, overrides) if settings else build_settings(overrides)
     c = connection_for(host, chosen)
-    bind_settings(c, chosen)
+    attach(c, chosen)
     open_verified(c, chosen)
     return c

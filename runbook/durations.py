@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from runbook.errors import DurationError
+
 _UNITS = {
     "ms": 0.001,
     "s": 1.0,
@@ -15,10 +17,6 @@ _UNITS = {
 }
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
 _WHOLE = re.compile(r"^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w|y))+$")
-
-
-class DurationError(ValueError):
-    """A duration that could not be read; the message says what is accepted."""
 
 
 def parse_duration(text: str | float | int) -> float:

@@ -15,17 +15,21 @@ import inspect
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fabric import Connection
 from invoke.context import Context
+from invoke.runners import Result
 
-from runbook.connect import HostUnavailable, connection_for, open_verified
+from runbook.connect import connection_for, open_verified
+from runbook.errors import HostUnavailable
 from runbook.facts import HostFacts, cached_facts
-from runbook.results import FleetRun, HostRun, Outcome, StepResult
-from runbook.settings import Settings, bind_settings
+from runbook.results import CommandRecord, Ended, FleetRun, HostRun, Outcome, StepResult
+from runbook.session import attach, session_of
+from runbook.settings import Settings
 from runbook.steps.backup import rerun_backup
 from runbook.steps.clock import check_date, verify_clock
 from runbook.steps.missed_jobs import missed_jobs
@@ -33,7 +37,8 @@ from runbook.steps.rtc import sync_rtc
 from runbook.steps.site import check_site
 from runbook.steps.timesync import one_shot_sync, restart_daemon, start_enable_daemon
 
-Step = Callable[..., StepResult]
+Step = Callable[..., object]
+"""A step: a runbook step, or any Invoke/Fabric task or function taking the connection."""
 
 
 class RunListener(Protocol):
@@ -151,10 +156,12 @@ def run_host(
     *,
     listener: RunListener | None = None,
     stop: threading.Event | None = None,
+    left_out: Mapping[str, str] | None = None,
 ) -> HostRun:
     """Run ``steps`` (default: the whole runbook) on one host and return everything that happened.
 
     ``host`` is a name (looked up in ``settings.ssh_config``) or an existing Context/Connection.
+    Steps named in ``left_out`` are recorded as skipped, with its reason (``runbook.selection``).
     Never raises for a host's failure; KeyboardInterrupt marks the run interrupted and propagates.
     """
     steps = list(default_steps() if steps is None else steps)
@@ -165,12 +172,12 @@ def run_host(
     c: Context | None = None
     try:
         c = connection_for(host, settings) if isinstance(host, str) else host
-        bind_settings(c, settings)
+        attach(c, settings)
         if isinstance(c, Connection):
             run.facts["address"] = c.host
             open_verified(c, settings)
             run.connections = 1
-        _run_steps(c, run, steps, settings, hear=hear, stop=stop)
+        _run_steps(c, run, steps, settings, hear=hear, stop=stop, left_out=left_out or {})
     except HostUnavailable as exc:
         run.error = str(exc)
     except KeyboardInterrupt:
@@ -193,9 +200,13 @@ def run_fleet(
     *,
     listener: RunListener | None = None,
     policy: FailurePolicy | None = None,
+    left_out: Mapping[str, str] | None = None,
+    host_settings: Callable[[str], Settings] | None = None,
 ) -> FleetRun:
     """Run the runbook on every host, ``settings.parallel`` at a time, keeping every host's result.
 
+    ``host_settings(name)`` gives a host settings of its own (``runbook.configuration``'s
+    ``for:`` entries); ``left_out`` is as for ``run_host``.
     Hosts start in the order given; once ``policy`` says stop, hosts not yet started are
     recorded as not run (``error`` starting ``"not run: "``) and ``fleet.stopped`` says why.
     On KeyboardInterrupt, hosts stop after their current step; runs not finished are marked
@@ -226,7 +237,8 @@ def run_fleet(
 
     def start(name: str) -> HostRun:
         if rules.reason is None:
-            return run_host(name, settings, steps, listener=collect, stop=stop)
+            chosen = host_settings(name) if host_settings else settings
+            return run_host(name, chosen, steps, listener=collect, stop=stop, left_out=left_out)
         run = HostRun(host=name, started=time.time(), error=NOT_RUN + rules.reason)
         collect.host_started(run)
         run.finished = run.started
@@ -271,6 +283,7 @@ def _run_steps(
     *,
     hear: RunListener,
     stop: threading.Event | None,
+    left_out: Mapping[str, str],
 ) -> None:
     failed: str | None = None
     shown: HostFacts | None = None  # the (frozen) facts whose header run.facts already has
@@ -280,12 +293,14 @@ def _run_steps(
             if stop is not None and stop.is_set():
                 run.interrupted = True
                 return
-            if failed is not None:
-                result = StepResult(
-                    step=step_name(step),
-                    outcome=Outcome.SKIPPED,
-                    message=f"not run: {failed} failed and the policy stops a host at its first failure",
-                    started=time.time(),
+            if step_name(step) in left_out:
+                result = _made(step, Outcome.SKIPPED, left_out[step_name(step)], Ended.NOT_RUN)
+            elif failed is not None:
+                result = _made(
+                    step,
+                    Outcome.SKIPPED,
+                    f"not run: {failed} failed and the policy stops a host at its first failure",
+                    Ended.NOT_RUN,
                 )
             else:
                 result = _call_within(step, c, settings, worker)
@@ -297,90 +312,192 @@ def _run_steps(
                 run.facts.update(facts.header())
                 shown = facts
             hear.step_finished(run, result)
-            if result.data.get("step_timed_out"):
+            if result.ended in {Ended.TIMED_OUT, Ended.WORKER_DIED}:
                 run.error = result.message
                 return
     finally:
         worker.close()
 
 
-_Job = tuple[Callable[[], StepResult], list[StepResult], threading.Event]
+@dataclass(frozen=True)
+class _Returned:
+    value: object
+
+
+@dataclass(frozen=True)
+class _Raised:
+    error: Exception
+
+
+@dataclass(frozen=True)
+class _Died:
+    error: BaseException
+
+
+_Ending = _Returned | _Raised | _Died
+_Job = tuple[Callable[[], object], list[_Ending], threading.Event]
 
 
 class _StepWorker:
     """One daemon thread that runs a host's steps one after another (a thread per step cost more).
 
-    ``call`` waits at most ``timeout`` seconds for a step; a step that overruns keeps the
-    thread, which is abandoned with it (the host stops after a timed-out step).
+    ``call`` tells apart a step that returned, one that raised, a worker that died (the step
+    raised something that is not an ``Exception``, which ends the thread) and a step still
+    running at its timeout (``None``: the thread is abandoned with it; the host stops).
     """
 
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
-    def call(self, job: Callable[[], StepResult], timeout: float) -> StepResult | None:
-        """``job()``, or None when it did not return within ``timeout`` (or its thread died)."""
+    def call(self, job: Callable[[], object], timeout: float) -> _Ending | None:
+        """How ``job()`` ended, or None when it had not within ``timeout`` seconds."""
         done = threading.Event()
-        finished: list[StepResult] = []
-        self._jobs.put((job, finished, done))
-        if self._thread is None:
+        ending: list[_Ending] = []
+        if self._thread is None or not self._thread.is_alive():
             self._thread = threading.Thread(target=self._serve, daemon=True)
             self._thread.start()
+        self._jobs.put((job, ending, done))
         done.wait(timeout)
-        return finished[0] if finished else None
+        return ending[0] if ending else None
 
     def close(self) -> None:
         self._jobs.put(None)
 
     def _serve(self) -> None:
         while (item := self._jobs.get()) is not None:
-            job, finished, done = item
+            job, ending, done = item
             try:
-                finished.append(job())
+                ending.append(_Returned(job()))
+            except Exception as exc:
+                ending.append(_Raised(exc))
+            except BaseException as exc:  # SystemExit and the like: this thread ends here
+                ending.append(_Died(exc))
+                return
             finally:
                 done.set()
 
 
 def _call_within(step: Step, c: Context, settings: Settings, worker: _StepWorker) -> StepResult:
-    """``_call`` bounded by ``settings.step_timeout``: past it the connection is closed and the host stops."""
-    result = worker.call(lambda: _call(step, c, settings), settings.step_timeout)
-    if result is not None:
-        return result
-    if isinstance(c, Connection):
-        c.close()
-    return StepResult(
-        step=step_name(step),
-        outcome=Outcome.FAILED,
-        message=(
-            f"{step_name(step)} did not finish within the step timeout ({settings.step_timeout:g} s): "
-            "closed the connection and stopped this host"
-        ),
-        started=time.time() - settings.step_timeout,
-        duration=settings.step_timeout,
-        data={"step_timed_out": True},
-    )
+    """Run ``step`` bounded by ``settings.step_timeout``; past it the host is sealed off and stops.
+
+    The session's deadline makes each command's own limit end before the step's; once a
+    step timed out the connection is sealed, so the abandoned step cannot reach the host again.
+    """
+    session = session_of(c)
+    started = time.time()
+    session.deadline = time.monotonic() + settings.step_timeout
+    try:
+        ending = worker.call(lambda: _call(step, c, settings), settings.step_timeout)
+    finally:
+        session.deadline = None
+    name = step_name(step)
+    if ending is None:
+        reason = f"{name} did not finish within the step timeout ({settings.step_timeout:g} s)"
+        session.seal(f"{reason}: nothing more is sent to this host in this run")
+        if isinstance(c, Connection):
+            c.close()
+        return _made(
+            step,
+            Outcome.FAILED,
+            f"{reason}: closed the connection and stopped this host",
+            Ended.TIMED_OUT,
+            started=started,
+            duration=settings.step_timeout,
+        )
+    duration = time.time() - started
+    if isinstance(ending, _Died):
+        session.seal(f"{name}'s worker died: nothing more is sent to this host in this run")
+        if isinstance(c, Connection):
+            c.close()
+        return _made(
+            step,
+            Outcome.FAILED,
+            f"{name}'s worker died ({_one_line(ending.error)}): stopped this host",
+            Ended.WORKER_DIED,
+            started=started,
+            duration=duration,
+        )
+    if isinstance(ending, _Raised):
+        return _raised(step, ending.error, started, duration)
+    if isinstance(ending.value, StepResult):
+        return ending.value
+    return _not_a_result(step, ending.value, started, duration)
 
 
-def _call(step: Step, c: Context, settings: Settings) -> StepResult:
+def _call(step: Step, c: Context, settings: Settings) -> object:
     kwargs: dict[str, Any] = {}
     if settings.dry_run:
         if "dry_run" not in inspect.signature(getattr(step, "body", step)).parameters:
-            return StepResult(
-                step=step_name(step),
-                outcome=Outcome.SKIPPED,
-                message="not run: this step does not support --dry-run",
-                started=time.time(),
-                dry_run=True,
+            result = _made(
+                step, Outcome.SKIPPED, "not run: this step does not support --dry-run", Ended.NOT_RUN
             )
+            result.dry_run = True
+            return result
         kwargs["dry_run"] = True
-    started = time.time()
-    try:
-        return step(c, **kwargs)
-    except Exception as exc:
-        return StepResult(
-            step=step_name(step),
-            outcome=Outcome.FAILED,
-            message=f"{type(exc).__name__}: {exc}",
-            started=started,
-            duration=time.time() - started,
+    return step(c, **kwargs)
+
+
+def _made(
+    step: Step, outcome: Outcome, message: str, ended: Ended, *, started: float = 0.0, duration: float = 0.0
+) -> StepResult:
+    """A result the engine writes for ``step`` itself."""
+    return StepResult(
+        step=step_name(step),
+        outcome=outcome,
+        message=message,
+        started=started or time.time(),
+        duration=duration,
+        title=str(getattr(step, "title", "") or ""),
+        ended=ended,
+    )
+
+
+def _raised(step: Step, error: Exception, started: float, duration: float) -> StepResult:
+    """A step that raised: failed, with the exception's first line (and the command, for Invoke's)."""
+    result = _made(step, Outcome.FAILED, _one_line(error), Ended.RAISED, started=started, duration=duration)
+    ran = getattr(error, "result", None)
+    if isinstance(ran, Result):
+        result.commands.append(_command_record(ran))
+        result.message = f"`{ran.command}` exited {ran.exited}" + (
+            f": {_last_line(ran.stderr)}" if ran.stderr.strip() else ""
         )
+    return result
+
+
+def _not_a_result(step: Step, value: object, started: float, duration: float) -> StepResult:
+    """A plain task's return value: ok unless it is a failed Invoke ``Result``; the message says so."""
+    name = step_name(step)
+    if isinstance(value, Result):
+        result = _made(
+            step,
+            Outcome.OK if value.ok else Outcome.FAILED,
+            f"`{value.command}` exited {value.exited} ({name} returned its Invoke Result, not a StepResult)",
+            Ended.NOT_A_RESULT,
+            started=started,
+            duration=duration,
+        )
+        result.commands.append(_command_record(value))
+        return result
+    return _made(
+        step,
+        Outcome.OK,
+        f"{name} finished without an error and returned {type(value).__name__}, not a StepResult",
+        Ended.NOT_A_RESULT,
+        started=started,
+        duration=duration,
+    )
+
+
+def _command_record(ran: Result) -> CommandRecord:
+    return CommandRecord(command=ran.command, exit_code=ran.exited, stdout=ran.stdout, stderr=ran.stderr)
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else ""

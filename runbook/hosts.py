@@ -23,21 +23,17 @@ import json
 import os
 import re
 import shlex
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runbook.errors import HostSelectionError, RecordError
 from runbook.record.journal import load_journal
-from runbook.record.render import RecordError
 
 DEFAULT_SSH_CONFIG = "~/.ssh/config"
 _GROUP_LINE = re.compile(r"^\s*#\s*runbook-group\s+([A-Za-z0-9_.-]+)\s*:(.*)$")
 _PATTERN_CHARS = frozenset("*?[")
 _MAX_INCLUDE_DEPTH = 8
-
-
-class HostSelectionError(ValueError):
-    """The host selection cannot be resolved; the message names the entry and what to do."""
 
 
 @dataclass
@@ -169,6 +165,22 @@ def select_hosts(
         for name in _expand(entry, inventory, seen=()):
             chosen.setdefault(name, None)
     return list(chosen)
+
+
+def groups_of(ssh_config: str | Path | None) -> Callable[[str], set[str]]:
+    """``members(group)``: the hosts of a group the ssh_config declares (an empty set for an unknown one)."""
+    inventory: SshInventory | None = None
+    known: dict[str, set[str]] = {}
+
+    def members(group: str) -> set[str]:
+        nonlocal inventory
+        if group not in known:
+            inventory = inventory or read_inventory(ssh_config)
+            found = group in inventory.groups
+            known[group] = set(_expand(f"@{group}", inventory, seen=())) if found else set()
+        return known[group]
+
+    return members
 
 
 def _expand(entry: str, inventory: SshInventory | None, seen: tuple[str, ...]) -> list[str]:

@@ -50,6 +50,17 @@ class Outcome(enum.StrEnum):
     SKIPPED = "skipped"
 
 
+class Ended(enum.StrEnum):
+    """How the engine saw a step end; only ``returned`` is a step speaking for itself."""
+
+    RETURNED = "returned"  # the step returned a StepResult
+    NOT_A_RESULT = "not a result"  # it returned something else (a plain Fabric task)
+    RAISED = "raised"  # it raised an exception
+    TIMED_OUT = "timed out"  # it was still running at the step timeout
+    WORKER_DIED = "worker died"  # its thread ended without returning or raising an Exception
+    NOT_RUN = "not run"  # the engine skipped it (policy, dry run)
+
+
 @dataclass
 class CommandRecord:
     """One command as it ran: what, where, how it ended and what it printed.
@@ -85,7 +96,8 @@ class StepResult:
     """One step's result: outcome, a one-line message, commands, timing and data.
 
     ``dry_run`` marks a result that only says what would have been done; its
-    outcome is then ``changed`` when something would have changed.
+    outcome is then ``changed`` when something would have changed. ``title`` is what a
+    record calls the step; ``ended`` how the engine saw it end.
     """
 
     step: str
@@ -97,6 +109,12 @@ class StepResult:
     data: dict[str, JSONValue] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
+    title: str = ""
+    ended: Ended = Ended.RETURNED
+
+    def __post_init__(self) -> None:
+        if not self.title:
+            self.title = self.step.replace("_", " ").replace("-", " ").strip() or "step"
 
     def __bool__(self) -> bool:
         return self.outcome is not Outcome.FAILED
@@ -114,12 +132,18 @@ class StepResult:
         return self.outcome is Outcome.CHANGED
 
     def to_dict(self) -> dict[str, JSONValue]:
-        return _fields_copied(self, outcome=self.outcome.value, commands=[c.to_dict() for c in self.commands])
+        return _fields_copied(
+            self,
+            outcome=self.outcome.value,
+            ended=self.ended.value,
+            commands=[c.to_dict() for c in self.commands],
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, JSONValue]) -> StepResult:
         fields = dict(data)
         fields["outcome"] = Outcome(fields["outcome"])
+        fields["ended"] = Ended(fields.get("ended", Ended.RETURNED.value))
         fields["commands"] = [CommandRecord.from_dict(c) for c in fields.get("commands", [])]
         return cls(**fields)
 

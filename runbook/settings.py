@@ -1,28 +1,25 @@
 """The runbook's settings: defaults, Invoke config (``runbook:`` section) and overrides.
 
-Steps read their settings with ``settings_for(c, **overrides)``: built-in defaults, then
-the ``runbook`` section of the context's Invoke config (``invoke.yaml``, ``invoke -f FILE``,
-``Connection(config=...)``), then keyword overrides. Bad values raise ``SettingsError``
-naming the setting, the value and what is accepted, before anything runs on a host.
+Settings come from built-in defaults, then the ``runbook`` section of the Invoke config
+(``invoke.yaml``, ``invoke -f FILE``, ``Connection(config=...)``), then flags or keyword
+overrides; steps read them from their host's session (``runbook.session.settings_for``). Bad
+values raise ``SettingsError`` naming the setting, the value and what is accepted, before
+anything runs on a host.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
+import re
 import socket
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from invoke.context import Context
-
-from runbook.durations import DurationError, parse_duration
-
-
-class SettingsError(ValueError):
-    """A setting that cannot be used; the message names it and says what to do."""
+from runbook.durations import parse_duration
+from runbook.errors import DurationError, SettingsError
 
 
 @dataclass(frozen=True)
@@ -77,6 +74,11 @@ class Settings:
     parallel: int = 10
     stop_on_failure: bool = True
     ssh_config: str | None = None
+    user: str | None = None
+    identity: str | None = None
+    port: int | None = None
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
     connect_timeout: float = 10.0
     step_timeout: float = 3600.0
     accept_new_host_keys: bool = False
@@ -84,32 +86,6 @@ class Settings:
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-
-_BOUND = "_runbook_settings"
-
-
-def bind_settings(c: Context, settings: Settings) -> None:
-    """Make ``settings`` the base that ``settings_for(c)`` starts from (the engine does this)."""
-    object.__setattr__(c, _BOUND, settings)
-
-
-def settings_for(c: Context | None = None, **overrides: Any) -> Settings:
-    """Settings from defaults, ``c.config.runbook`` and ``overrides`` (``None`` values ignored).
-
-    A context the engine has bound settings to starts from those instead of its config.
-    """
-    given = {k: v for k, v in overrides.items() if v is not None}
-    base = c.__dict__.get(_BOUND) if c is not None else None
-    if isinstance(base, Settings):
-        return with_overrides(base, given)
-    merged: dict[str, Any] = {}
-    if c is not None:
-        section = c.config.get("runbook", None)
-        if section is not None:
-            merged.update(_plain(section))
-    merged.update(given)
-    return build_settings(merged)
 
 
 def with_overrides(base: Settings, overrides: dict[str, Any]) -> Settings:
@@ -141,9 +117,18 @@ def build_settings(raw: dict[str, Any]) -> Settings:
     for name in ("http_timeout", "connect_timeout", "max_backward_step", "step_timeout"):
         if name in raw:
             values[name] = _seconds(name, raw[name], positive=True)
-    for name in ("ntp_port", "samples", "parallel"):
-        if name in raw:
+    for name in ("ntp_port", "samples", "parallel", "port"):
+        if name in raw and raw[name] is not None:
             values[name] = _positive_int(name, raw[name])
+    if values.get("port", 0) > 65535:
+        raise SettingsError(f"port must be from 1 to 65535, not {raw['port']!r}")
+    if raw.get("user") is not None:
+        values["user"] = _login(str(raw["user"]))
+    if raw.get("identity") is not None:
+        values["identity"] = str(raw["identity"])
+    for name in ("only", "skip"):
+        if name in raw:
+            values[name] = _strings(name, raw[name])
     for name in ("dry_run", "stop_on_failure", "accept_new_host_keys", "allow_backward_step"):
         if name in raw:
             values[name] = _bool(name, raw[name])
@@ -239,13 +224,6 @@ def _timezone_info(name: str) -> ZoneInfo:
         ) from None
 
 
-def _plain(section: Any) -> dict[str, Any]:
-    """An Invoke DataProxy section as plain dicts and lists."""
-    if hasattr(section, "_config"):
-        section = dict(section.items())
-    return {k: _plain(v) if hasattr(v, "_config") else v for k, v in dict(section).items()}
-
-
 def _strings(name: str, value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         items = [part.strip() for part in value.split(",")]
@@ -254,6 +232,13 @@ def _strings(name: str, value: Any) -> tuple[str, ...]:
     else:
         raise SettingsError(f"{name} must be a list or a comma-separated string, not {value!r}")
     return tuple(item for item in items if item)
+
+
+def _login(user: str) -> str:
+    """A login name as OpenSSH and useradd take them (it reaches ssh_config matching and sudo)."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}", user):
+        raise SettingsError(f"user {user!r} is not a login name (letters, digits, '_', '.', '-'): fix --user")
+    return user
 
 
 def _seconds(name: str, value: Any, *, positive: bool = False) -> float:

@@ -33,7 +33,7 @@ from runbook.cron.entries import (
     runs_as_part,
     split_percent,
 )
-from runbook.cron.fields import SPECIALS, Schedule, ScheduleError, parse_schedule
+from runbook.cron.fields import SPECIALS, Schedule, parse_schedule
 from runbook.cron.fragment import (
     SECTION,
     CronPaths,
@@ -46,8 +46,9 @@ from runbook.cron.fragment import (
     parse_cron_section,
     read_schedule,
 )
-from runbook.cron.rerun import TIMED_OUT, RerunError, job_environment, matches, rerun_command, select
+from runbook.cron.rerun import TIMED_OUT, job_environment, matches, rerun_command, select
 from runbook.cron.window import Downtime, infer_window, parse_btime, parse_last, parse_uptime_since
+from runbook.errors import RerunError, ScheduleError
 
 __all__ = [
     "MAX_RUNS",

@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 from croniter import CroniterError, croniter  # type: ignore[import-untyped]
 
 from runbook.cron.entries import CronEntry, EntryKind
-from runbook.cron.fields import ScheduleError, parse_schedule
+from runbook.cron.fields import parse_schedule
+from runbook.errors import ScheduleError
 from runbook.settings import Window
 
 MAX_RUNS = 10_000

@@ -18,7 +18,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
-from runbook.cron.fields import ScheduleError, parse_schedule
+from runbook.cron.fields import parse_schedule
+from runbook.errors import ScheduleError
 
 _ENV = re.compile(r"^([^\s=]+)\s*=\s*(.*)$")
 _RUN_PARTS = re.compile(r"(?:^|[\s;&|(])run-parts((?:\s+-[^\s]+)*)\s+(/[^\s;&|)]+)")

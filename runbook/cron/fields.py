@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from runbook.errors import ScheduleError
+
 SPECIALS = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
@@ -37,10 +39,6 @@ _FIELDS: tuple[tuple[str, int, int, tuple[str, ...]], ...] = (
     ("month", 1, 12, _MONTHS),
     ("day of week", 0, 7, _DAYS),
 )
-
-
-class ScheduleError(ValueError):
-    """A schedule cron would reject; the message says which field and why."""
 
 
 @dataclass(frozen=True)

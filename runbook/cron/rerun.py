@@ -20,16 +20,13 @@ from fnmatch import fnmatchcase
 
 from runbook.cron.due import DueJob
 from runbook.cron.entries import CronEntry
+from runbook.errors import RerunError
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _USER = re.compile(r"[A-Za-z0-9._][A-Za-z0-9._-]*\$?")
 _GLOB = re.compile(r"[*?\[]")
 TIMED_OUT = 124
 """Exit code of GNU ``timeout`` when the limit fired."""
-
-
-class RerunError(ValueError):
-    """An entry that cannot be rerun safely (the message says why)."""
 
 
 def matches(entry: CronEntry, pattern: str) -> bool:

@@ -9,11 +9,12 @@ input: unknown stays ``None``.
 from __future__ import annotations
 
 from runbook.daemons import SyncState
+from runbook.errors import ProbeError
 from runbook.facts.backup import BackupEvidence, parse_backup, parse_timestamp
 from runbook.facts.daemons import DaemonChoice, DaemonState, choose_daemon, parse_daemon, parse_sync
 from runbook.facts.gather import cached_facts, cron_scope, facts_for, forget_facts, section_token
 from runbook.facts.host import parse_os, parse_tools
-from runbook.facts.types import HostFacts, ProbeError
+from runbook.facts.types import HostFacts
 from runbook.facts.units import parse_facts
 
 __all__ = [

@@ -12,31 +12,30 @@ from invoke.context import Context
 from runbook import clock
 from runbook.commands import StepRecorder
 from runbook.cron.window import MIN_LAG
-from runbook.facts.types import HostFacts, ProbeError
+from runbook.errors import NTPUnavailable, ProbeError
+from runbook.facts.types import HostFacts
 from runbook.facts.units import parse_facts
 from runbook.probe import clock_command, probe_command
+from runbook.session import session_of
 from runbook.settings import Settings
 from runbook.shell import new_token, split_sections
-
-_KEY = "_runbook_facts"
-_PINNED_MARK = "_runbook_probe_token"
 
 
 def cached_facts(c: Context) -> HostFacts | None:
     """The facts already probed on ``c``, if any."""
-    found = c.__dict__.get(_KEY)
-    return found if isinstance(found, HostFacts) else None
+    return session_of(c).facts
 
 
 def forget_facts(c: Context) -> None:
     """Drop ``c``'s cached facts: the next ``facts_for`` probes again."""
-    c.__dict__.pop(_KEY, None)
+    session_of(c).facts = None
 
 
 def section_token(c: Context) -> str:
-    """A token for section headers on ``c``: fresh, or the one pinned as ``c._runbook_probe_token``."""
-    pinned = c.__dict__.get(_PINNED_MARK)
-    return pinned if isinstance(pinned, str) else new_token()
+    """A token for section headers on ``c``: the session's ``probe_token``, a fresh random one
+    unless a test pinned it."""
+    pinned = session_of(c).probe_token
+    return pinned if pinned is not None else new_token()
 
 
 def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
@@ -44,8 +43,7 @@ def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
 
     A Fabric connection gets one command: clock samples in the probe's own session. Other
     contexts (``invoke.Context``, ``MockContext``) get a ``date`` batch, then the probe.
-    Raises ``ProbeError`` when the probe fails. Section headers carry a fresh random token
-    (one pinned as ``c._runbook_probe_token`` is used instead: canned test outputs).
+    Raises ``ProbeError`` when the probe fails. Section headers carry ``section_token(c)``.
     """
     cached = cached_facts(c)
     if cached is not None:
@@ -71,7 +69,7 @@ def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
         detail = (record.stderr or record.note or record.stdout).strip()[-300:]
         raise ProbeError(f"the probe failed (exit {record.exit_code}): {detail or 'no output'}")
     facts = parse_facts(split_sections(record.stdout, token), settings.backup, sample)
-    object.__setattr__(c, _KEY, facts)
+    session_of(c).facts = facts
     return facts
 
 
@@ -86,6 +84,6 @@ def cron_scope(settings: Settings, sample: clock.ClockSample | None) -> str:
         return "all"
     try:
         offset = clock.measure(sample, clock.reference_time(settings)).offset
-    except clock.NTPUnavailable:
+    except NTPUnavailable:
         return "all"
     return "boot" if abs(offset) < MIN_LAG else "all"

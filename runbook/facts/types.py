@@ -1,4 +1,4 @@
-"""What the probe found on a host (``HostFacts``), and the error when it found nothing usable."""
+"""What the probe found on a host: ``HostFacts``."""
 
 from __future__ import annotations
 
@@ -12,10 +12,6 @@ from runbook.daemons.chrony import Makestep
 from runbook.facts.backup import BackupEvidence
 from runbook.facts.daemons import DaemonChoice, DaemonState, choose_daemon
 from runbook.timeservice import TimeService
-
-
-class ProbeError(Exception):
-    """The probe could not run or answered nothing usable; the message says what came back."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@
 keep a run recoverable after a crash.
 """
 
+from runbook.errors import RecordError
 from runbook.record.files import (
     RecordWriter,
     journal_path,
@@ -19,7 +20,7 @@ from runbook.record.files import (
 from runbook.record.fleet import fleet_json
 from runbook.record.journal import Journal, journal_settings, load_journal
 from runbook.record.model import host_json, step_title
-from runbook.record.render import RecordError, check_templates, environment, render_fleet, render_host
+from runbook.record.render import check_templates, environment, render_fleet, render_host
 
 __all__ = [
     "Journal",

@@ -18,9 +18,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from runbook.errors import RecordError
 from runbook.record.fleet import fleet_json
 from runbook.record.model import host_json, host_record
-from runbook.record.render import RecordError, render_fleet, render_host
+from runbook.record.render import render_fleet, render_host
 from runbook.results import FleetRun, HostRun, StepResult
 from runbook.settings import Settings
 

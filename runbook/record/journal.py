@@ -28,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from runbook.record.render import RecordError
+from runbook.errors import RecordError
 from runbook.results import FleetRun, HostRun, StepResult
 from runbook.settings import Settings, Window
 

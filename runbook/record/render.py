@@ -14,6 +14,7 @@ from types import TracebackType
 
 import jinja2
 
+from runbook.errors import RecordError
 from runbook.record import fleet as fleet_model
 from runbook.record import model, text
 from runbook.results import CommandRecord, FleetRun, HostRun, Outcome, StepResult
@@ -29,10 +30,6 @@ FILTERS = {
     "fence": text.fence,
     "seconds": text.seconds,
 }
-
-
-class RecordError(ValueError):
-    """A record that cannot be rendered or written; the message names the file and the problem."""
 
 
 def environment(template_dir: Path | None = None) -> jinja2.Environment:

@@ -12,18 +12,19 @@ from invoke.context import Context
 from runbook import clock
 from runbook.commands import StepRecorder, step
 from runbook.durations import format_duration
+from runbook.errors import ClockUnreadable, NTPUnavailable
 from runbook.facts import HostFacts, facts_for, forget_facts
 from runbook.results import Outcome, StepResult
-from runbook.settings import BackupSettings, Settings, settings_for
-from runbook.steps.clock import ClockUnreadable, host_offset
-from runbook.steps.reruns import already_rerun, mark_rerun
+from runbook.session import session_of, settings_for
+from runbook.settings import BackupSettings, Settings
+from runbook.steps.clock import host_offset
 
 
 def true_now(rec: StepRecorder, settings: Settings) -> float:
     """True time: the NTP reference check_date used (cached), else the controller's clock (warned)."""
     try:
         return clock.reference_time(settings).now()
-    except clock.NTPUnavailable as exc:
+    except NTPUnavailable as exc:
         rec.warnings.append(f"no NTP reference ({exc}): judged by the controller's clock instead")
         return time.time()
 
@@ -32,7 +33,7 @@ def _host_skew(settings: Settings, facts: HostFacts) -> float | None:
     """The host clock's offset at probe time, when it could be measured."""
     try:
         return host_offset(settings, facts).offset
-    except (ClockUnreadable, clock.NTPUnavailable):
+    except (ClockUnreadable, NTPUnavailable):
         return None
 
 
@@ -54,7 +55,7 @@ def _ago(age: float) -> str:
     return f"{text} ago" if age >= 0 else f"{text} in the future"
 
 
-@step("rerun_backup")
+@step("rerun_backup", title="rerun missed backup")
 def rerun_backup(
     c: Context,
     rec: StepRecorder,
@@ -118,9 +119,9 @@ def rerun_backup(
         seen = f"{seen} ({evidence.error})"
     if fresh:
         return rec.finish(Outcome.OK, f"backup is fresh: {seen}; not rerun", **data)
-    if already_rerun(c, _runs_as(c, settings), backup.command):
+    if session_of(c).already_rerun(_runs_as(c, settings), backup.command):
         return rec.finish(Outcome.OK, f"backup already rerun in this run: {seen}", **data)
-    mark_rerun(c, _runs_as(c, settings), backup.command)
+    session_of(c).mark_rerun(_runs_as(c, settings), backup.command)
     if dry:
         return rec.finish(Outcome.CHANGED, f"would rerun the backup: {seen}", **data)
     record = rec.run(

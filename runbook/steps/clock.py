@@ -9,39 +9,33 @@ from invoke.context import Context
 from runbook import clock
 from runbook.commands import StepRecorder, step
 from runbook.daemons.drivers import FAMILIES, driver_for
+from runbook.errors import ClockUnreadable, NTPUnavailable
 from runbook.facts import HostFacts, facts_for, section_token
 from runbook.results import Outcome, StepResult
-from runbook.settings import Settings, settings_for
+from runbook.session import session_of, settings_for
+from runbook.settings import Settings
 from runbook.shell import section_rc, split_sections
 
 PANIC_THRESHOLD = 1000.0
 """ntpd's panic threshold (s): started without -g, ntpd exits rather than correct more."""
 
 
-_FIRST = "_runbook_first_offset"
-
-
-class ClockUnreadable(Exception):
-    """The probe's clock samples held no valid host time."""
-
-
 def first_offset(c: Context) -> clock.Measurement | None:
     """The offset ``check_date`` measured on ``c`` before anything was fixed, if it ran."""
-    found = c.__dict__.get(_FIRST)
-    return found if isinstance(found, clock.Measurement) else None
+    return session_of(c).first_offset
 
 
 def host_offset(settings: Settings, facts: HostFacts) -> clock.Measurement:
     """The host's offset from the probe's clock sample and the (cached) NTP reference.
 
-    Raises ``ClockUnreadable`` or ``clock.NTPUnavailable``.
+    Raises ``ClockUnreadable`` or ``NTPUnavailable``.
     """
     if facts.clock is None:
         raise ClockUnreadable("no valid time in the host's clock samples")
     return clock.measure(facts.clock, clock.reference_time(settings))
 
 
-@step("check_date")
+@step("check_date", title="check date")
 def check_date(
     c: Context,
     rec: StepRecorder,
@@ -59,10 +53,11 @@ def check_date(
     facts = facts_for(c, rec, settings)
     try:
         measured = host_offset(settings, facts)
-    except (ClockUnreadable, clock.NTPUnavailable) as exc:
+    except (ClockUnreadable, NTPUnavailable) as exc:
         return rec.finish(Outcome.FAILED, f"cannot measure the host clock: {exc}")
-    if first_offset(c) is None:
-        object.__setattr__(c, _FIRST, measured)
+    session = session_of(c)
+    if session.first_offset is None:
+        session.first_offset = measured
     if abs(measured.offset) > PANIC_THRESHOLD:
         rec.warnings.append(
             f"offset {measured.offset:+,.1f} s is over ntpd's {PANIC_THRESHOLD:g} s panic threshold: "
@@ -71,7 +66,7 @@ def check_date(
     return rec.finish(Outcome.OK, clock.describe_offset(measured.offset, measured.bound), **measured.data())
 
 
-@step("verify")
+@step("verify", title="verify", needs=("check_date",))
 def verify_clock(
     c: Context,
     rec: StepRecorder,
@@ -96,7 +91,7 @@ def verify_clock(
     facts = facts_for(c, rec, settings)
     try:
         measured = host_offset(settings, facts)
-    except (ClockUnreadable, clock.NTPUnavailable) as exc:
+    except (ClockUnreadable, NTPUnavailable) as exc:
         return rec.finish(Outcome.FAILED, f"cannot measure the host clock: {exc}")
     sync = facts.sync
     data = {

@@ -1,14 +1,14 @@
 """List the cron jobs that were due inside the maintenance window; rerun the selected ones.
 
 The host's cron setup comes from the ``cron`` probe section (``runbook.cron.fragment``):
-the section bound to the connection with ``bind_cron_section`` when the probe carried it,
+the session's ``cron_section`` or the cached facts when the probe carried it,
 otherwise the step runs the fragment itself (read-only) and records that command. The
 window is ``--window`` when given, else inferred from the host (``runbook.cron.window``).
 When the probe found the clock right and the boot old, it read only the boot time (flag
 ``unread``): no window can be inferred, so the step is skipped without a command (should
 one be inferred after all, the step reads the whole setup itself).
-A job is rerun at most once per connection (``already_rerun`` / ``mark_rerun`` are shared
-with any other step that reruns cron jobs) and never in a dry run.
+A job is rerun at most once per host run (the session's ``reruns`` are shared with any other
+step that reruns cron jobs) and never in a dry run.
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ from typing import Any
 
 from invoke.context import Context
 
-from runbook import clock
 from runbook.commands import StepRecorder, step
 from runbook.cron import (
     TIMED_OUT,
     CronEntry,
     CronSnapshot,
     DueJob,
-    RerunError,
     anacron_stamps,
     cron_command,
     find_missed,
@@ -42,27 +40,22 @@ from runbook.cron import (
     select,
 )
 from runbook.durations import parse_duration
+from runbook.errors import ClockUnreadable, NTPUnavailable, RerunError
 from runbook.facts import cached_facts
 from runbook.results import CommandRecord, Outcome, StepResult
-from runbook.settings import Settings, Window, settings_for
+from runbook.session import session_of, settings_for
+from runbook.settings import Settings, Window
 from runbook.steps.backup import true_now as ntp_now
-from runbook.steps.clock import ClockUnreadable, first_offset, host_offset
-from runbook.steps.reruns import already_rerun, mark_rerun
+from runbook.steps.clock import first_offset, host_offset
 
-_SECTION_KEY = "_runbook_cron_section"
 DEFAULT_TIMEOUT = 3600.0
 """Seconds a rerun job may take when neither ``timeout`` nor ``backup.timeout`` is set."""
-
-
-def bind_cron_section(c: Context, text: str) -> None:
-    """Give ``c`` the probe's ``cron`` section so the step need not run the fragment."""
-    object.__setattr__(c, _SECTION_KEY, text)
 
 
 NO_WINDOW = "no maintenance window given or inferred (--window START..END)"
 
 
-@step("missed_jobs")
+@step("missed_jobs", title="missed cron jobs", needs=("check_date",))
 def missed_jobs(
     c: Context,
     rec: StepRecorder,
@@ -117,7 +110,7 @@ def missed_jobs(
     by_backup_step = [
         job
         for job in report.due
-        if job.entry.id not in picked and already_rerun(c, job.entry.user, job.entry.command)
+        if job.entry.id not in picked and session_of(c).already_rerun(job.entry.user, job.entry.command)
     ]
     reruns = {
         job.entry.id: _rerun(c, rec, job.entry, dry, limit, output_lines, settings)
@@ -144,8 +137,8 @@ def _measured_offset(c: Context) -> float | None:
 
 
 def _snapshot(c: Context, rec: StepRecorder, settings: Settings) -> CronSnapshot | None:
-    text = c.__dict__.get(_SECTION_KEY)
-    if isinstance(text, str):
+    text = session_of(c).cron_section
+    if text is not None:
         return parse_cron_section(text)
     facts = cached_facts(c)
     if facts is not None and facts.cron is not None:
@@ -173,7 +166,7 @@ def _current_offset(c: Context, settings: Settings) -> float | None:
         return None
     try:
         return host_offset(settings, facts).offset
-    except (ClockUnreadable, clock.NTPUnavailable):
+    except (ClockUnreadable, NTPUnavailable):
         return None
 
 
@@ -202,7 +195,7 @@ def _rerun(
     except RerunError as exc:
         result["note"] = f"not rerun: {exc}"
         return result
-    if already_rerun(c, entry.user, entry.command):
+    if session_of(c).already_rerun(entry.user, entry.command):
         by_backup = settings.backup is not None and settings.backup.command.strip() == entry.command.strip()
         if by_backup and dry:
             result.update(state="would", note="would be rerun by the backup step")
@@ -213,7 +206,7 @@ def _rerun(
     elif dry:
         result.update(state="would", note=f"would rerun as {entry.user}")
     else:
-        mark_rerun(c, entry.user, entry.command)
+        session_of(c).mark_rerun(entry.user, entry.command)
         record = rec.run(c, command, timeout=limit + 30, parse=False, sudo_password=settings.sudo_password)
         result.update(state="ran", exit_code=record.exit_code, duration=round(record.duration, 3))
         result["tail"] = _tail(record, output_lines)

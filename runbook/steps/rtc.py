@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from invoke.context import Context
 
-from runbook import clock
 from runbook.commands import StepRecorder, step
+from runbook.errors import ClockUnreadable, NTPUnavailable
 from runbook.facts import facts_for
 from runbook.results import Outcome, StepResult
-from runbook.settings import settings_for
-from runbook.steps.clock import ClockUnreadable, first_offset, host_offset
+from runbook.session import settings_for
+from runbook.steps.clock import first_offset, host_offset
 from runbook.steps.timesync import clock_changed
 
 NO_RTC = "Cannot access the Hardware Clock"
 
 
-@step("sync_rtc")
+@step("sync_rtc", title="sync hardware clock")
 def sync_rtc(c: Context, rec: StepRecorder, force: bool = False, dry_run: bool = False) -> StepResult:
     """``hwclock --systohc`` once the clock was fixed, so the next boot starts from the right time.
 
@@ -38,7 +38,7 @@ def sync_rtc(c: Context, rec: StepRecorder, force: bool = False, dry_run: bool =
         return rec.finish(Outcome.CHANGED, f"would write the system time to the RTC ({hwclock} --systohc)")
     try:
         measured = host_offset(settings, facts)
-    except (ClockUnreadable, clock.NTPUnavailable) as exc:
+    except (ClockUnreadable, NTPUnavailable) as exc:
         return rec.finish(Outcome.SKIPPED, f"clock not measured ({exc}): the RTC is not written")
     if abs(measured.offset) > settings.max_offset:
         return rec.finish(

@@ -11,8 +11,9 @@ from typing import Any
 from invoke.context import Context
 
 from runbook.commands import StepRecorder, step
+from runbook.errors import SettingsError
 from runbook.results import Outcome, StepResult
-from runbook.settings import SettingsError, settings_for
+from runbook.session import settings_for
 
 _BODY_LIMIT = 1 << 20
 
@@ -61,7 +62,7 @@ def fetch(url: str, *, timeout: float, expect_text: str | None = None) -> SiteCh
     return SiteCheck(url, status, latency, error, found)
 
 
-@step("check_site")
+@step("check_site", title="check site")
 def check_site(
     c: Context,
     rec: StepRecorder,

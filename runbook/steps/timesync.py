@@ -21,10 +21,12 @@ from runbook.daemons import Driver, SyncKind, SyncRun
 from runbook.daemons.drivers import FAMILIES, driver_for
 from runbook.daemons.ntpd_classic import parse_ntpdate
 from runbook.durations import format_duration
+from runbook.errors import ClockUnreadable, NTPUnavailable
 from runbook.facts import DaemonState, HostFacts, facts_for, forget_facts, section_token
 from runbook.results import CommandRecord, Outcome, StepResult
-from runbook.settings import Settings, settings_for
-from runbook.steps.clock import PANIC_THRESHOLD, ClockUnreadable, host_offset
+from runbook.session import session_of, settings_for
+from runbook.settings import Settings
+from runbook.steps.clock import PANIC_THRESHOLD, first_offset, host_offset
 from runbook.timeservice import TimeService, parse_service_actions
 
 __all__ = [
@@ -37,11 +39,14 @@ __all__ = [
 ]
 
 NO_DAEMON = f"no supported time daemon found (looked for {', '.join(FAMILIES[:-1])} and {FAMILIES[-1]})"
-_CHANGED = "_runbook_clock_changed"
 
 
-class NoDaemonToDrive(Exception):
-    """No daemon to drive: none installed, or two would fight over the clock (the message says which)."""
+@dataclass(frozen=True)
+class NoDaemon:
+    """Why no daemon is driven: none installed, or a conflict (two would fight over the clock)."""
+
+    reason: str
+    conflict: bool
 
 
 @dataclass(frozen=True)
@@ -55,38 +60,54 @@ class Driven:
 
 def clock_changed(c: Context) -> bool:
     """Whether a time step on ``c`` changed the clock or (re)started a daemon that may step it."""
-    return bool(c.__dict__.get(_CHANGED))
+    return session_of(c).clock_changed
 
 
 def _mark_changed(c: Context) -> None:
-    object.__setattr__(c, _CHANGED, True)
+    session_of(c).clock_changed = True
 
 
 def _measured(rec: StepRecorder, settings: Settings, facts: HostFacts) -> clock.Measurement | None:
     try:
         return host_offset(settings, facts)
-    except (ClockUnreadable, clock.NTPUnavailable) as exc:
+    except (ClockUnreadable, NTPUnavailable) as exc:
         rec.warnings.append(f"offset not measured: {exc}")
         return None
 
 
-def _chosen(facts: HostFacts, data: dict[str, object]) -> Driven:
-    """The daemon to drive (``data`` gets daemon, init and the choice note), or ``NoDaemonToDrive``."""
+def _chosen(facts: HostFacts, data: dict[str, object]) -> Driven | NoDaemon:
+    """The daemon to drive (``data`` gets daemon, init and the choice note), or why there is none."""
     choice = facts.choice()
     data["init"] = facts.init
     if choice.conflict:
-        raise NoDaemonToDrive(choice.conflict)
+        return NoDaemon(choice.conflict, conflict=True)
     if choice.service is None or choice.state is None:
-        raise NoDaemonToDrive(f"{NO_DAEMON}; init: {facts.init}")
+        return NoDaemon(f"{NO_DAEMON}; init: {facts.init}", conflict=False)
     data.update(daemon=choice.service.daemon, service=choice.service.name, choice=choice.note)
     return Driven(driver_for(choice.service.daemon), choice.service, choice.state)
 
 
-def backward_refusal(settings: Settings, measured: clock.Measurement | None) -> str | None:
-    """Why fixing this clock is refused: it is ahead by more than ``max_backward_step`` (else ``None``)."""
-    if measured is None or settings.allow_backward_step or measured.offset >= -settings.max_backward_step:
+def backward_refusal(
+    settings: Settings, measured: clock.Measurement | None, first: clock.Measurement | None = None
+) -> str | None:
+    """Why a step that may set this clock is refused, else ``None``.
+
+    Refused when the clock is ahead by more than ``max_backward_step``, judged by the offset
+    measured now or, when that is unknown, by the first one this run measured; with neither,
+    a step could go back by any amount, so it is refused too. ``allow_backward_step`` allows all.
+    """
+    if settings.allow_backward_step:
         return None
-    back = -measured.offset
+    known = measured or first
+    if known is None:
+        return (
+            "refused: the host clock's offset is unknown (no NTP reference answered), so a step could set "
+            "time back by any amount; run again when an NTP server answers, or with --allow-backward-step "
+            "if the clock may go back; nothing changed"
+        )
+    if known.offset >= -settings.max_backward_step:
+        return None
+    back = -known.offset
     return (
         f"refused: the host clock is {back:,.1f} s ({format_duration(back)}) AHEAD, and fixing it steps time "
         f"backwards by more than max_backward_step ({settings.max_backward_step:g} s); databases, logs and "
@@ -123,7 +144,7 @@ def _started(service: TimeService, record: CommandRecord) -> str:
 # -- restart_daemon ----------------------------------------------------------------------
 
 
-@step("restart_daemon")
+@step("restart_daemon", title="restart time daemon", needs=("check_date",))
 def restart_daemon(
     c: Context,
     rec: StepRecorder,
@@ -143,10 +164,9 @@ def restart_daemon(
     dry = rec.dry_run = dry_run or settings.dry_run
     facts = facts_for(c, rec, settings)
     data: dict[str, object] = {"stop": None, "start": None}
-    try:
-        driven = _chosen(facts, data)
-    except NoDaemonToDrive as exc:
-        return rec.finish(Outcome.FAILED, str(exc), **data)
+    driven = _chosen(facts, data)
+    if isinstance(driven, NoDaemon):
+        return rec.finish(Outcome.FAILED, driven.reason, **data)
     service, state = driven.service, driven.state
     if data["choice"]:
         rec.warnings.append(str(data["choice"]))
@@ -165,7 +185,7 @@ def restart_daemon(
         )
         said = f"{service.label} running, clock within tolerance, {synced}: not restarted"
         return rec.finish(Outcome.OK, said, **data)
-    refused = backward_refusal(settings, measured)
+    refused = backward_refusal(settings, measured, first_offset(c))
     if refused:
         return rec.finish(Outcome.FAILED, f"{service.daemon} not restarted: {refused}", **data)
     if dry:
@@ -231,7 +251,7 @@ def _sync(
     return result, f"; {service.daemon} held the NTP socket: stopped it for the sync and started it again"
 
 
-@step("one_shot_sync")
+@step("one_shot_sync", title="one-shot sync", needs=("check_date",))
 def one_shot_sync(
     c: Context,
     rec: StepRecorder,
@@ -259,13 +279,11 @@ def one_shot_sync(
             f"offset {measured.offset:+.3f} s is within {settings.max_offset:g} s: not synced",
             **data,
         )
-    driven: Driven | None = None
-    try:
-        driven = _chosen(facts, data)
-    except NoDaemonToDrive as exc:
-        if facts.choice().conflict:
-            return rec.finish(Outcome.FAILED, str(exc), **data)
-    refused = backward_refusal(settings, measured)
+    chosen = _chosen(facts, data)
+    if isinstance(chosen, NoDaemon) and chosen.conflict:
+        return rec.finish(Outcome.FAILED, chosen.reason, **data)
+    driven = chosen if isinstance(chosen, Driven) else None
+    refused = backward_refusal(settings, measured, first_offset(c))
     if refused:
         return rec.finish(Outcome.FAILED, refused, **data)
     driver = driven.driver if driven else driver_for("ntpd")
@@ -302,7 +320,7 @@ def one_shot_sync(
 # -- start_enable_daemon -----------------------------------------------------------------
 
 
-@step("start_enable_daemon")
+@step("start_enable_daemon", title="start + enable daemon", needs=("check_date",))
 def start_enable_daemon(
     c: Context,
     rec: StepRecorder,
@@ -317,10 +335,9 @@ def start_enable_daemon(
     dry = rec.dry_run = dry_run or settings.dry_run
     facts = facts_for(c, rec, settings)
     data: dict[str, object] = {}
-    try:
-        driven = _chosen(facts, data)
-    except NoDaemonToDrive as exc:
-        return rec.finish(Outcome.FAILED, str(exc), **data)
+    driven = _chosen(facts, data)
+    if isinstance(driven, NoDaemon):
+        return rec.finish(Outcome.FAILED, driven.reason, **data)
     service, state = driven.service, driven.state
     todo = []
     if not state.running:
@@ -332,7 +349,7 @@ def start_enable_daemon(
         levels = f" (runlevels {state.runlevels[0]}-{state.runlevels[-1]})" if state.runlevels else ""
         return rec.finish(Outcome.OK, f"{service.label} running and enabled at boot{levels}", **data)
     if not state.running:
-        refused = backward_refusal(settings, _measured(rec, settings, facts))
+        refused = backward_refusal(settings, _measured(rec, settings, facts), first_offset(c))
         if refused:
             return rec.finish(Outcome.FAILED, f"{service.daemon} not started: {refused}", **data)
     what = " and ".join(name for name, _ in todo)

@@ -18,7 +18,7 @@ from lab import Lab, network
 from lab.lab import OWNER_FILE
 from lab.network import BRIDGE, NTP_SERVER
 from lab.processes import pids_by_netns
-from runbook.settings import settings_for
+from runbook.session import settings_for
 
 pytestmark = pytest.mark.lab
 

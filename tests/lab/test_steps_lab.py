@@ -11,7 +11,8 @@ from fabric import Connection
 from lab import Lab, LabHost
 from runbook.connect import connection_for, open_verified
 from runbook.results import Outcome
-from runbook.settings import Settings, bind_settings, build_settings
+from runbook.session import attach, session_of
+from runbook.settings import Settings, build_settings
 from runbook.steps import (
     check_date,
     one_shot_sync,
@@ -36,7 +37,7 @@ def connect(lab: Lab) -> Iterator[Callable[[LabHost], Connection]]:
     def make(host: LabHost) -> Connection:
         c = connection_for(host.name, settings)
         open_verified(c, settings)
-        bind_settings(c, settings)
+        attach(c, settings)
         opened.append(c)
         return c
 
@@ -83,7 +84,7 @@ def test_seed_incident_fixed_then_second_run_all_ok(
     for step in (check_date, restart_daemon, one_shot_sync, start_enable_daemon, verify_clock, rerun_backup):
         result = step(again)
         assert result.outcome is Outcome.OK, result
-    assert again.__dict__.get("_runbook_facts") is not None
+    assert session_of(again).facts is not None
 
 
 def test_dry_run_changes_nothing(

@@ -10,7 +10,8 @@ from invoke.context import MockContext
 from invoke.runners import Result
 
 from runbook import clock
-from runbook.settings import BackupSettings, Settings, bind_settings, build_settings
+from runbook.session import attach
+from runbook.settings import BackupSettings, Settings, build_settings
 
 CLOCK = re.compile(r"^LC_ALL=C sh -c 'echo @@runbook:clock@@")
 PROBE = re.compile(r"^LC_ALL=C LC_ALL=C; export LC_ALL; rb_s='.*exec </dev/null", re.DOTALL)
@@ -95,12 +96,11 @@ def fake_host(
     }
     answers.update(run or {})
     c = MockContext(run=answers)
-    object.__setattr__(c, "_runbook_probe_token", "")  # canned probe output has plain headers
     values = {"ntp_servers": ["ntp.test"], **(settings or {})}
     built: Settings = build_settings(values)
     if backup is not None:
         built = Settings(**{**built.__dict__, "backup": backup})
-    bind_settings(c, built)
+    attach(c, built).probe_token = ""  # canned probe output has plain headers
     return c
 
 

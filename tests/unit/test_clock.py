@@ -18,6 +18,7 @@ import ntplib
 import pytest
 
 from runbook import clock
+from runbook.errors import NTPUnavailable
 from runbook.facts import parse_facts
 from runbook.probe import probe_command, split_sections
 from runbook.results import CommandRecord
@@ -110,7 +111,7 @@ def test_reference_is_cached(ntp: FakeNTP) -> None:
 )
 def test_unusable_answers_fall_back_then_fail_clearly(ntp: FakeNTP, behaviour: Behaviour, said: str) -> None:
     ntp.behaviour = behaviour
-    with pytest.raises(clock.NTPUnavailable) as caught:
+    with pytest.raises(NTPUnavailable) as caught:
         clock.reference_time(settings_for_servers(ntp.port, "127.0.0.1", "127.0.0.1"))
     assert said in str(caught.value) and str(caught.value).count("127.0.0.1:") == 2
 

@@ -6,7 +6,6 @@ import pytest
 
 from runbook.cron import (
     EntryKind,
-    ScheduleError,
     expand_run_parts,
     parse_anacrontab,
     parse_crontab,
@@ -15,6 +14,7 @@ from runbook.cron import (
     runs_as_part,
     split_percent,
 )
+from runbook.errors import ScheduleError
 
 
 def _system(text: str, zone: str = "Asia/Tokyo"):  # type: ignore[no-untyped-def]

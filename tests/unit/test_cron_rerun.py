@@ -14,13 +14,13 @@ from runbook.cron import (
     CronEntry,
     DueJob,
     EntryKind,
-    RerunError,
     job_environment,
     matches,
     parse_crontab,
     rerun_command,
     select,
 )
+from runbook.errors import RerunError
 
 HOSTILE = "$(touch pwned1)`touch pwned2`;touch pwned3 'q\" \\\n& | > x"
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
+from fabric import task
 from invoke.context import Context, MockContext
 from invoke.runners import Result
 
-from runbook.commands import StepRecorder, step
+from runbook.commands import KILL_AFTER, StepRecorder, nested_timeout, step
 from runbook.engine import NOT_RUN, Broadcast, FailurePolicy, not_run, run_fleet, run_host
-from runbook.results import HostRun, Outcome, StepResult
+from runbook.errors import HostUnavailable
+from runbook.results import Ended, HostRun, Outcome, StepResult
 from runbook.settings import Settings
 
 
@@ -208,7 +211,7 @@ def test_steps_share_one_worker_thread_and_a_late_step_stops_the_host() -> None:
     run = run_host(_mock(), settings, [where, where, slow, where])
     assert len(set(seen)) == 1 and seen[0] != threading.get_ident()
     assert [r.outcome for r in run.results] == [Outcome.OK, Outcome.OK, Outcome.FAILED]
-    assert run.results[-1].data == {"step_timed_out": True}
+    assert run.results[-1].ended is Ended.TIMED_OUT
     assert run.error is not None and "did not finish within the step timeout (0.2 s)" in run.error
 
 
@@ -223,4 +226,98 @@ def test_a_step_whose_thread_dies_fails_at_once() -> None:
     finally:
         threading.excepthook = hook
     assert [r.outcome for r in run.results] == [Outcome.FAILED]
-    assert run.results[0].data == {"step_timed_out": True}
+    assert run.results[0].ended is Ended.WORKER_DIED
+    assert "worker died (SystemExit: 3)" in run.results[0].message
+    assert run.results[0].duration < 30  # not mistaken for a timeout
+    assert run.error == run.results[0].message
+
+
+def _uptime(c: Context) -> None:
+    """A plain Fabric task: runs a command, returns nothing."""
+    c.run("uptime")
+
+
+def _shout(c: Context) -> Result | None:
+    return c.run("false", warn=True)
+
+
+def _crash(c: Context) -> None:
+    c.run("echo no >&2; false", hide=True, in_stream=False)  # Invoke raises UnexpectedExit
+
+
+uptime, shout, crash = task(_uptime, name="uptime"), task(_shout, name="shout"), task(_crash, name="crash")
+
+
+def _plain_mock() -> MockContext:
+    return MockContext(run={"uptime": Result("up 3 days\n"), "false": Result(exited=1, stderr="no\n")})
+
+
+def test_a_plain_fabric_task_composes_with_runbook_steps() -> None:
+    run = run_host(_plain_mock(), Settings(step_timeout=30), [first, uptime, last])
+    assert [r.step for r in run.results] == ["first", "uptime", "last"]
+    assert [r.outcome for r in run.results] == [Outcome.CHANGED, Outcome.OK, Outcome.OK]
+    plain = run.results[1]
+    assert plain.ended is Ended.NOT_A_RESULT
+    assert plain.message == "uptime finished without an error and returned NoneType, not a StepResult"
+    assert plain.duration < 30 and run.error is None
+
+
+def test_a_plain_task_returning_a_failed_result_fails_and_keeps_the_command() -> None:
+    run = run_host(_plain_mock(), Settings(), [shout, last])
+    assert [r.outcome for r in run.results] == [Outcome.FAILED, Outcome.SKIPPED]
+    assert run.results[0].ended is Ended.NOT_A_RESULT
+    assert run.results[0].commands[0].exit_code == 1
+    assert "returned its Invoke Result, not a StepResult" in run.results[0].message
+
+
+def test_a_plain_task_that_raises_fails_with_its_command_and_message() -> None:
+    run = run_host(Context(), Settings(), [crash, last])  # runs locally
+    result = run.results[0]
+    assert (result.outcome, result.ended) == (Outcome.FAILED, Ended.RAISED)
+    assert result.message == "`echo no >&2; false` exited 1: no"
+    assert result.commands[0].command == "echo no >&2; false"
+    assert run.results[1].message == "not run: crash failed and the policy stops a host at its first failure"
+
+
+def test_results_the_engine_makes_carry_the_task_name_and_title() -> None:
+    run = run_host(_mock(), Settings(), [broken, last])
+    assert run.results[1].step == getattr(last, "name", None) == "last"
+    assert run.results[1].ended is Ended.NOT_RUN
+
+
+def test_a_timed_out_step_cannot_reach_the_host_again() -> None:
+    release = threading.Event()
+    after: list[BaseException] = []
+    done = threading.Event()
+
+    @step("two_commands")
+    def two_commands(c: Context, rec: StepRecorder, dry_run: bool = False) -> StepResult:
+        rec.run(c, "true")
+        release.wait(10)
+        try:
+            rec.run(c, "touch /tmp/second")
+        except BaseException as exc:
+            after.append(exc)
+            raise
+        finally:
+            done.set()
+        return rec.finish(Outcome.OK, "both ran")
+
+    c = MockContext(run={"LC_ALL=C true": Result(), "LC_ALL=C touch /tmp/second": Result()})
+    run = run_host(c, Settings(step_timeout=0.3), [two_commands, last])
+    assert run.results[0].ended is Ended.TIMED_OUT and len(run.results) == 1
+    release.set()
+    assert done.wait(10)
+    assert isinstance(after[0], HostUnavailable) and "step timeout" in str(after[0])
+    sent = [call.args[0] for call in c.run.call_args_list]  # type: ignore[attr-defined]
+    assert sent == ["LC_ALL=C true"]
+
+
+def test_a_command_inside_a_step_ends_before_the_step() -> None:
+    assert nested_timeout(None, None) is None
+    assert nested_timeout(30.0, None) == 30.0
+    deadline = time.monotonic() + 100
+    assert nested_timeout(None, deadline) in {100 - KILL_AFTER - 1, 100 - KILL_AFTER - 2}
+    assert nested_timeout(3600.0, deadline) in {100 - KILL_AFTER - 1, 100 - KILL_AFTER - 2}
+    assert nested_timeout(None, time.monotonic() + 2) == 1.0
+    assert nested_timeout(10.0, deadline) == 10.0

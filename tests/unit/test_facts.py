@@ -20,6 +20,7 @@ from runbook import clock, facts
 from runbook.clock import parse_time_reading
 from runbook.commands import StepRecorder
 from runbook.daemons import ntp
+from runbook.errors import NTPUnavailable, ProbeError
 from runbook.probe import split_sections
 from runbook.settings import BackupSettings, build_settings
 from runbook.steps.timesync import parse_ntpdate
@@ -183,7 +184,7 @@ def test_facts_for_probes_once_and_forget_facts_reprobes() -> None:
 
 def test_probe_failure_raises() -> None:
     c = fake_host(run={PROBE: Result("", stderr="sh: oops", exited=2)})
-    with pytest.raises(facts.ProbeError, match=r"exit 2.*oops"):
+    with pytest.raises(ProbeError, match=r"exit 2.*oops"):
         facts.facts_for(c, StepRecorder("a"), build_settings({}))
 
 
@@ -203,7 +204,7 @@ def test_cron_scope_reads_everything_unless_the_clock_is_measured_right(
     assert facts.cron_scope(given, clock.best_sample("epochrealtime", timings)) == "all"
 
     def unavailable(settings: object) -> clock.Reference:
-        raise clock.NTPUnavailable("no NTP server answered usably")
+        raise NTPUnavailable("no NTP server answered usably")
 
     monkeypatch.setattr(clock, "reference_time", unavailable)
     assert facts.cron_scope(settings, clock.best_sample("epochrealtime", timings)) == "all"

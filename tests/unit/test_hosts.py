@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from runbook.hosts import HostSelectionError, failed_hosts, read_hosts_file, read_inventory, select_hosts
+from runbook.errors import HostSelectionError
+from runbook.hosts import failed_hosts, read_hosts_file, read_inventory, select_hosts
 from runbook.record import Journal
 from runbook.results import HostRun, Outcome, StepResult
 from runbook.settings import Settings

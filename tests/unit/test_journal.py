@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from record_seed import T0, seed_run, seed_settings
 
-from runbook.record import Journal, RecordError, journal_settings, load_journal, render_host, write_records
+from runbook.errors import RecordError
+from runbook.record import Journal, journal_settings, load_journal, render_host, write_records
 from runbook.results import HostRun, Outcome, StepResult
 from runbook.settings import Settings
 

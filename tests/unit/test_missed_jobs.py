@@ -14,9 +14,9 @@ from invoke.runners import Result
 
 from runbook.cron import rerun_command
 from runbook.results import Outcome
-from runbook.settings import BackupSettings, Settings, bind_settings, parse_window
-from runbook.steps.missed_jobs import bind_cron_section, missed_jobs
-from runbook.steps.reruns import already_rerun, mark_rerun
+from runbook.session import attach, session_of
+from runbook.settings import BackupSettings, Settings, parse_window
+from runbook.steps.missed_jobs import missed_jobs
 
 WINDOW = "2017-08-22 02:00..05:00 Asia/Tokyo"
 NOW = datetime(2017, 8, 22, 5, 30, tzinfo=ZoneInfo("Asia/Tokyo")).timestamp()
@@ -53,9 +53,9 @@ def section(cron_d: str = CRON_D, alice: str = ALICE, last: str = "") -> str:
 
 def _context(run: dict[Any, Any] | None = None, *, bound: str | None = None, **settings: Any) -> MockContext:
     c = MockContext(run=run or {})
-    bind_settings(c, Settings(**settings))
+    attach(c, Settings(**settings))
     if bound is not None:
-        bind_cron_section(c, bound)
+        session_of(c).cron_section = bound
     return c
 
 
@@ -132,7 +132,7 @@ def test_dry_run_reruns_nothing() -> None:
     assert "would rerun 1" in result.message
     (backup,) = [job for job in result.data["missed"] if job["selected"]]
     assert backup["rerun"]["note"] == "would rerun as root"
-    assert not already_rerun(c, "root", "/usr/local/bin/backup --all")
+    assert not session_of(c).already_rerun("root", "/usr/local/bin/backup --all")
 
 
 def test_failure_exit_code_fails_the_step() -> None:
@@ -166,8 +166,8 @@ class _Hangs(Context):
 
 def test_controller_timeout_is_recorded() -> None:
     c = _Hangs()
-    bind_settings(c, Settings(window=parse_window(WINDOW)))
-    bind_cron_section(c, section())
+    attach(c, Settings(window=parse_window(WINDOW)))
+    session_of(c).cron_section = section()
     result = missed_jobs(c, rerun=["backup"], timeout=60, now=NOW)
     assert result.failed
     assert result.commands[0].exit_code is None
@@ -176,7 +176,7 @@ def test_controller_timeout_is_recorded() -> None:
 
 def test_already_rerun_by_another_step_is_not_rerun() -> None:
     c = _context(bound=section(), window=parse_window(WINDOW))
-    mark_rerun(c, "root", "/usr/local/bin/backup --all")
+    session_of(c).mark_rerun("root", "/usr/local/bin/backup --all")
     result = missed_jobs(c, rerun=["backup"], now=NOW)
     assert result.commands == []
     assert result.outcome is Outcome.OK
@@ -185,7 +185,7 @@ def test_already_rerun_by_another_step_is_not_rerun() -> None:
 def test_a_job_the_backup_step_reran_says_so_even_when_not_selected() -> None:
     backup = "/usr/local/bin/backup --all"
     c = _context(bound=section(), window=parse_window(WINDOW), backup=BackupSettings(command=backup))
-    mark_rerun(c, "root", backup)
+    session_of(c).mark_rerun("root", backup)
     result = missed_jobs(c, now=NOW)
     assert result.commands == []
     job = next(job for job in result.data["missed"] if job["command"] == backup)

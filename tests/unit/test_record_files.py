@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from record_seed import T0, seed_run, seed_settings
 
+from runbook.errors import RecordError
 from runbook.record import (
-    RecordError,
     RecordWriter,
     check_templates,
     files,

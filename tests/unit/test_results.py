@@ -20,6 +20,7 @@ class Nested:
 def _asdict_result(result: StepResult) -> dict[str, Any]:
     data = dataclasses.asdict(result)
     data["outcome"] = result.outcome.value
+    data["ended"] = result.ended.value
     return data
 
 

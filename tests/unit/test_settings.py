@@ -8,15 +8,10 @@ import pytest
 from invoke.config import Config
 from invoke.context import MockContext
 
-from runbook.durations import DurationError, format_duration, parse_duration
-from runbook.settings import (
-    Settings,
-    SettingsError,
-    bind_settings,
-    build_settings,
-    parse_window,
-    settings_for,
-)
+from runbook.durations import format_duration, parse_duration
+from runbook.errors import DurationError, SettingsError
+from runbook.session import attach, settings_for
+from runbook.settings import Settings, build_settings, parse_window
 
 
 @pytest.mark.parametrize(
@@ -54,7 +49,7 @@ def test_config_section_then_overrides() -> None:
 
 def test_bound_settings_are_the_base() -> None:
     c = MockContext()
-    bind_settings(c, Settings(max_offset=3.0, ntp_servers=("x",)))
+    attach(c, Settings(max_offset=3.0, ntp_servers=("x",)))
     assert settings_for(c).max_offset == 3.0
     assert settings_for(c, ntp_server="y").ntp_servers == ("y",)
 

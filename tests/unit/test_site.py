@@ -10,8 +10,10 @@ import pytest
 from fabric import Connection
 from invoke.context import MockContext
 
+from runbook.errors import SettingsError
 from runbook.results import Outcome
-from runbook.settings import Settings, SettingsError, bind_settings
+from runbook.session import attach
+from runbook.settings import Settings
 from runbook.steps.site import check_site, expand_url
 
 
@@ -40,7 +42,7 @@ def server() -> Iterator[str]:
 
 def _context(**settings: object) -> MockContext:
     c = MockContext()
-    bind_settings(c, Settings(**settings))  # type: ignore[arg-type]
+    attach(c, Settings(**settings))  # type: ignore[arg-type]
     return c
 
 

@@ -18,6 +18,7 @@ from hostfakes import (
 from invoke.runners import Result
 
 from runbook import clock
+from runbook.errors import NTPUnavailable
 from runbook.facts import forget_facts
 from runbook.results import Outcome
 from runbook.steps import check_date, verify_clock
@@ -57,7 +58,7 @@ def test_check_date_ahead_and_in_step() -> None:
 
 def test_check_date_fails_when_no_ntp_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     def unavailable(settings: object, **_: object) -> clock.Reference:
-        raise clock.NTPUnavailable("no NTP server answered usably: ntp.test: timed out")
+        raise NTPUnavailable("no NTP server answered usably: ntp.test: timed out")
 
     monkeypatch.setattr(clock, "reference_time", unavailable)
     result = check_date(fake_host())

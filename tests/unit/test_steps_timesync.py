@@ -7,8 +7,9 @@ from hostfakes import RESTART_SEED, commands, fake_host, fixed_reference, probe_
 from invoke.runners import Result
 
 from runbook import clock
+from runbook.errors import NTPUnavailable
 from runbook.results import Outcome
-from runbook.steps import one_shot_sync, restart_daemon, start_enable_daemon
+from runbook.steps import check_date, one_shot_sync, restart_daemon, start_enable_daemon
 
 NTPDATE = "LC_ALL=C /usr/sbin/ntpdate ntp.test"
 STOP = "LC_ALL=C /sbin/service ntpd stop"
@@ -241,3 +242,44 @@ def test_start_enable_dry_run() -> None:
     result = start_enable_daemon(c, dry_run=True)
     assert result.changed and result.message == "would start and enable at boot ntpd"
     assert len(commands(c)) == 2
+
+
+# -- the backward-step guard without a measured offset (issue 12, 5) -------------------------
+
+
+def _no_reference(settings: object, **_: object) -> clock.Reference:
+    raise NTPUnavailable("no NTP server answered usably: ntp.test: timed out")
+
+
+def test_unknown_offset_refuses_every_step_that_may_set_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "reference_time", _no_reference)
+    answers = {RESTART: Result(RESTART_SEED), NTPDATE: STEPPED, START: STARTED}
+    c = fake_host(offset=-10 * 365 * 86400, run=answers)
+    for step in (restart_daemon, one_shot_sync, start_enable_daemon):
+        result = step(c)
+        assert result.outcome is Outcome.FAILED, step
+        assert "offset is unknown" in result.message and "--allow-backward-step" in result.message
+    assert not {RESTART, NTPDATE, START} & set(commands(c))
+
+
+def test_unknown_offset_goes_ahead_when_the_first_offset_was_safe(monkeypatch: pytest.MonkeyPatch) -> None:
+    c = fake_host(offset=10800, run={RESTART: Result(RESTART_SEED)})
+    assert check_date(c).outcome is Outcome.OK  # measured 3 h behind: a forward step
+    monkeypatch.setattr(clock, "reference_time", _no_reference)  # then the reference expired, NTP down
+    assert restart_daemon(c).outcome is Outcome.CHANGED
+    assert RESTART in commands(c)
+
+
+def test_unknown_offset_is_refused_when_the_first_offset_was_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    c = fake_host(offset=-3600, run={RESTART: Result(RESTART_SEED)})
+    assert check_date(c).outcome is Outcome.OK
+    monkeypatch.setattr(clock, "reference_time", _no_reference)
+    result = restart_daemon(c)
+    assert result.outcome is Outcome.FAILED and "AHEAD" in result.message
+    assert RESTART not in commands(c)
+
+
+def test_allow_backward_step_lets_an_unknown_offset_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "reference_time", _no_reference)
+    c = fake_host(run={RESTART: Result(RESTART_SEED)}, settings={"allow_backward_step": True})
+    assert restart_daemon(c).outcome is Outcome.CHANGED

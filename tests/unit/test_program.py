@@ -1,0 +1,66 @@
+"""The runbook console script: only runbook commands, only core options that work, usage errors exit 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+DROPPED = (
+    "--dry",
+    "-R",
+    "--prompt-for-sudo-password",
+    "--command-timeout",
+    "-T",
+    "--warn-only",
+    "-w",
+    "--pty",
+    "-p",
+    "--echo",
+    "-e",
+    "--hide",
+)
+
+
+def runbook(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from runbook.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_help_offers_only_what_works() -> None:
+    shown = runbook("--help")
+    assert shown.returncode == 0, shown.stderr
+    words = shown.stdout.replace(",", " ").split()
+    for option in DROPPED:
+        assert option not in words, option
+    assert "lab.up" not in shown.stdout and "post-maint" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("post-maint", "--dryrun"),
+            "runbook: unknown option --dryrun (did you mean --dry-run?); see --help",
+        ),
+        (("postmaint",), "runbook: unknown command 'postmaint' (did you mean post-maint?); see --list"),
+        (
+            ("post-maint", "--ssh-config"),
+            "runbook: option --ssh-config needs a value (--ssh-config VALUE); see --help",
+        ),
+        (("-R", "post-maint", "--host", "web1"), "runbook: unknown option -R; see --help"),
+        (("--prompt-for-sudo-password", "post-maint"), "runbook: unknown option --prompt-for-sudo-password"),
+    ],
+)
+def test_usage_mistakes_are_one_line_and_exit_2(args: tuple[str, ...], message: str) -> None:
+    done = runbook(*args)
+    assert done.returncode == 2, done
+    assert done.stderr.splitlines() == [done.stderr.strip()], done.stderr
+    assert done.stderr.startswith(message), done.stderr
+    assert done.stdout == ""
