@@ -1,4 +1,4 @@
-"""The command line: ``runbook post-maint`` / ``runbook config`` (and ``invoke`` in this repository).
+"""The command line: ``runbook post-maint`` / ``runbook config`` / ``runbook check`` (and ``invoke`` here).
 
 Settings come from Invoke's config files, ``runbook.yaml`` in the current directory, ``-f FILE``
 and flags, in that order (``runbook.configuration``); ``runbook config`` shows which source each
@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from invoke.collection import Collection
 from invoke.context import Context
@@ -21,10 +22,12 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from runbook import __version__
+from runbook.check.command import check
 from runbook.configuration import Sources, gather
 from runbook.engine import Broadcast, FailurePolicy, FleetInterrupted, default_steps, run_fleet
 from runbook.errors import RecordError, SettingsError
 from runbook.hosts import failed_hosts, groups_of, select_hosts
+from runbook.notify.deliver import deliver
 from runbook.program import RunbookProgram
 from runbook.progress import progress_for
 from runbook.record import (
@@ -71,11 +74,14 @@ _FLAG_HELP = {
     "only": "run only this step (repeatable; names as in the record; steps it needs still run)",
     "skip": "do not run this step (repeatable; recorded as skipped by choice)",
     "quiet": "print nothing when every host is ok, a short summary otherwise (for cron)",
+    "mail_to": "mail the run's result to this address (repeatable; SMTP through --smtp)",
+    "smtp": "SMTP server HOST[:PORT] for --mail-to (default localhost:25)",
+    "webhook": "POST a short JSON summary (a 'text' field) to this chat webhook URL",
 }
 
 
 @task(
-    iterable=["host", "hosts_file", "ntp_server", "url", "rerun", "only", "skip"],
+    iterable=["host", "hosts_file", "ntp_server", "url", "rerun", "only", "skip", "mail_to"],
     help=_FLAG_HELP,
     default=True,
     auto_shortflags=False,
@@ -112,6 +118,9 @@ def run(
     only: list[str] | None = None,
     skip: list[str] | None = None,
     quiet: bool = False,
+    mail_to: list[str] | None = None,
+    smtp: str | None = None,
+    webhook: str | None = None,
 ) -> None:
     """Run the post-maintenance runbook on one host or a fleet and write the records."""
     try:
@@ -138,6 +147,7 @@ def run(
                 port=port,
                 only=only or None,
                 skip=skip or None,
+                notify=_given(mail_to=mail_to or None, smtp=smtp, webhook=webhook),
             ),
         )
         settings = sources.settings()
@@ -242,8 +252,12 @@ post_maint = Collection("post-maint", run, render)
 
 def _backup_flags(command: str | None, evidence: str | None, check: str | None) -> dict[str, str] | None:
     """The backup flags given, as a partial ``backup`` setting (merged over the files' one)."""
-    given = {"command": command, "evidence_file": evidence, "check_command": check}
-    return {key: value for key, value in given.items() if value is not None} or None
+    return _given(command=command, evidence_file=evidence, check_command=check)
+
+
+def _given(**flags: Any) -> dict[str, Any] | None:
+    """The flags given (not ``None``), or ``None`` when there are none."""
+    return {key: value for key, value in flags.items() if value is not None} or None
 
 
 def _run_with_journal(run: Run) -> FleetRun:
@@ -275,6 +289,8 @@ def _run_with_journal(run: Run) -> FleetRun:
         journal.close()
     progress.close()
     written = _write(writer, fleet, journal_file)
+    for problem in deliver(fleet, written, settings.notify) if settings.notify.enabled else []:
+        print(f"runbook: {problem}", file=sys.stderr)
     if run.quiet:
         _summary(fleet, written)
         return fleet
@@ -336,6 +352,7 @@ def _write(writer: RecordWriter, fleet: FleetRun, journal: Path) -> list[Path]:
 namespace = Collection()
 namespace.add_collection(post_maint)
 namespace.add_task(config)
+namespace.add_task(check)
 program = RunbookProgram(namespace=namespace, version=__version__, name="runbook", binary="runbook")
 
 
@@ -344,4 +361,4 @@ def main() -> None:
     program.run()
 
 
-__all__ = ["config", "main", "post_maint", "program"]
+__all__ = ["check", "config", "main", "post_maint", "program"]

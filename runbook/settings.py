@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from runbook.durations import parse_duration
 from runbook.errors import DurationError, SettingsError
+from runbook.notify.settings import NotifySettings, build_notify_settings
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class Settings:
     connect_timeout: float = 10.0
     step_timeout: float = 3600.0
     accept_new_host_keys: bool = False
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -146,6 +148,9 @@ def build_settings(raw: dict[str, Any]) -> Settings:
         values["timezone"] = _timezone(str(raw["timezone"]))
     if raw.get("backup") is not None:
         values["backup"] = _backup(raw["backup"])
+    if raw.get("notify") is not None:
+        notify = raw["notify"]
+        values["notify"] = notify if isinstance(notify, NotifySettings) else build_notify_settings(notify)
     if raw.get("window") is not None:
         window = raw["window"]
         values["window"] = window if isinstance(window, Window) else parse_window(str(window))
