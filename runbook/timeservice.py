@@ -2,9 +2,9 @@
 
 A ``TimeService`` is a daemon family (``ntpd``, ``ntpsec``, ``chronyd``, ``systemd-timesyncd``)
 under a service name (``chrony``, ``ntpd``...) and an init system (``sysv``, ``systemd``,
-``openrc``). It builds the commands that start, stop, restart, query and enable it, and
-the shell test the probe uses to tell whether it is installed. ``SERVICES`` lists every
-pair the probe looks for; for each family and init the first installed name wins.
+``openrc``). It builds the commands that start, stop, restart, query and enable it. Each
+daemon driver (``runbook.daemons``) lists its services; ``runbook.daemons.drivers.SERVICES``
+is every one the probe looks for.
 """
 
 from __future__ import annotations
@@ -13,30 +13,20 @@ import re
 import shlex
 from dataclasses import dataclass
 
-FAMILIES = ("chronyd", "ntpsec", "ntpd", "systemd-timesyncd")
-"""Daemon families, in the order used when neither enablement nor state picks one."""
-
-_PROGRAM = {"chronyd": "chronyd", "ntpsec": "ntpd", "ntpd": "ntpd"}
-_SYSTEMD_INSTALLED = ("enabled", "enabled-runtime", "disabled", "static", "indirect", "linked", "generated")
-
 
 @dataclass(frozen=True)
 class TimeService:
-    """One time daemon under one init system, and the commands that drive it."""
+    """One time daemon under one init system, and the commands that drive it.
+
+    ``program`` is the daemon's process name (``/proc/PID/comm``; ntpsec's is ``ntpd`` too),
+    ``""`` when the probe need not find it on the PATH; ``pid_file`` (SysV) proves it runs.
+    """
 
     daemon: str
     init: str
     name: str
+    program: str = ""
     pid_file: str = ""
-
-    @property
-    def script(self) -> str:
-        return f"/etc/init.d/{self.name}"
-
-    @property
-    def program(self) -> str:
-        """The daemon's process name (``/proc/PID/comm``): ntpsec's is ``ntpd`` too."""
-        return _PROGRAM.get(self.daemon, self.daemon)
 
     @property
     def label(self) -> str:
@@ -61,12 +51,6 @@ class TimeService:
     def restart(self) -> str:
         return self._action("restart")
 
-    def status(self) -> str:
-        """Exit 0 when running: ``systemctl is-active``, ``rc-service X status``, ``service X status``."""
-        if self.init == "systemd":
-            return f"systemctl is-active {shlex.quote(self.name)}"
-        return self._action("status")
-
     def enable(self) -> str:
         name = shlex.quote(self.name)
         if self.init == "systemd":
@@ -74,66 +58,6 @@ class TimeService:
         if self.init == "openrc":
             return f"rc-update add {name} default"
         return f"chkconfig {name} on"
-
-    def enabled_query(self) -> str:
-        """The boot-enablement query (OpenRC: ``rc-update show default``, shared by all services)."""
-        if self.init == "systemd":
-            return f"systemctl is-enabled {shlex.quote(self.name)}"
-        if self.init == "openrc":
-            return "rc-update show default"
-        return f"chkconfig --list {shlex.quote(self.name)}"
-
-    def installed_test(self) -> str:
-        """Shell condition: the service is defined (not an alias) and its program exists.
-
-        systemd asks ``systemctl is-enabled`` and keeps its answer in ``$rb_en`` for the probe.
-        """
-        program = _PROGRAM.get(self.daemon)
-        has_program = f" && command -v {program} >/dev/null 2>&1" if program else ""
-        if self.init == "systemd":
-            states = "|".join(_SYSTEMD_INSTALLED)
-            return (
-                f"{{ rb_en=$(systemctl is-enabled {shlex.quote(self.name)} 2>&1); rb_enrc=$?; "
-                f'case "$rb_en" in {states}|masked*) true;; *) false;; esac; }}{has_program}'
-            )
-        return f"[ -x {shlex.quote(self.script)} ]{has_program}"
-
-
-def _services() -> tuple[TimeService, ...]:
-    names = {
-        ("ntpd", "sysv"): ("ntpd", "ntp"),
-        ("ntpsec", "sysv"): ("ntpsec",),
-        ("chronyd", "sysv"): ("chronyd", "chrony"),
-        ("chronyd", "systemd"): ("chronyd", "chrony"),
-        ("ntpsec", "systemd"): ("ntpsec",),
-        ("ntpd", "systemd"): ("ntpd", "ntp"),
-        ("systemd-timesyncd", "systemd"): ("systemd-timesyncd",),
-        ("chronyd", "openrc"): ("chronyd",),
-        ("ntpd", "openrc"): ("ntpd",),
-    }
-    pid_files = {
-        "ntpd": "/var/run/ntpd.pid",
-        "ntp": "/var/run/ntpd.pid",
-        "ntpsec": "/run/ntpd.pid",
-        "chronyd": "/var/run/chronyd.pid",
-        "chrony": "/run/chrony/chronyd.pid",
-    }
-    return tuple(
-        TimeService(daemon, init, name, pid_files.get(name, "") if init == "sysv" else "")
-        for (daemon, init), found in names.items()
-        for name in found
-    )
-
-
-SERVICES: tuple[TimeService, ...] = _services()
-"""Every daemon/init/name the probe looks for and the steps can drive."""
-
-NTPD_SYSV = next(s for s in SERVICES if s.daemon == "ntpd" and s.init == "sysv" and s.name == "ntpd")
-
-
-def service_named(daemon: str, init: str, name: str) -> TimeService | None:
-    """The known service ``name`` of ``daemon`` under ``init``."""
-    return next((s for s in SERVICES if (s.daemon, s.init, s.name) == (daemon, init, name)), None)
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

@@ -1,10 +1,10 @@
 """The probe fragment that reads a host's cron setup, and its pure parser.
 
-``cron_fragment(paths)`` is POSIX sh (dash, bash, BusyBox ash) that changes nothing on the
-host. The processes it starts do not grow with the number of files: ``wc -c`` over every
-readable file, one ``od`` over those not larger than ``max_bytes``, ``wc -c`` again,
-``readlink`` for a linked /etc/localtime, ``date`` (bash prints the time itself),
-``uptime -s`` only without a btime, and ``last`` only when the boot is younger than
+``fragment.sh`` is POSIX sh (dash, bash, BusyBox ash) that changes nothing on the host; its
+arguments (``cron_arguments(paths)``) say where to look. The processes it starts do not grow
+with the number of files: ``wc -c`` over every readable file, one ``od`` over those not larger
+than ``max_bytes``, ``wc -c`` again, ``readlink`` for a linked /etc/localtime, ``date`` (bash
+prints the time itself), ``uptime -s`` only without a btime, and ``last`` only when the boot is younger than
 ``window.HORIZON`` (``infer_window`` ignores shutdown records before an older boot). A file
 whose name is not a plain absolute path (a blank, a newline, non-ASCII, ...) gets its own
 ``wc``/``od``/``wc`` on stdin. The rest is builtins: tests, globbing, name encoding, btime.
@@ -37,11 +37,11 @@ from __future__ import annotations
 
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from runbook import shell
 from runbook.cron.entries import (
     CronTable,
     Problem,
@@ -71,7 +71,7 @@ _FIELDS = {
 
 @dataclass(frozen=True)
 class CronPaths:
-    """Where the fragment looks; every path is quoted before it reaches the shell."""
+    """Where the fragment looks; every path reaches the shell as an argument."""
 
     crontab: str = "/etc/crontab"
     cron_d: str = "/etc/cron.d"
@@ -106,133 +106,31 @@ class CronSnapshot:
     notes: tuple[str, ...] = ()
 
 
-_FUNCTIONS = r"""rbc_nl='
-'
-LC_ALL=C; export LC_ALL
-rbc_plain() { case $1 in ''|*[!0-9A-Za-z._+,:=@%~/-]*) return 1;; esac; }
-rbc_tag() {
-  if rbc_plain "$2"; then printf 'T %s %s' "$1" "$2"
-  else
-    printf 'B %s ' "$1"; rbc_r=$2
-    while [ -n "$rbc_r" ]; do rbc_t=${rbc_r#?}; printf '%02x' "'${rbc_r%"$rbc_t"}"; rbc_r=$rbc_t; done
-  fi
-  if [ -n "${3:-}" ]; then printf ' %s\n' "$3"; else printf '\n'; fi
-}
-rbc_line() {
-  rbc_l=${rbc_r%%"$rbc_nl"*}; case $rbc_r in *"$rbc_nl"*) rbc_r=${rbc_r#*"$rbc_nl"};; *) rbc_r=;; esac
-}
-rbc_out() {
-  rbc_tag out "$1"; rbc_r=$2; rbc_m=${3:--1}
-  while [ -n "$rbc_r" ] && [ "$rbc_m" != 0 ]; do
-    rbc_line; printf '| %s\n' "$rbc_l"; rbc_m=$((rbc_m - 1))
-  done
-}
-rbc_wc() {
-  rbc_z=; rbc_r=$(wc -c $1); set -- $1
-  while [ -n "$rbc_r" ] && [ $# -gt 0 ]; do
-    rbc_line; rbc_l=${rbc_l#"${rbc_l%%[! ]*}"}
-    while [ $# -gt 0 ] && [ "${rbc_l#* }" != "$1" ]; do rbc_z="$rbc_z -"; shift; done
-    [ $# -gt 0 ] || break
-    rbc_n=${rbc_l%% *}; case $rbc_n in ''|*[!0-9]*) rbc_n=-;; esac
-    rbc_z="$rbc_z $rbc_n"; shift
-  done
-  for rbc_l; do rbc_z="$rbc_z -"; done
-}
-rbc_size() { rbc_n=-; for rbc_n in $(wc -c <"$1"); do :; done; case $rbc_n in ''|*[!0-9]*) rbc_n=-;; esac; }
-rbc_one() {
-  rbc_size "$1"
-  if [ "$rbc_n" = - ]; then rbc_tag gone "$1"
-  elif [ "$rbc_n" -gt {limit} ]; then rbc_tag big "$1" "$rbc_n"
-  else rbc_tag file "$1" "$rbc_n"; od -An -v -tx1 <"$1"; rbc_size "$1"; printf 'S %s\n' "$rbc_n"; fi
-}
-rbc_file() {
-  if [ -f "$1" ] && [ -r "$1" ]; then
-    case $1 in /*) if rbc_plain "$1"; then rbc_list="$rbc_list $1"; return; fi;; esac
-    rbc_one "$1"
-  elif [ -e "$1" ]; then rbc_tag denied "$1"; fi
-}
-rbc_dir() {
-  if [ -d "$1" ]; then
-    if [ -r "$1" ] && [ -x "$1" ]; then rbc_tag dir "$1"; else rbc_tag denied "$1"; fi
-  fi
-}
-rbc_files() { rbc_dir "$1"; for rbc_f in "$1"/*; do [ -f "$rbc_f" ] && rbc_file "$rbc_f"; done; }
-rbc_parts() {
-  rbc_dir "$1"
-  for rbc_f in "$1"/*; do
-    [ -e "$rbc_f" ] || continue
-    if [ -f "$rbc_f" ] && [ -x "$rbc_f" ]; then rbc_tag exec "$rbc_f"; else rbc_tag noexec "$rbc_f"; fi
-  done
-}
-rbc_batch() {
-  [ -n "$rbc_list" ] || return 0
-  rbc_wc "$rbc_list"; set -- $rbc_list; rbc_od=
-  for rbc_n in $rbc_z; do
-    if [ "$rbc_n" = - ]; then rbc_tag gone "$1"
-    elif [ "$rbc_n" -gt {limit} ]; then rbc_tag big "$1" "$rbc_n"
-    else rbc_tag file "$1" "$rbc_n"; rbc_od="$rbc_od $1"; fi
-    shift
-  done
-  [ -n "$rbc_od" ] || return 0
-  od -An -v -tx1 $rbc_od; rbc_wc "$rbc_od"; printf 'S%s\n' "$rbc_z"
-}
-rbc_times() {
-  rbc_bt=; rbc_recent=
-  if [ -r "$1" ]; then
-    while read -r rbc_k rbc_v; do if [ "$rbc_k" = btime ]; then rbc_bt=$rbc_v; break; fi; done <"$1"
-  fi
-  rbc_out btime "$rbc_bt"
-  [ -n "$rbc_bt" ] || rbc_out uptime-s "$(uptime -s)"
-  rbc_d=
-  if [ -n "${BASH_VERSION:-}" ]; then printf -v rbc_d '%(%s %z)T' -1 || rbc_d=; fi
-  case $rbc_d in [0-9]*' '[+-][0-9]*) ;; *) rbc_d=$(date '+%s %z');; esac
-  rbc_out date "$rbc_d"
-  rbc_now=${rbc_d%% *}
-  case $rbc_bt:$rbc_now in
-  *[!0-9:]*|:*|*:|0*|*:0*) ;;
-  *) [ $((rbc_now - rbc_bt)) -lt {horizon} ] || return 0;;
-  esac
-  rbc_recent=1
-  rbc_out last "$(last -x -F shutdown reboot)" {lines}
-}
-"""
-"""Shell functions of the fragment (``rbc_`` names; ``{limit}``, ``{horizon}``, ``{lines}``
-filled in). Plain absolute paths are gathered in ``$rbc_list`` (space-separated: plain names
-have no blanks or glob characters) for ``rbc_batch``; other files are read one by one from
-stdin (``rbc_one``), so no name reaches ``wc`` or ``od`` as an operand they could misread."""
+def cron_script() -> str:
+    """The fragment's shell text, ``fragment.sh`` (see the module docstring for its output)."""
+    return shell.read(__package__ or "runbook.cron", "fragment.sh")
 
 
-def cron_fragment(paths: CronPaths | None = None) -> str:
-    """The fragment's shell text (see the module docstring for its output)."""
+def cron_arguments(paths: CronPaths | None = None) -> tuple[str, ...]:
+    """The fragment's arguments: limits, then the files and directories it reads, in order."""
     p = paths or CronPaths()
-    q = shlex.quote
-    functions = (
-        _FUNCTIONS.replace("{limit}", str(int(p.max_bytes)))
-        .replace("{horizon}", str(int(HORIZON)))
-        .replace("{lines}", str(int(p.last_lines)))
-    )
-    lines = [
-        "{",
-        "printf '@@runbook:cron@@\\n'",
-        functions.rstrip("\n"),
-        f"rbc_times {q(p.proc_stat)}",
-        'if [ "${rb_cron:-}" = boot ] && [ -z "$rbc_recent" ]; then rbc_tag flag unread; else',
-        "rbc_list=",
-        f"rbc_file {q(p.crontab)}",
-        f"rbc_files {q(p.cron_d)}",
-        *(f"rbc_files {q(spool)}" for spool in p.spools),
-        *(f"rbc_parts {q(directory)}" for directory in p.run_parts),
-        f"rbc_file {q(p.anacrontab)}",
-        f"rbc_files {q(p.anacron_spool)}",
-        f"rbc_file {q(p.timezone)}",
-        f"rbc_file {q(p.sysconfig_clock)}",
-        "rbc_batch",
-        f'if [ -L {q(p.localtime)} ]; then rbc_out localtime "$(readlink {q(p.localtime)})"; fi',
-        f"if [ -r {q(p.debian_version)} ]; then rbc_tag flag debian; fi",
-        "fi",
-        "} 2>/dev/null",
+    read = [
+        ("file", p.crontab),
+        ("files", p.cron_d),
+        *(("files", spool) for spool in p.spools),
+        *(("parts", directory) for directory in p.run_parts),
+        ("file", p.anacrontab),
+        ("files", p.anacron_spool),
+        ("file", p.timezone),
+        ("file", p.sysconfig_clock),
     ]
-    return "\n".join(lines) + "\n"
+    limits = (str(int(p.max_bytes)), str(int(HORIZON)), str(int(p.last_lines)))
+    return (*limits, p.proc_stat, p.localtime, p.debian_version, *(word for pair in read for word in pair))
+
+
+def cron_command(paths: CronPaths | None = None) -> str:
+    """The fragment as one command (``sh -c``), its arguments quoted."""
+    return shell.command(cron_script(), cron_arguments(paths))
 
 
 def parse_cron_section(text: str) -> CronSnapshot:

@@ -1,12 +1,30 @@
-"""chrony: ``chronyc`` replies and tracking, ``chronyd -q``, and chrony.conf's ``makestep``."""
+"""chrony: its driver, ``chronyc`` replies and tracking, ``chronyd -q``, and chrony.conf's ``makestep``."""
 
 from __future__ import annotations
 
+import math
 import re
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from runbook.daemons import SyncRun, lines_of
+from runbook import shell
+from runbook.daemons import (
+    Runner,
+    SyncKind,
+    SyncRun,
+    SyncState,
+    each_server,
+    lines_of,
+    output_of,
+    wait_script,
+)
+from runbook.timeservice import TimeService
+
+if TYPE_CHECKING:
+    from runbook.facts import HostFacts
+    from runbook.settings import Settings
 
 _FIELD = re.compile(r"^([A-Za-z][A-Za-z ()]*?)\s*:\s*(.*)$")
 _SYSTEM_TIME = re.compile(r"^([-+]?\d+(?:\.\d+)?) seconds (slow|fast) of NTP time")
@@ -88,15 +106,15 @@ def parse_chronyd_q(text: str, rc: int | None) -> SyncRun:
         found = _WRONG_BY.search(line)
         if found:
             method = "adjust" if found.group(2) == "slew" else "step"
-            return SyncRun("synced", line, method, None, float(found.group(1)))
+            return SyncRun(SyncKind.SYNCED, line, method, None, float(found.group(1)))
     for line in lines:
         if "Another chronyd may already be running" in line:
-            return SyncRun("busy", line)
+            return SyncRun(SyncKind.BUSY, line)
         if "No suitable source" in line or "no selectable sources" in line.lower():
-            return SyncRun("no-server", line)
+            return SyncRun(SyncKind.NO_SERVER, line)
     if rc == 0:
-        return SyncRun("synced", lines[-1] if lines else "exit 0")
-    return SyncRun("error", lines[-1] if lines else f"exit {rc}")
+        return SyncRun(SyncKind.SYNCED, lines[-1] if lines else "exit 0")
+    return SyncRun(SyncKind.ERROR, lines[-1] if lines else f"exit {rc}")
 
 
 def parse_makestep(text: str) -> Makestep:
@@ -146,3 +164,110 @@ def server_directive(server: str) -> str:
 def waitsync_command(tries: int, interval: float = 1.0) -> str:
     """``chronyc waitsync TRIES 0 0 INTERVAL``: exit 0 once synchronised, at most TRIES checks."""
     return f"chronyc waitsync {max(1, int(tries))} 0 0 {interval:g}"
+
+
+def tracking_state(sections: Mapping[str, str]) -> SyncState:
+    """chronyd's sync state from section ``sync.chronyc`` (``chronyc -n tracking``)."""
+    text = sections.get("sync.chronyc")
+    if text is None:
+        return SyncState(synchronised=None)
+    tracking = parse_tracking(text, shell.section_rc(sections.get("sync.chronyc.rc")))
+    lines = tuple(line for line in text.splitlines() if line.strip())
+    return SyncState(tracking.synchronised, tracking.reference, "chronyc", lines)
+
+
+def _sync_running(run: Runner, settings: Settings, driver: ChronyDriver, token: str) -> SyncRun:
+    """chronyd runs: ``burst 4/4``, wait for the measurements (bounded), ``makestep``, wait for sync."""
+    burst = run("chronyc burst 4/4")
+    code, said = parse_reply(output_of(burst), burst.exit_code)
+    if not burst.ok or (code is not None and code != 200):
+        message = f"chronyc burst: {code or ''} {said}".replace("  ", " ")
+        return SyncRun(SyncKind.ERROR, message, server="chronyd")
+    tries = max(1, math.ceil(min(settings.sync_wait, 30.0)))
+    run(waitsync_command(tries), tries + settings.command_timeout)
+    stepped = run("chronyc makestep")
+    code, said = parse_reply(output_of(stepped), stepped.exit_code)
+    if code != 200:
+        why = {506: " (chronyd is not running)", 501: " (not authorised: run as root)"}.get(code or 0, "")
+        return SyncRun(
+            SyncKind.ERROR, f"chronyc makestep: {code or ''} {said}{why}".strip(), server="chronyd"
+        )
+    wait = math.ceil(settings.sync_wait)
+    waited = run(driver.wait_command(wait, token), wait + settings.command_timeout)
+    state = driver.sync_state(shell.split_sections(waited.stdout, token))
+    if not state.synchronised:
+        last = state.lines[-1] if state.lines else waited.note or f"exit {waited.exit_code}"
+        return SyncRun(
+            SyncKind.ERROR, f"chronyc makestep: 200 OK, but not synchronised: {last}", server="chronyd"
+        )
+    return SyncRun(
+        SyncKind.SYNCED, "chronyc makestep: 200 OK; chronyc waitsync: synchronised", "step", server="chronyd"
+    )
+
+
+def _sync_stopped(run: Runner, facts: HostFacts, settings: Settings) -> SyncRun:
+    """chronyd is down: ``chronyd -q 'server X iburst'`` sets the clock once and exits."""
+    chronyd = facts.tools.get("chronyd")
+    if chronyd is None:
+        return SyncRun(
+            SyncKind.NO_TOOL,
+            "chronyd is not on the PATH for a one-shot 'chronyd -q': reinstall chrony and run again",
+        )
+    binary = shlex.quote(chronyd)
+    result = each_server(
+        run, settings.ntp_servers, lambda server: f"{binary} -q {server_directive(server)}", parse_chronyd_q
+    )
+    if result.kind is SyncKind.BUSY:
+        message = f"{result.message} (status said chronyd was stopped: a stray chronyd runs)"
+        return SyncRun(SyncKind.ERROR, message, server=result.server)
+    return result
+
+
+@dataclass(frozen=True)
+class ChronyDriver:
+    """chronyd: tracking for its state, ``chronyc waitsync`` to wait, burst + makestep or ``chronyd -q``."""
+
+    family: str = "chronyd"
+    services: tuple[TimeService, ...] = (
+        TimeService("chronyd", "systemd", "chronyd", "chronyd"),
+        TimeService("chronyd", "systemd", "chrony", "chronyd"),
+        TimeService("chronyd", "openrc", "chronyd", "chronyd"),
+        TimeService("chronyd", "sysv", "chronyd", "chronyd", "/var/run/chronyd.pid"),
+        TimeService("chronyd", "sysv", "chrony", "chronyd", "/run/chrony/chronyd.pid"),
+    )
+    fragment: str = "chrony.sh"
+    exits_on_panic: bool = False
+    unsynchronised: str = "chronyc tracking: not synchronised"
+    panic_note: str = "chrony has no panic threshold; stepped with makestep / chronyd -q"
+
+    def sync_state(self, sections: Mapping[str, str]) -> SyncState:
+        return tracking_state(sections)
+
+    def wait_command(self, seconds: int, token: str) -> str:
+        """``chronyc waitsync`` (once a second), then ``chronyc -n tracking``."""
+        return wait_script(__package__ or "runbook.daemons", "chrony_wait.sh", seconds, token)
+
+    def before_restart(self) -> tuple[str, ...]:
+        return ()
+
+    def warnings(self, facts: HostFacts) -> tuple[str, ...]:
+        warning = None if facts.makestep is None else makestep_warning(facts.makestep)
+        return () if warning is None else (warning,)
+
+    def one_shot_plan(self, facts: HostFacts, settings: Settings, running: bool) -> str:
+        return "chronyc burst + makestep" if running else "chronyd -q"
+
+    def one_shot(
+        self,
+        run: Runner,
+        facts: HostFacts,
+        settings: Settings,
+        service: TimeService | None,
+        running: bool,
+        token: str,
+    ) -> SyncRun:
+        """Running: ``chronyc burst``, ``makestep`` and a wait for sync; stopped: ``chronyd -q``."""
+        return _sync_running(run, settings, self, token) if running else _sync_stopped(run, facts, settings)
+
+
+DRIVER = ChronyDriver()

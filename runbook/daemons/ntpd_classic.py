@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from runbook.daemons import SyncRun, lines_of
+from runbook.daemons import SyncKind, SyncRun, lines_of
 
 _NTPDATE_PREFIX = re.compile(r"^\s*\d{1,2} \w{3} \d{2}:\d{2}:\d{2} ntpdate\[\d+\]: ")
 _NTPDATE_SET = re.compile(r"\b(step|adjust) time server (\S+) offset ([-+]?\d+(?:\.\d+)?) sec\b")
@@ -18,15 +18,15 @@ def parse_ntpdate(text: str, rc: int | None) -> SyncRun:
         found = _NTPDATE_SET.search(line)
         if found:
             method, address, offset = found.groups()
-            return SyncRun("synced", line, method, address, float(offset))
+            return SyncRun(SyncKind.SYNCED, line, method, address, float(offset))
     for line in lines:
         if "NTP socket is in use" in line:
-            return SyncRun("socket-in-use", line)
+            return SyncRun(SyncKind.SOCKET_IN_USE, line)
         if "no server suitable for synchronization found" in line:
-            return SyncRun("no-server", line)
+            return SyncRun(SyncKind.NO_SERVER, line)
     if rc == 0:
-        return SyncRun("synced", lines[-1] if lines else "exit 0")
-    return SyncRun("error", lines[-1] if lines else f"exit {rc}")
+        return SyncRun(SyncKind.SYNCED, lines[-1] if lines else "exit 0")
+    return SyncRun(SyncKind.ERROR, lines[-1] if lines else f"exit {rc}")
 
 
 def parse_ntpd_gq(text: str, rc: int | None) -> SyncRun:
@@ -40,11 +40,11 @@ def parse_ntpd_gq(text: str, rc: int | None) -> SyncRun:
         found = _NTPD_SET.search(line)
         if found:
             kind, offset = found.groups()
-            return SyncRun("synced", line, "step" if kind == "set" else "adjust", None, float(offset))
+            return SyncRun(SyncKind.SYNCED, line, "step" if kind == "set" else "adjust", None, float(offset))
     for line in lines:
         if "no servers found" in line:
-            return SyncRun("no-server", f"{line} (exit {rc}: ntpd -gq exits 0 even so)")
+            return SyncRun(SyncKind.NO_SERVER, f"{line} (exit {rc}: ntpd -gq exits 0 even so)")
         if "unable to bind" in line or "another process may be running" in line:
-            return SyncRun("socket-in-use", line)
+            return SyncRun(SyncKind.SOCKET_IN_USE, line)
     last = lines[-1] if lines else f"exit {rc}"
-    return SyncRun("error", f"no 'time set' line: {last}" if rc == 0 else last)
+    return SyncRun(SyncKind.ERROR, f"no 'time set' line: {last}" if rc == 0 else last)

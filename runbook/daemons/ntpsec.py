@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from runbook.daemons import SyncRun, lines_of
+from runbook.daemons import SyncKind, SyncRun, lines_of
 
 _REPORT = re.compile(
     r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)? \([-+]\d{4}\) ([-+]\d+(?:\.\d+)?) \+/- \d+(?:\.\d+)? "
@@ -26,13 +26,13 @@ def parse_ntpdig(text: str, rc: int | None) -> SyncRun:
     stepped = next((m for m in (_STEPPED.search(line) for line in lines) if m), None)
     slewed = next((m for m in (_SLEWED.search(line) for line in lines) if m), None)
     if any("no eligible servers" in line for line in lines):
-        return SyncRun("no-server", next(line for line in lines if "no eligible servers" in line))
+        return SyncRun(SyncKind.NO_SERVER, next(line for line in lines if "no eligible servers" in line))
     if rc == 0 and (report or stepped or slewed):
         address = report.group(3) if report else None
         if stepped:
-            return SyncRun("synced", stepped.group(0), "step", address, float(stepped.group(1)))
+            return SyncRun(SyncKind.SYNCED, stepped.group(0), "step", address, float(stepped.group(1)))
         if slewed:
-            return SyncRun("synced", slewed.group(0), "adjust", address, float(slewed.group(1)))
+            return SyncRun(SyncKind.SYNCED, slewed.group(0), "adjust", address, float(slewed.group(1)))
         if report:
-            return SyncRun("synced", report.group(0), "adjust", address, float(report.group(1)))
-    return SyncRun("error", lines[-1] if lines else f"exit {rc}")
+            return SyncRun(SyncKind.SYNCED, report.group(0), "adjust", address, float(report.group(1)))
+    return SyncRun(SyncKind.ERROR, lines[-1] if lines else f"exit {rc}")

@@ -8,12 +8,13 @@ from invoke.context import Context
 
 from runbook import clock
 from runbook.commands import StepRecorder, step
+from runbook.daemons.drivers import FAMILIES, driver_for
 from runbook.errors import ClockUnreadable, NTPUnavailable
-from runbook.facts import HostFacts, facts_for, parse_rc, parse_sync
-from runbook.probe import daemon_wait_command, split_sections
+from runbook.facts import HostFacts, facts_for, section_token
 from runbook.results import Outcome, StepResult
 from runbook.session import session_of, settings_for
 from runbook.settings import Settings
+from runbook.shell import section_rc, split_sections
 from runbook.stepdata import ClockCheck, ClockVerify
 
 PANIC_THRESHOLD = 1000.0
@@ -115,7 +116,7 @@ def verify_clock(
     if choice.conflict:
         problems.append(choice.conflict)
     elif found is None:
-        problems.append("no supported time daemon (chronyd, ntpsec, ntpd, systemd-timesyncd) is installed")
+        problems.append(f"no supported time daemon ({', '.join(FAMILIES)}) is installed")
     elif not found[1].running:
         problems.append(f"{found[0].daemon} is not running")
     if problems:
@@ -136,15 +137,16 @@ def verify_clock(
             f"{within}; would wait up to {settings.sync_wait:g} s for {daemon} to synchronise",
             **data,
         )
-    family = found[0].daemon if found else "ntpd"
+    driver = driver_for(found[0].daemon if found else "ntpd")
+    token = section_token(c)
     record = rec.run(
         c,
-        daemon_wait_command(family, math.ceil(settings.sync_wait)),
+        driver.wait_command(math.ceil(settings.sync_wait), token),
         timeout=settings.sync_wait + settings.command_timeout,
     )
-    sections = split_sections(record.stdout)
-    sync = parse_sync(sections, family)
-    waited = parse_rc(sections.get("waited"))
+    sections = split_sections(record.stdout, token)
+    sync = driver.sync_state(sections)
+    waited = section_rc(sections.get("waited"))
     data.update(synchronised=sync.synchronised, peer=sync.peer, waited=record.duration, polls=waited)
     if sync.synchronised:
         return rec.finish(
@@ -152,10 +154,7 @@ def verify_clock(
             f"{within}; {daemon} synchronised to {sync.peer} after {record.duration:.0f} s",
             **data,
         )
-    why = record.note or {
-        "chronyd": "chronyc tracking: not synchronised",
-        "systemd-timesyncd": "timedatectl: NTPSynchronized is not yes",
-    }.get(family, "no system peer (*) in ntpq -pn")
+    why = record.note or driver.unsynchronised
     return rec.finish(
         Outcome.FAILED,
         f"{within}, but {daemon} did not synchronise within {settings.sync_wait:g} s ({why})",

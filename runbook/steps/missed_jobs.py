@@ -13,7 +13,6 @@ step that reruns cron jobs) and never in a dry run.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +26,7 @@ from runbook.cron import (
     CronSnapshot,
     DueJob,
     anacron_stamps,
-    cron_fragment,
+    cron_command,
     find_missed,
     host_reached,
     host_zone,
@@ -152,7 +151,7 @@ def _read_cron(c: Context, rec: StepRecorder, settings: Settings) -> CronSnapsho
     """The whole cron setup, read by the fragment as a command of its own."""
     record = rec.run(
         c,
-        "sh -c " + shlex.quote(cron_fragment()),
+        cron_command(),
         timeout=settings.command_timeout,
         sudo_password=settings.sudo_password,
     )

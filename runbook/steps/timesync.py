@@ -1,38 +1,28 @@
 """Time daemon steps, one set for every setup: restart it, one-shot sync, start + enable.
 
-The daemon and init system come from the probe (``HostFacts.choice``); each step runs the
-right commands for them: ntpdate (classic, with the socket-in-use fallback, or the ntpsec
-wrapper), ntpdig or ``ntpd -gq`` for ntpd/ntpsec; ``chronyc burst/makestep/waitsync`` or
-``chronyd -q`` for chrony; ``timedatectl set-ntp true`` + restart for systemd-timesyncd.
-A backward step over ``max_backward_step`` is refused unless ``allow_backward_step``.
-Changing commands run with ``sudo`` when ``settings.sudo_password`` is set; every value
-from settings is quoted. A step that changed something forgets the cached facts.
+The steps hold the policy; the daemon's driver (``runbook.daemons``) knows its commands and
+their output. The daemon and init system come from the probe (``HostFacts.choice``): which
+daemon to drive, a conflict, or none. A backward step over ``max_backward_step`` is refused
+unless ``allow_backward_step``; a dry run says what it would do. When the one-shot sync finds
+the NTP socket in use, the step stops the daemon, syncs again and starts it. Changing
+commands run with ``sudo`` when ``settings.sudo_password`` is set; every value from settings
+is quoted. A step that changed something forgets the cached facts.
 """
 
 from __future__ import annotations
 
-import math
-import shlex
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from invoke.context import Context
 
 from runbook import clock
 from runbook.commands import StepRecorder, step
-from runbook.daemons import SyncRun
-from runbook.daemons.chrony import (
-    makestep_warning,
-    parse_chronyd_q,
-    parse_reply,
-    server_directive,
-    waitsync_command,
-)
-from runbook.daemons.ntpd_classic import parse_ntpd_gq, parse_ntpdate
-from runbook.daemons.ntpsec import parse_ntpdig
-from runbook.daemons.timesyncd import parse_timedatectl, wait_command
+from runbook.daemons import Driver, SyncKind, SyncRun
+from runbook.daemons.drivers import FAMILIES, driver_for
+from runbook.daemons.ntpd_classic import parse_ntpdate
 from runbook.durations import format_duration
 from runbook.errors import ClockUnreadable, NTPUnavailable
-from runbook.facts import DaemonState, HostFacts, facts_for, forget_facts
+from runbook.facts import DaemonState, HostFacts, facts_for, forget_facts, section_token
 from runbook.results import CommandRecord, Outcome, StepResult
 from runbook.session import session_of, settings_for
 from runbook.settings import Settings
@@ -49,8 +39,24 @@ __all__ = [
     "start_enable_daemon",
 ]
 
-NO_DAEMON = "no supported time daemon found (looked for chronyd, ntpsec, ntpd and systemd-timesyncd)"
-Parser = Callable[[str, int | None], SyncRun]
+NO_DAEMON = f"no supported time daemon found (looked for {', '.join(FAMILIES[:-1])} and {FAMILIES[-1]})"
+
+
+@dataclass(frozen=True)
+class NoDaemon:
+    """Why no daemon is driven: none installed, or a conflict (two would fight over the clock)."""
+
+    reason: str
+    conflict: bool
+
+
+@dataclass(frozen=True)
+class Driven:
+    """The daemon the steps drive: its driver, its service under the host's init, its state."""
+
+    driver: Driver
+    service: TimeService
+    state: DaemonState
 
 
 def clock_changed(c: Context) -> bool:
@@ -70,16 +76,16 @@ def _measured(rec: StepRecorder, settings: Settings, facts: HostFacts) -> clock.
         return None
 
 
-def _chosen(facts: HostFacts, data: dict[str, object]) -> tuple[TimeService, DaemonState] | str:
-    """The daemon to drive, or why there is none; ``data`` gets daemon, init and the choice note."""
+def _chosen(facts: HostFacts, data: dict[str, object]) -> Driven | NoDaemon:
+    """The daemon to drive (``data`` gets daemon, init and the choice note), or why there is none."""
     choice = facts.choice()
     data["init"] = facts.init
     if choice.conflict:
-        return choice.conflict
+        return NoDaemon(choice.conflict, conflict=True)
     if choice.service is None or choice.state is None:
-        return f"{NO_DAEMON}; init: {facts.init}"
+        return NoDaemon(f"{NO_DAEMON}; init: {facts.init}", conflict=False)
     data.update(daemon=choice.service.daemon, service=choice.service.name, choice=choice.note)
-    return choice.service, choice.state
+    return Driven(driver_for(choice.service.daemon), choice.service, choice.state)
 
 
 def backward_refusal(
@@ -151,28 +157,27 @@ def restart_daemon(
 
     ``ok`` without running anything when the daemon runs and the offset is within
     ``max_offset``: a daemon still synchronising is left to finish (verify waits for it).
-    systemd-timesyncd gets ``timedatectl set-ntp true`` first. A backward step over
-    ``max_backward_step`` is refused (``failed``): a restarted daemon may step. chrony:
-    warns when chrony.conf's ``makestep`` cannot recover from a suspend.
+    The driver's commands run first (systemd-timesyncd: ``timedatectl set-ntp true``). A
+    backward step over ``max_backward_step`` is refused (``failed``): a restarted daemon may
+    step. Warns about what keeps the daemon from recovering a suspend (chrony's ``makestep``).
     """
     settings = settings_for(c, ntp_server=ntp_server, max_offset=max_offset)
     dry = rec.dry_run = dry_run or settings.dry_run
     facts = facts_for(c, rec, settings)
     data: dict[str, object] = {"stop": None, "start": None}
-    chosen = _chosen(facts, data)
-    if isinstance(chosen, str):
-        return rec.finish(Outcome.FAILED, chosen, **data)
-    service, state = chosen
+    driven = _chosen(facts, data)
+    if isinstance(driven, NoDaemon):
+        return rec.finish(Outcome.FAILED, driven.reason, **data)
+    service, state = driven.service, driven.state
     data["was_running"] = state.running
-    if service.daemon in {"ntpd", "ntpsec"} and facts.ntpd_without_g:
+    if driven.driver.exits_on_panic and facts.ntpd_without_g:
         data["no_panic_override"] = facts.ntpd_without_g
     if data["choice"]:
         rec.warnings.append(str(data["choice"]))
-    if service.daemon == "chronyd" and facts.makestep is not None:
-        warning = makestep_warning(facts.makestep)
-        if warning:
-            rec.warnings.append(warning)
-            data["makestep_warning"] = warning
+    warnings = driven.driver.warnings(facts)
+    rec.warnings.extend(warnings)
+    if warnings and driven.driver.family == "chronyd":
+        data["makestep_warning"] = warnings[0]
     measured = _measured(rec, settings, facts)
     reasons = []
     if not state.running:
@@ -192,10 +197,10 @@ def restart_daemon(
         return rec.finish(Outcome.FAILED, f"{service.daemon} not restarted: {refused}", **data)
     if dry:
         return rec.finish(Outcome.CHANGED, f"would restart {service.daemon} ({', '.join(reasons)})", **data)
-    if service.daemon in {"ntpd", "ntpsec"}:
+    if driven.driver.exits_on_panic:
         _panic_note(rec, measured, f"without -g {service.daemon} may exit; the one-shot sync fixes the clock")
-    if service.daemon == "systemd-timesyncd":
-        _run(c, rec, settings, "timedatectl set-ntp true")
+    for command in driven.driver.before_restart():
+        _run(c, rec, settings, command)
     record = _run(c, rec, settings, service.restart())
     forget_facts(c)
     _mark_changed(c)
@@ -214,169 +219,43 @@ def restart_daemon(
 # -- one_shot_sync -----------------------------------------------------------------------
 
 
-def _each_server(
-    c: Context,
-    rec: StepRecorder,
-    settings: Settings,
-    servers: tuple[str, ...],
-    command: Callable[[str], str],
-    parse: Parser,
-) -> tuple[SyncRun, str]:
-    """``command(server)`` against each server in turn until one syncs (or the socket is in use)."""
-    tried: list[tuple[SyncRun, str]] = []
-    for server in servers:
-        bound = min(settings.command_timeout, NTPD_GQ_TIMEOUT) if server == _NTP_CONF else None
-        record = _run(c, rec, settings, command(server), timeout=bound)
-        result = parse(f"{record.stdout}\n{record.stderr}", record.exit_code)
-        if record.exit_code is None:
-            result = SyncRun("error", record.note or "did not finish")
-        tried.append((result, server))
-        if result.kind in {"synced", "socket-in-use", "busy"}:
-            return result, server
-    if len(tried) > 1:
-        names = ", ".join(server for _, server in tried)
-        last, server = tried[-1]
-        return SyncRun(last.kind, f"{last.message} (tried {names})"), server
-    return tried[-1]
-
-
-_NTP_CONF = "the servers of ntp.conf"
-NTPD_GQ_TIMEOUT = 45.0
-"""``ntpd -gq`` waits for its servers with no limit of its own; with iburst it sets the clock in ~10 s."""
-
-
-def _ntp_tool(
-    facts: HostFacts, settings: Settings
-) -> tuple[str, tuple[str, ...], Callable[[str], str], Parser] | None:
-    """The one-shot tool for ntpd/ntpsec hosts: ntpdate (either flavour), else ntpdig, else ``ntpd -gq``."""
-    tools = facts.tools
-    servers = settings.ntp_servers
-    if "ntpdate" in tools:
-        ntpdate = shlex.quote(tools["ntpdate"])
-        if facts.ntpdate_flavour == "ntpsec":
-            return (
-                "ntpdate (ntpsec wrapper)",
-                servers,
-                lambda server: f"{ntpdate} {shlex.quote(server)}",
-                parse_ntpdig,
-            )
-        return "ntpdate", servers, lambda server: f"{ntpdate} {shlex.quote(server)}", parse_ntpdate
-    if "ntpdig" in tools:
-        ntpdig = shlex.quote(tools["ntpdig"])
-        return (
-            "ntpdig",
-            servers,
-            lambda server: f"{ntpdig} -s -S -M 500 -t 1 {shlex.quote(server)}",
-            parse_ntpdig,
-        )
-    if "ntpd" in tools:
-        ntpd = shlex.quote(tools["ntpd"])
-        return "ntpd -gq", (_NTP_CONF,), lambda _: f"{ntpd} -gq", parse_ntpd_gq
-    return None
-
-
-def _sync_ntp(
+def _sync(
     c: Context,
     rec: StepRecorder,
     settings: Settings,
     facts: HostFacts,
-    found: tuple[TimeService, DaemonState] | None,
+    driven: Driven | None,
     data: dict[str, object],
-) -> tuple[SyncRun, str, str] | str:
-    """ntpdate / ntpdig / ``ntpd -gq``, stopping the daemon around it when it holds UDP 123."""
-    tool = _ntp_tool(facts, settings)
-    if tool is None:
-        return (
-            "none of ntpdate, ntpdig or ntpd is installed on the host: install ntpdate (yum install ntpdate, "
-            "apt-get install ntpsec-ntpdate) and run again; nothing changed"
-        )
-    label, servers, command, parse = tool
-    data["tool"] = label
-    result, server = _each_server(c, rec, settings, servers, command, parse)
-    again = ""
-    if result.kind == "socket-in-use":
-        if found is None:
-            return f"{label}: {result.message}, and {NO_DAEMON} to stop"
-        service = found[0]
-        data["fallback"] = True
-        _run(c, rec, settings, service.stop())
-        try:
-            result, server = _each_server(c, rec, settings, servers, command, parse)
-        finally:
-            started = _run(c, rec, settings, service.start())
-        data["start"] = _started(service, started)
-        if data["start"] != "ok":
-            rec.warnings.append(f"{service.daemon} did not start again after the sync")
-            again = f"; {service.daemon} did NOT start again"
-        else:
-            again = f"; {service.daemon} held the NTP socket: stopped it for the sync and started it again"
-    return result, server, again
+) -> tuple[SyncRun, str]:
+    """The driver's one-shot sync; on ``socket-in-use`` stop the daemon, sync again, start it again.
 
+    Returns the run and what the fallback adds to the message. Without a daemon the ntpd
+    driver's tools (ntpdate, ntpdig, ``ntpd -gq``) still set the clock.
+    """
+    driver = driven.driver if driven else driver_for("ntpd")
+    service = driven.service if driven else None
+    running = driven.state.running if driven else False
 
-def _sync_chrony_running(c: Context, rec: StepRecorder, settings: Settings) -> tuple[SyncRun, str, str]:
-    """chronyd runs: ``burst 4/4``, wait for the measurements (bounded), ``makestep``, ``waitsync``."""
-    burst = _run(c, rec, settings, "chronyc burst 4/4")
-    code, said = parse_reply(f"{burst.stdout}\n{burst.stderr}", burst.exit_code)
-    if not burst.ok or (code is not None and code != 200):
-        return SyncRun("error", f"chronyc burst: {code or ''} {said}".replace("  ", " ")), "chronyd", ""
-    tries = max(1, math.ceil(min(settings.sync_wait, 30.0)))
-    _run(c, rec, settings, f"chronyc waitsync {tries} 0 0 1", timeout=tries + settings.command_timeout)
-    step_record = _run(c, rec, settings, "chronyc makestep")
-    code, said = parse_reply(f"{step_record.stdout}\n{step_record.stderr}", step_record.exit_code)
-    if code != 200:
-        why = {506: " (chronyd is not running)", 501: " (not authorised: run as root)"}.get(code or 0, "")
-        return SyncRun("error", f"chronyc makestep: {code or ''} {said}{why}".strip()), "chronyd", ""
-    wait = math.ceil(settings.sync_wait)
-    waited = _run(c, rec, settings, waitsync_command(wait), timeout=wait + settings.command_timeout)
-    if not waited.ok:
-        lines = [line for line in waited.stdout.splitlines() if line.strip()]
-        last = lines[-1] if lines else waited.note or f"exit {waited.exit_code}"
-        return SyncRun("error", f"chronyc makestep: 200 OK, but not synchronised: {last}"), "chronyd", ""
-    return (
-        SyncRun("synced", "chronyc makestep: 200 OK; chronyc waitsync: synchronised", "step"),
-        "chronyd",
-        "",
-    )
+    def run(command: str, timeout: float | None = None) -> CommandRecord:
+        return _run(c, rec, settings, command, timeout)
 
-
-def _sync_chrony_stopped(
-    c: Context, rec: StepRecorder, settings: Settings, facts: HostFacts
-) -> tuple[SyncRun, str, str] | str:
-    """chronyd is down: ``chronyd -q 'server X iburst'`` sets the clock once and exits."""
-    chronyd = facts.tools.get("chronyd")
-    if chronyd is None:
-        return "chronyd is not on the PATH for a one-shot 'chronyd -q': reinstall chrony and run again"
-    binary = shlex.quote(chronyd)
-    result, server = _each_server(
-        c,
-        rec,
-        settings,
-        settings.ntp_servers,
-        lambda server: f"{binary} -q {server_directive(server)}",
-        parse_chronyd_q,
-    )
-    if result.kind == "busy":
-        result = SyncRun("error", f"{result.message} (status said chronyd was stopped: a stray chronyd runs)")
-    return result, server, ""
-
-
-def _sync_timesyncd(
-    c: Context, rec: StepRecorder, settings: Settings, service: TimeService, data: dict[str, object]
-) -> tuple[SyncRun, str, str]:
-    """systemd-timesyncd: ``timedatectl set-ntp true``, restart, wait for ``NTPSynchronized=yes``."""
-    _run(c, rec, settings, "timedatectl set-ntp true")
-    _run(c, rec, settings, service.restart())
-    wait = math.ceil(settings.sync_wait)
-    record = _run(c, rec, settings, wait_command(wait), timeout=wait + settings.command_timeout)
-    state = parse_timedatectl(record.stdout)
-    data["waited"] = record.duration
-    if state.synchronised:
-        return (
-            SyncRun("synced", f"NTPSynchronized=yes after {record.duration:.0f} s", "step"),
-            "timesyncd",
-            "",
-        )
-    return SyncRun("error", f"NTPSynchronized not yes within {settings.sync_wait:g} s"), "timesyncd", ""
+    token = section_token(c)
+    result = driver.one_shot(run, facts, settings, service, running, token)
+    if result.kind is not SyncKind.SOCKET_IN_USE:
+        return result, ""
+    if service is None:
+        return SyncRun(SyncKind.ERROR, f"{result.tool}: {result.message}, and {NO_DAEMON} to stop"), ""
+    data["fallback"] = True
+    _run(c, rec, settings, service.stop())
+    try:
+        result = driver.one_shot(run, facts, settings, service, False, token)
+    finally:
+        started = _run(c, rec, settings, service.start())
+    data["start"] = _started(service, started)
+    if data["start"] != "ok":
+        rec.warnings.append(f"{service.daemon} did not start again after the sync")
+        return result, f"; {service.daemon} did NOT start again"
+    return result, f"; {service.daemon} held the NTP socket: stopped it for the sync and started it again"
 
 
 @step("one_shot_sync", title="one-shot sync", data=ClockSync, needs=("check_date",))
@@ -389,11 +268,12 @@ def one_shot_sync(
 ) -> StepResult:
     """Set the clock once, the way the host's daemon allows, when the offset is over ``max_offset``.
 
-    ntpd/ntpsec: ntpdate (classic: on ``the NTP socket is in use`` stop the daemon, sync,
-    start it again; ntpsec wrapper), else ntpdig, else ``ntpd -gq`` (``no servers found``
-    with exit 0 is a failure). chronyd running: ``chronyc burst``, ``makestep``,
-    ``waitsync``; stopped: ``chronyd -q``. systemd-timesyncd: set-ntp, restart, wait for
-    ``NTPSynchronized=yes``. A backward step over ``max_backward_step`` is refused.
+    The daemon's driver sets it: ntpd/ntpsec: ntpdate (classic or the ntpsec wrapper), else
+    ntpdig, else ``ntpd -gq`` (``no servers found`` with exit 0 is a failure); on ``the NTP
+    socket is in use`` the step stops the daemon, syncs, starts it again. chronyd running:
+    ``chronyc burst``, ``makestep``, a wait; stopped: ``chronyd -q``. systemd-timesyncd:
+    set-ntp, restart, wait for ``NTPSynchronized=yes``. A backward step over
+    ``max_backward_step`` is refused.
     """
     settings = settings_for(c, ntp_server=ntp_server, max_offset=max_offset)
     dry = rec.dry_run = dry_run or settings.dry_run
@@ -407,42 +287,29 @@ def one_shot_sync(
             **data,
         )
     chosen = _chosen(facts, data)
-    if isinstance(chosen, str) and facts.choice().conflict:
-        return rec.finish(Outcome.FAILED, chosen, **data)
-    found = None if isinstance(chosen, str) else chosen
+    if isinstance(chosen, NoDaemon) and chosen.conflict:
+        return rec.finish(Outcome.FAILED, chosen.reason, **data)
+    driven = chosen if isinstance(chosen, Driven) else None
     refused = backward_refusal(settings, measured, first_offset(c))
     if refused:
         return rec.finish(Outcome.FAILED, refused, **data)
-    family = found[0].daemon if found else "ntpd"
+    driver = driven.driver if driven else driver_for("ntpd")
     off = "offset unknown" if measured is None else f"offset {measured.offset:+,.3f} s"
     if dry:
-        how = {
-            "chronyd": "chronyc burst + makestep" if found and found[1].running else "chronyd -q",
-            "systemd-timesyncd": "timedatectl set-ntp true, a restart of systemd-timesyncd and a wait",
-        }.get(family, f"{(_ntp_tool(facts, settings) or ('ntpdate',))[0]} {settings.ntp_servers[0]}")
+        how = driver.one_shot_plan(facts, settings, driven.state.running if driven else False)
         return rec.finish(Outcome.CHANGED, f"would set the clock with {how} ({off})", **data)
-    done: tuple[SyncRun, str, str] | str
-    if family == "chronyd" and found is not None:
-        done = (
-            _sync_chrony_running(c, rec, settings)
-            if found[1].running
-            else _sync_chrony_stopped(c, rec, settings, facts)
-        )
-        _panic_note(rec, measured, "chrony has no panic threshold; stepped with makestep / chronyd -q")
-    elif family == "systemd-timesyncd" and found is not None:
-        done = _sync_timesyncd(c, rec, settings, found[0], data)
-        _panic_note(rec, measured, "timesyncd has no panic threshold and steps by itself")
-    else:
-        done = _sync_ntp(c, rec, settings, facts, found, data)
-        _panic_note(rec, measured, f"{data.get('tool')} steps past it (ntpd -g would too; plain ntpd exits)")
-    if isinstance(done, str):
-        return rec.finish(Outcome.FAILED, done, **data)
+    result, again = _sync(c, rec, settings, facts, driven, data)
+    if result.tool:
+        data["tool"] = result.tool
+    _panic_note(rec, measured, driver.panic_note)
+    if result.kind is SyncKind.NO_TOOL:
+        return rec.finish(Outcome.FAILED, result.message, **data)
     forget_facts(c)
-    result, server, again = done
+    server = result.server or ""
     data.update(server=server, method=result.method, address=result.address)
-    if result.kind != "synced":
+    if result.kind is not SyncKind.SYNCED:
         return rec.finish(
-            Outcome.FAILED, f"{data.get('tool') or family} {server}: {result.message}{again}", **data
+            Outcome.FAILED, f"{result.tool or driver.family} {server}: {result.message}{again}", **data
         )
     _mark_changed(c)
     data["stepped"] = result.offset
@@ -454,7 +321,7 @@ def one_shot_sync(
     if measured is not None and measured.offset < 0:
         did += f" (backwards: the host was {-measured.offset:,.1f} s ahead)"
     outcome = Outcome.FAILED if data.get("start") not in {None, "ok"} else Outcome.CHANGED
-    return rec.finish(outcome, f"{did} with {data.get('tool') or result.message} ({server}){again}", **data)
+    return rec.finish(outcome, f"{did} with {result.tool or result.message} ({server}){again}", **data)
 
 
 # -- start_enable_daemon -----------------------------------------------------------------
@@ -475,10 +342,10 @@ def start_enable_daemon(
     dry = rec.dry_run = dry_run or settings.dry_run
     facts = facts_for(c, rec, settings)
     data: dict[str, object] = {}
-    chosen = _chosen(facts, data)
-    if isinstance(chosen, str):
-        return rec.finish(Outcome.FAILED, chosen, **data)
-    service, state = chosen
+    driven = _chosen(facts, data)
+    if isinstance(driven, NoDaemon):
+        return rec.finish(Outcome.FAILED, driven.reason, **data)
+    service, state = driven.service, driven.state
     todo = []
     if not state.running:
         todo.append(("start", service.start()))

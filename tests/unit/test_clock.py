@@ -291,8 +291,7 @@ def test_session_samples_then_probes() -> None:
     sections = split_sections(record.stdout)
     assert len(sections["clock"].splitlines()) == 8  # method + 7 answers
     facts = parse_facts(sections, None, sample)
-    assert facts.hostname == socket.gethostname().split(".")[0]
-    assert facts.host_date is not None and abs(facts.host_date - time.time()) < 5
+    assert facts.hostname == socket.gethostname()
 
 
 def test_session_falls_back_to_date_without_bash(tmp_path: Path) -> None:

@@ -22,7 +22,9 @@ import pytest
 from runbook.cron import (
     CronPaths,
     anacron_stamps,
-    cron_fragment,
+    cron_arguments,
+    cron_command,
+    cron_script,
     host_zone,
     parse_cron_section,
     parse_last,
@@ -173,7 +175,11 @@ def run_fragment(root: Path, paths: CronPaths) -> str:
     """The fragment's output on the tree (real sh, fake last/uptime/date first on PATH)."""
     env = {"PATH": f"{root / 'fakebin'}:/usr/bin:/bin", "LC_ALL": "C"}
     done = subprocess.run(
-        ["sh", "-c", cron_fragment(paths)], capture_output=True, env=env, cwd=root, check=True
+        ["sh", "-c", cron_script(), "cron", *cron_arguments(paths)],
+        capture_output=True,
+        env=env,
+        cwd=root,
+        check=True,
     )
     return done.stdout.decode()
 
@@ -282,8 +288,8 @@ def test_damaged_output_is_noted_not_raised() -> None:
     assert len(snapshot.notes) == 4
 
 
-def test_configured_paths_are_quoted() -> None:
+def test_configured_paths_are_arguments_quoted_in_the_command() -> None:
     hostile = "/tmp/x'; touch /tmp/pwned; '$(id)`id`\n"
-    script = cron_fragment(replace(CronPaths(), crontab=hostile, cron_d=hostile, spools=(hostile,)))
-    assert shlex.quote(hostile) in script
-    assert f"rbc_file {hostile}" not in script
+    paths = replace(CronPaths(), crontab=hostile, cron_d=hostile, spools=(hostile,))
+    assert cron_arguments(paths).count(hostile) == 3 and hostile not in cron_script()
+    assert shlex.quote(hostile) in cron_command(paths)

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from test_cron_cases import LINE, case_paths
 
-from runbook.cron import CronPaths, CronSnapshot, cron_fragment, parse_cron_section
+from runbook.cron import CronPaths, CronSnapshot, cron_arguments, cron_script, parse_cron_section
 from runbook.cron.window import HORIZON
 
 TOOLS = ("wc", "od", "readlink", "date", "uptime", "last")
@@ -81,7 +81,9 @@ def run(
         [
             shutil.which(command[0]) or command[0],
             *command[1:],
-            f"rb_cron={scope or ''}\n" + cron_fragment(paths),
+            f"rb_cron={scope or ''}\n" + cron_script(),
+            "cron",
+            *cron_arguments(paths),
         ],
         capture_output=True,
         env={"PATH": str(tools), "LC_ALL": "C"},

@@ -19,6 +19,7 @@ from recorded_cases import case_files, check_case
 from runbook import clock, facts
 from runbook.clock import parse_time_reading
 from runbook.commands import StepRecorder
+from runbook.daemons import ntp
 from runbook.errors import NTPUnavailable, ProbeError
 from runbook.probe import split_sections
 from runbook.settings import BackupSettings, build_settings
@@ -37,14 +38,14 @@ def _chkconfig(text: str, rc: int | None) -> Any:
 
 
 def _readvar(text: str) -> Any:
-    state = facts.parse_readvar(text)
+    state = ntp.parse_readvar(text)
     return {**asdict(state), "lines": list(state.lines)}
 
 
 PARSERS: dict[str, Callable[[str, int | None], Any]] = {
     "ntpdate": lambda text, rc: asdict(parse_ntpdate(text, rc)),
-    "ntpq": lambda text, rc: asdict(facts.parse_ntpq(text)),
-    "ntpstat": lambda text, rc: asdict(facts.parse_ntpstat(text, rc)),
+    "ntpq": lambda text, rc: asdict(ntp.parse_ntpq(text)),
+    "ntpstat": lambda text, rc: asdict(ntp.parse_ntpstat(text, rc)),
     "readvar": lambda text, rc: _readvar(text),
     "service": lambda text, rc: parse_service_actions(text),
     "chkconfig": _chkconfig,

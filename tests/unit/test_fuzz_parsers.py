@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 
 from runbook import facts, timeservice
 from runbook.clock import parse_time_reading
+from runbook.daemons import ntp
 from runbook.probe import new_token, split_sections
 from runbook.settings import BackupSettings
+from runbook.shell import section_rc
 
 HEADERS = ["@@runbook:date@@", "@@runbook:backup.file@@", "@@runbook:backup.check.rc@@", "@@runbook:tools@@"]
 LINES = st.one_of(
@@ -34,10 +36,10 @@ def test_probe_output_to_facts_never_raises(text: str, token: str) -> None:
 
 @given(OUTPUT, st.one_of(st.none(), st.integers(-1, 255)))
 def test_line_parsers_never_raise(text: str, rc: int | None) -> None:
-    facts.parse_rc(text)
+    section_rc(text)
     facts.parse_os(text)
-    facts.parse_ntpq(text)
-    facts.parse_ntpstat(text, rc)
+    ntp.parse_ntpq(text)
+    ntp.parse_ntpstat(text, rc)
     facts.parse_tools(text)
     facts.parse_timestamp(text)
     parse_time_reading(text)

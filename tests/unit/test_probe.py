@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from runbook import probe
+from runbook.daemons.ntp import NTPD
 from runbook.facts import parse_facts, parse_sync
-from runbook.probe import clock_command, probe_command, probe_script, split_sections, sync_wait_command
+from runbook.probe import clock_command, probe_arguments, probe_command, probe_script, split_sections
 from runbook.settings import build_settings
+from runbook.shell import read
 
 SHELLS = ["dash", "bash", "busybox"]
 """Every shell the probe must run under (lab/install-deps.sh installs busybox)."""
@@ -31,7 +33,7 @@ def test_probe_script_runs_under_each_shell(shell: str) -> None:
     settings = build_settings({"backup": {"command": "b", "check_command": "exit 4"}})
     argv = [shell, "sh", "-c"] if shell == "busybox" else [shell, "-c"]
     done = subprocess.run(
-        [*argv, probe_script(settings, clock_loop=True)],
+        [*argv, probe_script(), "runbook-probe", *probe_arguments(settings, clock_loop=True)],
         input=b"\n\n",
         capture_output=True,
         timeout=60,
@@ -41,11 +43,10 @@ def test_probe_script_runs_under_each_shell(shell: str) -> None:
     sections = split_sections(done.stdout.decode())
     clock_lines = sections["clock"].splitlines()
     assert clock_lines[0] in {"epochrealtime", "date"} and len(clock_lines) == 3
-    assert {"hostname", "os", "init", "daemon.ntpd", "tools", "backup.check", "date"} <= set(sections)
+    assert {"hostname", "os", "init", "daemon.ntpd", "tools", "backup.check", "cron"} <= set(sections)
     assert sections["backup.check.rc"] == "4"
     facts = parse_facts(sections, settings.backup, None)
     assert facts.backup is not None and facts.backup.check_rc == 4
-    assert facts.host_date is not None and abs(facts.host_date - time.time()) < 5
 
 
 def test_without_the_clock_loop_stdin_is_not_read() -> None:
@@ -53,8 +54,9 @@ def test_without_the_clock_loop_stdin_is_not_read() -> None:
     assert done.returncode == 0 and "@@runbook:clock@@" not in done.stdout.decode()
 
 
-def test_probe_has_no_backup_fragment_without_a_backup() -> None:
-    assert "backup." not in probe_script(build_settings({}), clock_loop=False)
+def test_probe_reads_no_backup_without_a_backup() -> None:
+    done = run(probe_command(build_settings({}), clock_loop=False))
+    assert done.returncode == 0 and "@@runbook:backup." not in done.stdout.decode()
 
 
 def test_clock_command() -> None:
@@ -63,12 +65,12 @@ def test_clock_command() -> None:
     assert lines[:2] == ["@@runbook:clock@@", "date"] and len(lines) == 6
 
 
-def test_settings_values_are_quoted_in_the_script() -> None:
-    settings = build_settings(
-        {"backup": {"command": "b", "evidence_file": "/tmp/a b;$(x)`y`'z\"\n", "check_command": "c"}}
-    )
-    script = probe_script(settings, clock_loop=False)
-    assert "rb_cat backup.file '/tmp/a b;$(x)`y`'\"'\"'z\"\n'" in script
+def test_settings_values_reach_the_script_as_arguments_only() -> None:
+    hostile = "/tmp/a b;$(x)`y`'z\"\n"
+    settings = build_settings({"backup": {"command": "b", "evidence_file": hostile, "check_command": "c"}})
+    assert hostile in probe_arguments(settings, clock_loop=False)
+    assert "rb_cat backup.file '/tmp/a b;$(x)`y`'\"'\"'z\"\n'" not in probe_script()
+    assert shlex.quote(hostile) in probe_command(settings, clock_loop=False)
 
 
 def fake_tool(folder: Path, name: str, body: str) -> None:
@@ -90,21 +92,21 @@ def test_sync_wait_polls_until_the_system_peer(tmp_path: Path) -> None:
     )
     env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
     started = time.monotonic()
-    done = run("LC_ALL=C " + sync_wait_command(10), env=env)
-    sections = split_sections(done.stdout.decode())
+    done = run("LC_ALL=C " + NTPD.wait_command(10, "ab12"), env=env)
+    sections = split_sections(done.stdout.decode(), "ab12")
     assert sections["waited"] == "2" and parse_sync(sections).peer == "10.200.0.1"
     assert 1.5 < time.monotonic() - started < 5
 
 
 def test_sync_wait_gives_up(tmp_path: Path) -> None:
     fake_tool(tmp_path, "ntpstat", "echo unsynchronised; exit 1\n")
-    done = run("LC_ALL=C " + sync_wait_command(1), env={"PATH": f"{tmp_path}:/usr/bin:/bin"})
+    done = run("LC_ALL=C " + NTPD.wait_command(1, ""), env={"PATH": f"{tmp_path}:/usr/bin:/bin"})
     sections = split_sections(done.stdout.decode())
     assert sections["waited"] == "1" and parse_sync(sections).synchronised is False
 
 
 def test_sync_wait_without_tools() -> None:
-    done = run("LC_ALL=C " + sync_wait_command(5), env={"PATH": "/nonexistent:/bin"})
+    done = run("LC_ALL=C " + NTPD.wait_command(5, ""), env={"PATH": "/nonexistent:/bin"})
     sections = split_sections(done.stdout.decode())
     assert sections["waited"] == "0" and "neither ntpq nor ntpstat" in sections["sync.none"]
 
@@ -115,18 +117,20 @@ def test_sync_wait_without_tools() -> None:
 )
 def test_the_clock_loop_ends_at_the_scope_line(shell: str, stdin: bytes, scope: str) -> None:
     argv = [shell, "sh", "-c"] if shell == "busybox" else [shell, "-c"]
-    script = probe._CLOCK_LOOP + 'echo "scope=${rb_cron:-}"\n'
-    done = subprocess.run([*argv, script], input=stdin, capture_output=True, timeout=30, check=True)
+    script = read("runbook.shell", "probe_start.sh") + 'echo "scope=${rb_cron:-}"\n'
+    done = subprocess.run(
+        [*argv, script, "probe", "", "", "loop"], input=stdin, capture_output=True, timeout=30, check=True
+    )
     lines = done.stdout.decode().splitlines()
     assert lines[0] == "@@runbook:clock@@" and len(lines) == 5 and lines[-1] == f"scope={scope}"
 
 
 def test_without_a_clock_loop_the_cron_scope_is_the_argument() -> None:
     settings = build_settings({})
-    assert "rb_cron=boot\n" in probe_script(settings, clock_loop=False, cron="boot")
-    assert "rb_cron=all\n" in probe_script(settings, clock_loop=False)
+    assert probe_arguments(settings, clock_loop=False, cron="boot")[:3] == ("", "boot", "none")
+    assert probe_arguments(settings, clock_loop=False)[:3] == ("", "all", "none")
     with pytest.raises(ValueError, match="cron scope"):
-        probe_script(settings, clock_loop=False, cron="boot; rm -rf /")
+        probe_arguments(settings, clock_loop=False, cron="boot; rm -rf /")
 
 
 @pytest.mark.parametrize("shell", SHELLS)
@@ -147,7 +151,7 @@ def test_evidence_and_ntpdate_flavour_read_alike_in_every_shell(shell: str, tmp_
         tool.chmod(0o755)
         env = {"PATH": f"{tool.parent}:/usr/bin:/bin", "LC_ALL": "C"}
         done = subprocess.run(
-            [*argv, probe_script(settings, clock_loop=False)],
+            [*argv, probe_script(), "probe", *probe_arguments(settings, clock_loop=False)],
             env=env,
             capture_output=True,
             timeout=60,
@@ -157,7 +161,8 @@ def test_evidence_and_ntpdate_flavour_read_alike_in_every_shell(shell: str, tmp_
         assert sections["ntpdate"] == flavour
         assert sections["backup.file"] == "started\n1503254047" and sections["backup.file.rc"] == "0"
     done = subprocess.run(
-        [*argv, probe_script(gone, clock_loop=False)], env=env, capture_output=True, timeout=60, check=True
+        [*argv, probe_script(), "probe", *probe_arguments(gone, clock_loop=False)],
+        env=env, capture_output=True, timeout=60, check=True
     )
     sections = split_sections(done.stdout.decode())
     assert sections["backup.file.rc"] == "1" and "No such file" in sections["backup.file"]

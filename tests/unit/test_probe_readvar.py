@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from runbook import probe
 from runbook.facts import parse_daemon, parse_sync
 from runbook.probe import split_sections
+from runbook.shell import prelude, read
 
 SYNCED = (
     bytes.fromhex("1682000100140000000000")
@@ -74,9 +74,10 @@ def run_sync(shell: str, port: int, tmp_path: Path) -> tuple[dict[str, str], boo
     ntpq = tmp_path / "ntpq"
     ntpq.write_text("#!/bin/sh\n" + NTPQ.format(mark=mark))
     ntpq.chmod(0o755)
-    readvar = probe._READVAR.replace("/dev/udp/127.0.0.1/123", f"/dev/udp/127.0.0.1/{port}")
-    assert readvar != probe._READVAR
-    script = probe._PRELUDE + readvar + "rb_tok=\nrb_up=0\n" + probe._SYNC_NTPD
+    fragment = read("runbook.daemons", "ntp.sh")
+    readvar = fragment.replace("/dev/udp/127.0.0.1/123", f"/dev/udp/127.0.0.1/{port}")
+    assert readvar != fragment
+    script = prelude() + 'rb_tok=\nrb_running=" ntpd"\n' + readvar
     done = subprocess.run(
         [shell, "-c", script],
         env={"PATH": f"{tmp_path}:/usr/bin:/bin", "LC_ALL": "C"},

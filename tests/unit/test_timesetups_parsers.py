@@ -21,12 +21,13 @@ from runbook.daemons.chrony import (
     parse_reply,
     parse_tracking,
 )
+from runbook.daemons.drivers import SERVICES
 from runbook.daemons.ntpd_classic import parse_ntpd_gq
 from runbook.daemons.ntpsec import parse_ntpdig
 from runbook.daemons.timesyncd import parse_timedatectl
-from runbook.probe import probe_script, split_sections
-from runbook.settings import Settings
-from runbook.timeservice import SERVICES, parse_is_enabled, parse_rc_update
+from runbook.facts.daemons import service_arguments
+from runbook.probe import split_sections
+from runbook.timeservice import parse_is_enabled, parse_rc_update
 
 
 def _makestep(text: str, rc: int | None) -> Any:
@@ -64,11 +65,12 @@ def test_no_parser_raises_on_arbitrary_text(text: str, rc: int | None) -> None:
         parse(text, rc)
 
 
-def test_probe_is_valid_shell_with_every_service() -> None:
-    script = probe_script(Settings(), clock_loop=False)
+def test_the_probe_looks_for_every_service_of_every_driver() -> None:
+    arguments = service_arguments()
+    assert len(arguments) == len(SERVICES) == len(set(arguments))
     for service in SERVICES:
-        assert service.status() in script
-    assert "chronyc -n tracking" in script and "timedatectl show" in script and "makestep" in script
+        key = f"{service.daemon}:{service.init}:{service.name}:"
+        assert f"{key}{service.program}:{service.pid_file}" in arguments
 
 
 @pytest.mark.parametrize(

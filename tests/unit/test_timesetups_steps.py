@@ -7,7 +7,7 @@ import re
 import pytest
 from hostfakes import commands, fake_host, fixed_reference
 from invoke.runners import Result
-from timesetup_fakes import setup_probe
+from timesetup_fakes import TRACKING_SYNCED, setup_probe
 
 from runbook import clock
 from runbook.results import Outcome
@@ -113,6 +113,9 @@ def _chrony_running(makestep: Result) -> dict[object, object]:
             "try: 1, refid: 0ACD0001, correction: 0.0\n"
         ),
         "LC_ALL=C chronyc makestep": makestep,
+        re.compile(r"^LC_ALL=C sh -c .*chronyc waitsync", re.DOTALL): Result(
+            "@@runbook:sync.chronyc@@\n" + TRACKING_SYNCED + "@@runbook:sync.chronyc.rc@@\n0\n"
+        ),
     }
 
 
@@ -124,7 +127,7 @@ def test_chrony_running_burst_makestep_waitsync() -> None:
     assert result.outcome is Outcome.CHANGED, result.message
     sent = commands(c)
     assert sent.index("LC_ALL=C chronyc burst 4/4") < sent.index("LC_ALL=C chronyc makestep")
-    assert sent[-1].startswith("LC_ALL=C chronyc waitsync")
+    assert sent[-1].startswith("LC_ALL=C sh -c") and "chronyc waitsync" in sent[-1]
 
 
 @pytest.mark.parametrize(
@@ -206,7 +209,9 @@ def _timesyncd(answer: str) -> dict[object, object]:
     return {
         "LC_ALL=C timedatectl set-ntp true": Result(""),
         "LC_ALL=C systemctl restart systemd-timesyncd": Result(""),
-        re.compile(r"^LC_ALL=C sh -c 'i=0"): Result(f"NTPSynchronized={answer}\nwaited=3\n"),
+        re.compile(r"^LC_ALL=C sh -c .*timedatectl show -p NTPSynchronized", re.DOTALL): Result(
+            f"@@runbook:sync.timedatectl@@\nNTPSynchronized={answer}\n@@runbook:waited@@\n3\n"
+        ),
     }
 
 

@@ -1,9 +1,7 @@
-"""A fact: does ntpd (classic or ntpsec) start with ``-g``? Without it, an offset over 1000 s makes ntpd exit.
+"""The fact "ntpd starts without ``-g``": without it, an offset over 1000 s makes ntpd exit.
 
-The probe section ``ntpd.options`` lists each options file found (``file PATH``) followed by its
-option lines: ``OPTIONS=`` in /etc/sysconfig/ntpd, ``NTPD_OPTS=`` in /etc/default/ntp and
-/etc/default/ntpsec, then the ``ExecStart=`` lines of the ntpd/ntp/ntpsec systemd units.
-``without_panic_gate`` reads it.
+``ntpd_options.sh`` prints the section ``ntpd.options``: each options file found (``file PATH``)
+followed by its option lines; ``without_panic_gate`` reads it.
 """
 
 from __future__ import annotations
@@ -11,23 +9,6 @@ from __future__ import annotations
 import re
 import shlex
 
-FILES = ("/etc/sysconfig/ntpd", "/etc/default/ntp", "/etc/default/ntpsec")
-UNITS = tuple(
-    f"{folder}/{name}.service"
-    for folder in ("/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system")
-    for name in ("ntpd", "ntp", "ntpsec")
-)
-FRAGMENT = (
-    "rb_sec ntpd.options\n"
-    f"for rb_f in {' '.join(FILES)}; do\n"
-    '  if [ -f "$rb_f" ]; then echo "file $rb_f"; '
-    "grep -E '^[[:space:]]*(OPTIONS|NTPD_OPTS)=' \"$rb_f\"; fi\n"
-    "done\n"
-    f"for rb_f in {' '.join(UNITS)}; do\n"
-    '  if [ -f "$rb_f" ]; then echo "file $rb_f"; '
-    "grep -E '^[[:space:]]*ExecStart=' \"$rb_f\"; fi\n"
-    "done\n"
-)
 _SHORT_FLAGS = re.compile(r"^-[A-Za-z]*g[A-Za-z]*$")
 
 
