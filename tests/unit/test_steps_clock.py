@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from hostfakes import (
+from invoke.runners import Result
+
+from runbook import clock
+from runbook.errors import NTPUnavailable
+from runbook.facts import forget_facts
+from runbook.results import Outcome
+from runbook.steps import check_date, verify_clock
+from runbook.testing import (
     CLOCK,
     NTPQ_INIT,
     NTPQ_SYNCED,
@@ -15,13 +22,6 @@ from hostfakes import (
     fixed_reference,
     probe_output,
 )
-from invoke.runners import Result
-
-from runbook import clock
-from runbook.errors import NTPUnavailable
-from runbook.facts import forget_facts
-from runbook.results import Outcome
-from runbook.steps import check_date, verify_clock
 
 
 @pytest.fixture(autouse=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from hostfakes import RESTART_SEED, commands, fake_host, fixed_reference, probe_output
 from invoke.runners import Result
 
 from runbook import clock
 from runbook.errors import NTPUnavailable
 from runbook.results import Outcome
 from runbook.steps import check_date, one_shot_sync, restart_daemon, start_enable_daemon
+from runbook.testing import RESTART_SEED, commands, fake_host, fixed_reference, probe_output
 
 NTPDATE = "LC_ALL=C /usr/sbin/ntpdate ntp.test"
 STOP = "LC_ALL=C /sbin/service ntpd stop"
