@@ -343,7 +343,7 @@ def test_hostile_backup_values_run_nothing_unintended(tmp_path: Path) -> None:
         evidence = tmp_path / value.replace("/", "_")
         evidence.write_text("1503364325\n")
         settings = build_settings(
-            {"ntp_servers": [value], "backup": BackupSettings(command=value, evidence_file=str(evidence))}
+            {"ntp_servers": ["ntp.test"], "backup": BackupSettings(value, evidence_file=str(evidence))}
         )
         command = probe_command(settings, clock_loop=True)
         record, _, _ = clock.sample_session(LocalConnection(), command, 1, 10.0)
