@@ -26,6 +26,7 @@ import paramiko
 from fabric import Config, Connection
 from paramiko.ssh_exception import NoValidConnectionsError
 
+from runbook.hosts import HostSelectionError, check_host_name
 from runbook.settings import Settings, bind_settings, build_settings, with_overrides
 
 
@@ -64,7 +65,14 @@ def _content(path: Path) -> Content:
 
 
 def connection_for(host: str, settings: Settings) -> Connection:
-    """A Fabric Connection for ``host`` using ``settings.ssh_config`` (not yet opened)."""
+    """A Fabric Connection for ``host`` using ``settings.ssh_config`` (not yet opened).
+
+    ``host`` is checked first: the ssh_config lookup may run ``Match exec`` with it in a shell.
+    """
+    try:
+        check_host_name(host, "the host to connect to")
+    except HostSelectionError as exc:
+        raise HostUnavailable(str(exc)) from None
     if settings.ssh_config:
         path = Path(settings.ssh_config).expanduser()
         if not path.is_file():
