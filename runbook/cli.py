@@ -28,7 +28,6 @@ from runbook.record import (
     RecordError,
     RecordWriter,
     check_templates,
-    journal_path,
     journal_settings,
     load_journal,
 )
@@ -189,8 +188,8 @@ def _run_with_journal(
 ) -> FleetRun:
     directory = Path(settings.record_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    journal_file = journal_path(directory, time.time())
-    journal = Journal(journal_file)
+    journal = Journal.create(directory, time.time())
+    journal_file = journal.path
     journal.run_started(hosts, settings)
     progress = progress_for(sys.stdout, hosts, len(default_steps()))
     writer = RecordWriter(settings, template_dir=templates, journal=journal_file)
