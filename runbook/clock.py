@@ -16,6 +16,7 @@ is half the round trip, plus the reading's granularity, plus the controller's ow
 
 from __future__ import annotations
 
+import codecs
 import re
 import socket
 import threading
@@ -26,7 +27,9 @@ from typing import Any
 
 from invoke.context import Context
 
+from runbook.commands import host_timeout
 from runbook.ntpquery import NTPExchangeError, exchange
+from runbook.output import CappedText
 from runbook.results import CommandRecord
 from runbook.settings import Settings
 
@@ -303,9 +306,11 @@ def sample_session(
 
     Waits for the clock header and method line, sends ``samples`` request lines, timing each
     answer, then the line ``last_line(method, timings)`` if given (no answer awaited), then
-    ends stdin and reads the rest. Returns the command record (all of stdout,
-    decoded as UTF-8 with replacement), the method and the timings. Connection errors
-    propagate after the record is marked unfinished; a timeout closes the channel.
+    ends stdin and reads the rest. Returns the command record (stdout decoded as UTF-8 with
+    replacement, within ``runbook.output``'s limit), the method and the timings. On the host
+    the command runs under ``host_timeout``: ended with its processes after ``timeout``
+    seconds. Connection errors propagate after the record is marked unfinished; a timeout
+    here closes the channel.
     """
     record = CommandRecord(command=command, exit_code=None, started=time.time())
     clock = time.monotonic()
@@ -313,12 +318,12 @@ def sample_session(
     transport = c.client.get_transport()
     _no_delay(transport)
     channel = transport.open_session()
-    out = bytearray()
+    out = _Output()
     timings: list[Timing] = []
     method = ""
     try:
         channel.settimeout(timeout)
-        channel.exec_command(command)
+        channel.exec_command(host_timeout(command, timeout))
         reader = _LineReader(channel, out)
         if reader.until_clock_header():
             method = reader.line() or ""
@@ -344,15 +349,31 @@ def sample_session(
         raise
     finally:
         channel.close()
-        record.stdout = out.decode("utf-8", "replace")
+        record.stdout = out.text()
         record.duration = time.monotonic() - clock
     return record, method, timings
 
 
-class _LineReader:
-    """Lines from a channel's stdout, keeping every byte read in ``out``."""
+class _Output:
+    """A channel's stdout decoded as it comes (UTF-8, replacement), kept within the limit."""
 
-    def __init__(self, channel: Any, out: bytearray) -> None:
+    def __init__(self) -> None:
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.kept = CappedText()
+
+    def __iadd__(self, chunk: bytes) -> _Output:
+        self.kept.add(self.decoder.decode(chunk))
+        return self
+
+    def text(self) -> str:
+        self.kept.add(self.decoder.decode(b"", final=True))
+        return self.kept.text()
+
+
+class _LineReader:
+    """Lines from a channel's stdout, keeping what was read in ``out``."""
+
+    def __init__(self, channel: Any, out: _Output) -> None:
         self.channel = channel
         self.out = out
         self.pending = b""
@@ -382,11 +403,11 @@ class _LineReader:
 
 
 def _drain_stderr(channel: Any) -> str:
-    data = bytearray()
+    data = _Output()
     while True:
         chunk: bytes = channel.recv_stderr(65536)
         if not chunk:
-            return data.decode("utf-8", "replace")
+            return data.text()
         data += chunk
 
 

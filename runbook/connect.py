@@ -33,6 +33,7 @@ from paramiko.ssh_exception import NoValidConnectionsError
 from runbook import knownhosts
 from runbook.hosts import HostSelectionError, check_host_name
 from runbook.knownhosts import KnownHostsFile, Verdict, parse_known_hosts
+from runbook.output import CappedRemote
 from runbook.settings import Settings, bind_settings, build_settings, with_overrides
 
 
@@ -81,6 +82,7 @@ def connection_for(host: str, settings: Settings) -> Connection:
     # A Config of its own (Fabric's yaml files as before) over the shared parsed ssh_config:
     # a Connection writes into its Config (connect_kwargs.key_filename grows with each one).
     config = Config(ssh_config=parsed)
+    config.runners.remote = CappedRemote  # output kept within a limit (runbook.output)
     return Connection(host, config=config, connect_timeout=int(settings.connect_timeout))
 
 
