@@ -34,7 +34,6 @@ from runbook.record import (
     Journal,
     RecordWriter,
     check_templates,
-    journal_path,
     journal_settings,
     load_journal,
     text,
@@ -285,8 +284,8 @@ def _run_with_journal(run: Run) -> FleetRun:
     settings = run.settings
     directory = Path(settings.record_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    journal_file = journal_path(directory, time.time())
-    journal = Journal(journal_file)
+    journal = Journal.create(directory, time.time())
+    journal_file = journal.path
     journal.run_started(run.hosts, settings)
     out = io.StringIO() if run.quiet else sys.stdout
     progress = progress_for(out, run.hosts, len(default_steps()))

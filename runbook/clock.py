@@ -3,33 +3,41 @@
 Sign convention everywhere: an offset is ``true time - clock``, so a positive offset means
 the clock is behind (as ntpdate and ntplib print it).
 
-``reference_time`` asks the configured NTP servers in order and keeps the first sane answer
-(cached for ``REFERENCE_TTL`` seconds, so a fleet run asks once). ``sample_session`` runs the
-probe over a Fabric connection's paramiko transport and, in that one remote session, sends
-a line per sample and times the host's answer; ``best_sample`` keeps the smallest round
-trip. ``measure`` combines a sample with the reference: the bound is half the round trip,
-plus the reading's granularity, plus the controller's own NTP error (half the NTP delay).
+``reference_time`` asks the configured NTP servers in order until up to three gave a sane
+answer (``runbook.ntpquery`` checks each reply), refuses when they disagree by more than
+``max_offset`` and otherwise keeps the median, naming what every server said; the result is
+cached for ``REFERENCE_TTL`` seconds of the monotonic clock, so a fleet run asks once.
+``sample_session`` runs the probe over a Fabric connection's paramiko transport and, in that
+one remote session, sends a line per sample and times the host's answer; ``best_sample``
+keeps the smallest round trip. ``measure`` combines a sample with the reference: the bound
+is half the round trip, plus the reading's granularity, plus the controller's own NTP error
+(half the NTP delay).
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-import ntplib
 from invoke.context import Context
 
+from runbook.commands import host_timeout
 from runbook.errors import NTPUnavailable
+from runbook.ntpquery import NTPExchangeError, exchange
+from runbook.output import CappedText
 from runbook.results import CommandRecord
 from runbook.settings import Settings
 
 REFERENCE_TTL = 64.0
 """Seconds a reference answer is reused: NTP etiquette is no polling below 64 s."""
+MAX_SERVERS = 3
+"""How many servers that answered are compared for the reference."""
 
 _READING = re.compile(r"^\s*(\d+)(?:[.,](\d+|%?N))?\s*$", re.ASCII)
 _STOP_KISSES = {"DENY", "RSTR"}
@@ -44,6 +52,8 @@ class Reference:
     offset: float
     delay: float
     measured_at: float
+    answers: tuple[str, ...] = ()
+    """What each server asked said (``server: offset …`` or its problem), in the order asked."""
 
     @property
     def error(self) -> float:
@@ -94,6 +104,7 @@ class Measurement:
     samples: int
     rtt: float
     method: str
+    ntp_answers: tuple[str, ...] = ()
 
     def data(self) -> dict[str, Any]:
         """The step data keys (JSON values)."""
@@ -108,6 +119,7 @@ class Measurement:
             "samples": self.samples,
             "rtt": self.rtt,
             "method": self.method,
+            "ntp_answers": list(self.ntp_answers),
         }
 
 
@@ -124,42 +136,73 @@ def describe_offset(offset: float, bound: float) -> str:
 
 # -- the controller's reference -------------------------------------------------------------
 
-_cache: dict[tuple[tuple[str, ...], int], Reference] = {}
+_cache: dict[tuple[tuple[str, ...], int, float], tuple[float, Reference]] = {}
+"""Per servers, port and limit: (monotonic time of the answer, the reference)."""
 _cache_lock = threading.Lock()
 
 
 def reference_time(settings: Settings, *, max_age: float = REFERENCE_TTL) -> Reference:
-    """The first sane answer from ``settings.ntp_servers`` (reused for ``max_age`` seconds).
+    """The controller's offset from ``settings.ntp_servers`` (reused for ``max_age`` seconds).
 
-    Kiss-o'-Death and unsynchronised answers (stratum 0 or 16, leap 3) are rejected and the
-    next server is asked. Raises ``NTPUnavailable`` naming every server's problem.
+    Servers are asked in order until ``MAX_SERVERS`` gave a sane answer; Kiss-o'-Death,
+    unsynchronised (stratum 0 or 16, leap 3) and unchecked replies count as problems. Two or
+    more answers that differ by more than ``settings.max_offset`` are refused; otherwise the
+    median answer is kept (of two, the one with the smaller delay). Raises ``NTPUnavailable``
+    naming every server's answer or problem.
     """
-    key = (settings.ntp_servers, settings.ntp_port)
+    key = (settings.ntp_servers, settings.ntp_port, settings.max_offset)
     with _cache_lock:
         cached = _cache.get(key)
-        if cached is not None and time.time() - cached.measured_at <= max_age:
-            return cached
-        problems: list[str] = []
-        for server in settings.ntp_servers:
-            try:
-                reference = query_server(server, port=settings.ntp_port, timeout=settings.ntp_timeout)
-            except NTPUnavailable as exc:
-                problems.append(str(exc))
-                continue
-            _cache[key] = reference
-            return reference
-        raise NTPUnavailable("no NTP server answered usably: " + "; ".join(problems))
+        if cached is not None and time.monotonic() - cached[0] <= max_age:
+            return cached[1]
+        asked = time.monotonic()
+        reference = _consensus(settings)
+        _cache[key] = (asked, reference)
+        return reference
+
+
+def _consensus(settings: Settings) -> Reference:
+    answers: list[Reference] = []
+    said: list[str] = []
+    for server in settings.ntp_servers:
+        if len(answers) == MAX_SERVERS:
+            break
+        try:
+            reference = query_server(server, port=settings.ntp_port, timeout=settings.ntp_timeout)
+        except NTPUnavailable as exc:
+            said.append(str(exc))
+            continue
+        answers.append(reference)
+        said.append(
+            f"{server}: offset {reference.offset:+.6f} s, delay {reference.delay * 1000:.1f} ms, "
+            f"stratum {reference.stratum}"
+        )
+    if not answers:
+        raise NTPUnavailable("no NTP server answered usably: " + "; ".join(said))
+    by_offset = sorted(answers, key=lambda answer: answer.offset)
+    spread = by_offset[-1].offset - by_offset[0].offset
+    if spread > settings.max_offset:
+        raise NTPUnavailable(
+            f"NTP servers disagree by {spread:,.3f} s, more than max_offset ({settings.max_offset:g} s): "
+            + "; ".join(said)
+            + ": fix or drop the wrong server"
+        )
+    if len(answers) % 2:
+        chosen = by_offset[len(answers) // 2]
+    else:
+        chosen = min(answers, key=lambda answer: answer.delay)
+    return replace(chosen, answers=tuple(said))
 
 
 def query_server(server: str, *, port: int = 123, timeout: float = 5.0) -> Reference:
-    """One NTPv4 query of ``server``; raises ``NTPUnavailable`` for no answer or an unusable one."""
+    """One checked NTPv4 query of ``server``; raises ``NTPUnavailable`` for no answer or an unusable one."""
     try:
-        stats = ntplib.NTPClient().request(server, version=4, port=port, timeout=timeout)
-    except (ntplib.NTPException, OSError) as exc:
+        stats = exchange(server, port=port, timeout=timeout)
+    except NTPExchangeError as exc:
         raise NTPUnavailable(f"{server}: {exc}") from None
-    stratum, leap = int(stats.stratum), int(stats.leap)
+    stratum, leap = stats.stratum, stats.leap
     if stratum == 0:
-        kiss = int(stats.ref_id).to_bytes(4, "big").decode("ascii", "replace").strip("\x00 ")
+        kiss = stats.ref_id.to_bytes(4, "big").decode("ascii", "replace").strip("\x00 ")
         advice = "access denied, not asking again" if kiss in _STOP_KISSES else "kiss-o'-death"
         raise NTPUnavailable(f"{server}: {advice} ({kiss or 'no code'})")
     if stratum >= 16 or leap == 3:
@@ -167,8 +210,8 @@ def query_server(server: str, *, port: int = 123, timeout: float = 5.0) -> Refer
     return Reference(
         server=server,
         stratum=stratum,
-        offset=float(stats.offset),
-        delay=float(stats.delay),
+        offset=stats.offset,
+        delay=stats.delay,
         measured_at=time.time(),
     )
 
@@ -240,6 +283,7 @@ def measure(sample: ClockSample, reference: Reference) -> Measurement:
         samples=sample.samples,
         rtt=sample.rtt,
         method=sample.method,
+        ntp_answers=reference.answers,
     )
 
 
@@ -259,9 +303,11 @@ def sample_session(
 
     Waits for the clock header and method line, sends ``samples`` request lines, timing each
     answer, then the line ``last_line(method, timings)`` if given (no answer awaited), then
-    ends stdin and reads the rest. Returns the command record (all of stdout,
-    decoded as UTF-8 with replacement), the method and the timings. Connection errors
-    propagate after the record is marked unfinished; a timeout closes the channel.
+    ends stdin and reads the rest. Returns the command record (stdout decoded as UTF-8 with
+    replacement, within ``runbook.output``'s limit), the method and the timings. On the host
+    the command runs under ``host_timeout``: ended with its processes after ``timeout``
+    seconds. Connection errors propagate after the record is marked unfinished; a timeout
+    here closes the channel.
     """
     record = CommandRecord(command=command, exit_code=None, started=time.time())
     clock = time.monotonic()
@@ -269,12 +315,12 @@ def sample_session(
     transport = c.client.get_transport()
     _no_delay(transport)
     channel = transport.open_session()
-    out = bytearray()
+    out = _Output()
     timings: list[Timing] = []
     method = ""
     try:
         channel.settimeout(timeout)
-        channel.exec_command(command)
+        channel.exec_command(host_timeout(command, timeout))
         reader = _LineReader(channel, out)
         if reader.until_clock_header():
             method = reader.line() or ""
@@ -300,15 +346,31 @@ def sample_session(
         raise
     finally:
         channel.close()
-        record.stdout = out.decode("utf-8", "replace")
+        record.stdout = out.text()
         record.duration = time.monotonic() - clock
     return record, method, timings
 
 
-class _LineReader:
-    """Lines from a channel's stdout, keeping every byte read in ``out``."""
+class _Output:
+    """A channel's stdout decoded as it comes (UTF-8, replacement), kept within the limit."""
 
-    def __init__(self, channel: Any, out: bytearray) -> None:
+    def __init__(self) -> None:
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.kept = CappedText()
+
+    def __iadd__(self, chunk: bytes) -> _Output:
+        self.kept.add(self.decoder.decode(chunk))
+        return self
+
+    def text(self) -> str:
+        self.kept.add(self.decoder.decode(b"", final=True))
+        return self.kept.text()
+
+
+class _LineReader:
+    """Lines from a channel's stdout, keeping what was read in ``out``."""
+
+    def __init__(self, channel: Any, out: _Output) -> None:
         self.channel = channel
         self.out = out
         self.pending = b""
@@ -338,11 +400,11 @@ class _LineReader:
 
 
 def _drain_stderr(channel: Any) -> str:
-    data = bytearray()
+    data = _Output()
     while True:
         chunk: bytes = channel.recv_stderr(65536)
         if not chunk:
-            return data.decode("utf-8", "replace")
+            return data.text()
         data += chunk
 
 

@@ -5,7 +5,9 @@ redraws a compact table in place (plain ANSI: cursor up, clear to the end of the
 with a status line, one row per running host (steps done and the last one finished) and prints
 each failure as a lasting line when it happens; anywhere else (a pipe, a log file, CI)
 ``PlainProgress`` prints one line per finished step, as the CLI always did. Events come
-from worker threads: both lock.
+from worker threads: both lock. Text from hosts (messages, errors) is printed with its control
+characters escaped (``\x1b``) and on one line, as the records show it: a host cannot move the
+cursor, retitle the terminal or write the clipboard (OSC 52).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from runbook.engine import not_run
+from runbook.record.text import one_line
 from runbook.results import HostRun, Outcome, StepResult
 
 REDRAW_EVERY = 0.1
@@ -49,7 +52,7 @@ class PlainProgress:
 
     def _line(self, host: str, what: str, outcome: str, message: str) -> None:
         with self._lock:
-            self.stream.write(f"{host:<12} {what:<20} {outcome:<8} {message}\n")
+            self.stream.write(f"{one_line(host):<12} {what:<20} {outcome:<8} {one_line(message)}\n")
             self.stream.flush()
 
 
@@ -121,7 +124,7 @@ class LiveProgress:
         room = max(1, self.height - 3)
         shown = running if len(running) <= room else running[: room - 1]
         lines = [
-            f"  {host:<12} {self.done_steps[host]}/{self.steps} steps  {self.current.get(host, '')}"
+            f"  {one_line(host):<12} {self.done_steps[host]}/{self.steps} steps  {self.current.get(host, '')}"
             for host in shown
         ]
         if len(shown) < len(running):
@@ -130,7 +133,7 @@ class LiveProgress:
 
     def _lasting(self, text: str) -> None:
         self._erase()
-        self.stream.write(f"{_RED}{text}{_RESET}\n")
+        self.stream.write(f"{_RED}{one_line(text)}{_RESET}\n")
 
     def _erase(self) -> None:
         if self._drawn:

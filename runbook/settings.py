@@ -116,6 +116,8 @@ def build_settings(raw: dict[str, Any]) -> Settings:
         values["ntp_servers"] = _strings("ntp_servers", servers)
         if not values["ntp_servers"]:
             raise SettingsError("ntp_servers is empty: give at least one NTP server (--ntp-server HOST)")
+        for server in values["ntp_servers"]:
+            _check_ntp_server(server)
     for name in ("ntp_timeout", "max_offset", "sync_wait", "command_timeout"):
         if name in raw:
             values[name] = _seconds(name, raw[name], positive=True)
@@ -159,9 +161,39 @@ def build_settings(raw: dict[str, Any]) -> Settings:
         window = raw["window"]
         values["window"] = window if isinstance(window, Window) else parse_window(str(window))
     values.setdefault("operator", default_operator())
-    if "sudo_password" not in values and os.environ.get("RUNBOOK_SUDO_PASSWORD"):
-        values["sudo_password"] = os.environ["RUNBOOK_SUDO_PASSWORD"]
+    if "sudo_password" not in values:
+        from_environment = sudo_password_from_environment()
+        if from_environment:
+            values["sudo_password"] = from_environment
     return replace(Settings(), **values)
+
+
+SUDO_PASSWORD_VARIABLE = "RUNBOOK_SUDO_PASSWORD"  # noqa: S105 (the variable's name)
+_from_environment: dict[str, str] = {}
+
+
+def sudo_password_from_environment() -> str | None:
+    """``$RUNBOOK_SUDO_PASSWORD``, taken out of the environment on the first read.
+
+    No local child process (a ``ProxyCommand``, ``Match exec``, a hook) inherits it; later
+    reads in this process get the value remembered (a new value set meanwhile wins).
+    """
+    value = os.environ.pop(SUDO_PASSWORD_VARIABLE, None)
+    if value is not None:
+        _from_environment[SUDO_PASSWORD_VARIABLE] = value
+    return _from_environment.get(SUDO_PASSWORD_VARIABLE)
+
+
+_NTP_SERVER = re.compile(r"[A-Za-z0-9._:-]{1,253}", re.ASCII)
+
+
+def _check_ntp_server(name: str) -> None:
+    """Refuse ``name`` unless it is a host name or IP address that cannot be read as an option."""
+    if not _NTP_SERVER.fullmatch(name) or name.startswith("-"):
+        raise SettingsError(
+            f"NTP server {name!r} is not a host name or IP address: use letters, digits, "
+            "'.', '-', '_' and ':' only, not starting with '-'"
+        )
 
 
 def parse_window(text: str) -> Window:

@@ -10,15 +10,21 @@ Each line is ``{"v": 1, "event": E, "time": EPOCH, ...}`` with E one of:
 
 Secrets are masked (``runbook.record.redact``) before a line is written: the built-in patterns,
 and from ``run_started`` on the ``redact:`` setting's and the sudo password.
-Every line is written with one ``write`` under a lock and fsynced before ``write`` returns.
+A journal is always a new file (``O_EXCL``, ``O_NOFOLLOW``): ``Journal.create`` names it for
+the run's start and adds ``-2``, ``-3`` … when another run in the same second (or a planted
+file or symlink) has the name, so two runs never share a journal. Every line is written
+whole under a lock (a short write is continued) and fsynced before ``write`` returns; after a
+write that failed part of the way, the next line starts on a fresh line, so it is not glued
+to the torn one and lost.
 Writers share fsyncs: one that finds an fsync begun after its line was written counts on it
 (group commit), so threads finishing steps at once do not each wait for the disk.
 ``load_journal`` rebuilds a ``FleetRun``: hosts without ``host_finished`` are marked
-interrupted, and a torn last line (the process died mid-write) is ignored.
+interrupted, and a torn line (the process died or the disk filled mid-write) is ignored.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import threading
@@ -31,11 +37,18 @@ from types import TracebackType
 from typing import Any
 
 from runbook.errors import RecordError
+from runbook.record.files import journal_path
 from runbook.record.redact import Redactor, redactor_for
 from runbook.results import FleetRun, HostRun, StepResult
 from runbook.settings import Settings, Window
 
 VERSION = 1
+_LINE_START = b'{"v": '
+_NEW_FILE = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+class JournalExists(RecordError):
+    """The journal's name is taken (a file or a symlink): a journal is never appended to."""
 
 
 class Journal:
@@ -53,7 +66,25 @@ class Journal:
         self._sync_lock = threading.Lock()
         self._written = 0
         self._synced = 0
-        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._torn = False
+        try:
+            self._fd: int | None = os.open(self.path, _NEW_FILE, 0o600)
+        except FileExistsError:
+            raise JournalExists(
+                f"journal {self.path} already exists (or is a symlink): not writing into it"
+            ) from None
+
+    @classmethod
+    def create(cls, record_dir: Path, started: float) -> Journal:
+        """A new journal in ``record_dir``: ``run-…Z.jsonl``, else ``run-…Z-2.jsonl`` and so on."""
+        first = journal_path(record_dir, started)
+        for number in itertools.count(1):
+            path = first if number == 1 else first.with_name(f"{first.stem}-{number}{first.suffix}")
+            try:
+                return cls(path)
+            except JournalExists:
+                continue
+        raise AssertionError("unreachable")
 
     def run_started(self, hosts: Sequence[str], settings: Settings) -> None:
         self.redactor = redactor_for(settings)
@@ -97,10 +128,22 @@ class Journal:
         with self._lock:
             if self._fd is None:
                 raise RecordError(f"journal {self.path} is closed")
-            os.write(self._fd, data)
+            self._append(self._fd, b"\n" + data if self._torn else data)
             self._written += 1
             line_number = self._written
         self._sync(line_number)
+
+    def _append(self, fd: int, data: bytes) -> None:
+        """Write all of ``data``; after a failed write the line may be torn: the next starts afresh
+        (at worst an empty line, which readers skip)."""
+        left = memoryview(data)
+        try:
+            while left:
+                left = left[os.write(fd, left) :]
+        except OSError:
+            self._torn = True
+            raise
+        self._torn = False
 
     def _sync(self, line_number: int) -> None:
         """Return once line ``line_number`` is on disk: fsync, unless a later fsync already covered it."""
@@ -132,7 +175,8 @@ class Journal:
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
-    """The journal's events; a torn last line is dropped, a bad line elsewhere is a ``RecordError``."""
+    """The journal's events; torn lines (the last, or one begun as an event) are dropped, another
+    bad line is a ``RecordError``."""
     try:
         lines = Path(path).read_bytes().split(b"\n")
     except OSError as exc:
@@ -147,8 +191,8 @@ def read_events(path: Path) -> list[dict[str, Any]]:
             if not isinstance(event, dict) or "event" not in event:
                 raise ValueError("not a journal event")
         except ValueError as exc:
-            if number == last:
-                break
+            if number == last or raw.startswith(_LINE_START):
+                continue
             raise RecordError(f"journal {path}, line {number + 1}: {exc}") from exc
         events.append(event)
     return events

@@ -38,10 +38,8 @@ def _host_skew(settings: Settings, facts: HostFacts) -> float | None:
         return None
 
 
-def _runs_as(c: Context, settings: Settings) -> str:
-    """The user the backup runs as: root through sudo, else the login user."""
-    user = str(getattr(c, "user", None) or "root")
-    return "root" if settings.sudo_password else user
+RUNS_AS = "root"
+"""The backup reruns as root: a login user other than root goes through sudo."""
 
 
 def _when(epoch: float) -> str:
@@ -121,9 +119,9 @@ def rerun_backup(
         seen = f"{seen} ({evidence.error})"
     if fresh:
         return rec.finish(Outcome.OK, f"backup is fresh: {seen}; not rerun", **data)
-    if session_of(c).already_rerun(_runs_as(c, settings), backup.command):
+    if session_of(c).already_rerun(RUNS_AS, backup.command):
         return rec.finish(Outcome.OK, f"backup already rerun in this run: {seen}", **data)
-    session_of(c).mark_rerun(_runs_as(c, settings), backup.command)
+    session_of(c).mark_rerun(RUNS_AS, backup.command)
     if dry:
         return rec.finish(Outcome.CHANGED, f"would rerun the backup: {seen}", **data)
     record = rec.run(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from invoke.context import Context
 
 from runbook.commands import StepRecorder, step
@@ -47,9 +49,8 @@ def sync_rtc(c: Context, rec: StepRecorder, force: bool = False, dry_run: bool =
             f"the clock is still {measured.offset:+,.3f} s off: the RTC is not written",
             offset=measured.offset,
         )
-    record = rec.run(
-        c, f"{hwclock} --systohc", timeout=settings.command_timeout, sudo_password=settings.sudo_password
-    )
+    command = f"{shlex.quote(hwclock)} --systohc"
+    record = rec.run(c, command, timeout=settings.command_timeout, sudo_password=settings.sudo_password)
     said = f"{record.stdout}\n{record.stderr}"
     if NO_RTC in said:
         return rec.finish(Outcome.SKIPPED, "the host has no RTC (hwclock: no hardware clock)", rtc=False)

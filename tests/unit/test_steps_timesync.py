@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from invoke.runners import Result
 
 from runbook import clock
 from runbook.errors import NTPUnavailable
 from runbook.results import Outcome
+from runbook.session import attach, settings_for
 from runbook.steps import check_date, one_shot_sync, restart_daemon, start_enable_daemon
 from runbook.testing import RESTART_SEED, commands, fake_host, fixed_reference, probe_output
 
@@ -194,9 +197,11 @@ def test_one_shot_dry_run_changes_nothing() -> None:
 
 
 def test_hostile_server_names_are_quoted() -> None:
+    """Settings refuse such names (test_safety_settings.py); the quoting stays as a second line."""
     server = "x;touch /tmp/pwned"
     command = "LC_ALL=C /usr/sbin/ntpdate 'x;touch /tmp/pwned'"
-    c = fake_host(offset=10800, settings={"ntp_servers": [server]}, run={command: STEPPED})
+    c = fake_host(offset=10800, run={command: STEPPED})
+    attach(c, replace(settings_for(c), ntp_servers=(server,))).probe_token = ""
     assert one_shot_sync(c).changed
     assert command in commands(c)
 
