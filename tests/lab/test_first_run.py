@@ -80,9 +80,10 @@ def test_every_command_of_first_run_works(lab: Lab, lab_host: Callable[..., LabH
             assert done.returncode == 0, f"{kind} block failed:\n{body}\n{done.stdout}\n{done.stderr}"
             if "post-maint" in body and "--quiet" in body:
                 assert done.stdout == "", done.stdout  # the cron run after the fix: nothing to say
-    records = sorted((home / "maintenance" / "records").glob("web1-*.md"))
+    records = sorted((home / "maintenance" / "records").glob("web1-*.md"), key=lambda p: p.stat().st_mtime)
     assert len(records) == 3  # the dry run, the fix, the quiet run
     assert "the NTP socket is in use, exiting" in records[1].read_text()
     assert lab.clock_offset(host.name) == pytest.approx(0, abs=1)
     subjects = [message["Subject"] for message in inbox.messages()]
-    assert subjects[1] == "runbook: web1 FIXED", subjects
+    assert subjects[0] == "runbook: web1 DRY RUN" and subjects[1].startswith("runbook: web1 FIXED"), subjects
+    assert subjects[2] == "runbook: web1 OK", subjects
