@@ -123,10 +123,16 @@ class Measurement:
         }
 
 
+def format_bound(bound: float) -> str:
+    """An error bound as every message says it: ``±0.1 ms``, ``±12 ms``, ``±1.5 s``."""
+    if bound >= 1:
+        return f"±{bound:,.1f} s"
+    return f"±{bound * 1000:.1f} ms" if bound < 0.01 else f"±{bound * 1000:,.0f} ms"
+
+
 def describe_offset(offset: float, bound: float) -> str:
     """``host clock 10,800.4 s behind (±2 ms)``; ``ahead``; ``in step`` when within the bound."""
-    margin = f"±{bound * 1000:.1f} ms" if bound < 0.01 else f"±{bound * 1000:,.0f} ms"
-    margin = margin if bound < 1 else f"±{bound:,.1f} s"
+    margin = format_bound(bound)
     if abs(offset) <= bound:
         return f"host clock in step ({offset:+.3f} s, {margin})"
     side = "behind" if offset > 0 else "ahead"

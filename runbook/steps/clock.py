@@ -108,7 +108,7 @@ def verify_clock(
     problems = []
     if abs(measured.offset) > settings.max_offset:
         problems.append(
-            f"offset {measured.offset:+,.3f} s (±{measured.bound * 1000:.0f} ms) "
+            f"offset {measured.offset:+,.3f} s ({clock.format_bound(measured.bound)}) "
             f"is over the {settings.max_offset:g} s tolerance"
         )
     choice = facts.choice()
@@ -126,9 +126,8 @@ def verify_clock(
             )
         return rec.finish(Outcome.FAILED, "; ".join(problems), **data)
     daemon = found[0].daemon if found else "the daemon"
-    within = (
-        f"offset {measured.offset:+.3f} s (±{measured.bound * 1000:.0f} ms) within {settings.max_offset:g} s"
-    )
+    bound = clock.format_bound(measured.bound)
+    within = f"offset {measured.offset:+.3f} s ({bound}) within {settings.max_offset:g} s"
     if sync.synchronised:
         return rec.finish(Outcome.OK, f"{within}; {daemon} synchronised to {sync.peer}", **data)
     if dry:
