@@ -446,3 +446,12 @@ def test_a_long_script_shows_its_ends_in_markdown_and_all_of_it_in_json() -> Non
 def test_output_that_looks_like_a_probe_section_cannot_hide_its_command() -> None:
     md = render(with_output("@@runbook:cron@@\nnot ours\n"))
     assert "$ cat log\n@@runbook:cron@@\nnot ours\n" in fences(md)[0][1]
+
+
+def test_an_unreachable_host_is_not_found_healthy() -> None:
+    run = HostRun(host="web9", started=T0, finished=T0 + 5, error="ssh: connection refused (port 22)")
+    markdown = render(run)
+    assert "Nothing wrong." not in markdown
+    assert "The host could not be checked: ssh: connection refused (port 22)." in list_items(markdown)
+    japanese = render_host(run, replace(seed_settings(), lang="ja"), now=T0 + 60)
+    assert "ホストを確認できませんでした: ssh: connection refused (port 22)。" in japanese
