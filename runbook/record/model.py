@@ -248,7 +248,8 @@ def result_sentence(run: HostRun, dry: bool, left: int, lang: Language) -> str:
 def found_items(story: Story, settings: Settings, lang: Language, view: MissedJobsView | None) -> list[str]:
     items: list[str] = []
     if story.run.error:
-        items.append(lang._("The host could not be checked: %(error)s.", error=text.one_line(story.run.error)))
+        error = text.one_line(story.run.error)
+        items.append(lang._("The host could not be checked: %(error)s.", error=error))
     daemon = story.daemon
     before = story.before
     if before is not None and before.offset is not None and abs(before.offset) > settings.max_offset:
