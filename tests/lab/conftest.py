@@ -24,9 +24,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from vm_support import shared_vm
 
 from lab import Lab, LabHost
-from vm_support import shared_vm
 
 LAB_SIZE = 6
 OTHER_LAB_WAIT = 600.0  # one lab per machine: wait for another session's lab to go down
