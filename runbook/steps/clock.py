@@ -6,7 +6,7 @@ import math
 
 from invoke.context import Context
 
-from runbook import clock
+from runbook import clock, ntpconf
 from runbook.commands import StepRecorder, step
 from runbook.facts import HostFacts, facts_for, parse_rc, parse_sync
 from runbook.probe import daemon_wait_command, split_sections
@@ -138,6 +138,9 @@ def verify_clock(
             **data,
         )
     family = found[0].daemon if found else "ntpd"
+    hopeless = _never_selects(c, rec, family, daemon)
+    if hopeless:
+        return rec.finish(Outcome.FAILED, f"{within}, but {hopeless}", **data)
     record = rec.run(
         c,
         daemon_wait_command(family, math.ceil(settings.sync_wait)),
@@ -162,3 +165,11 @@ def verify_clock(
         f"{within}, but {daemon} did not synchronise within {settings.sync_wait:g} s ({why})",
         **data,
     )
+
+
+def _never_selects(c: Context, rec: StepRecorder, family: str, daemon: str) -> str | None:
+    """For ntpd/ntpsec: why its config can never give it a system peer (so waiting is pointless)."""
+    if family not in ntpconf.CONFIG_FILES:
+        return None
+    record = rec.run(c, ntpconf.read_command(family))
+    return ntpconf.never_selects(ntpconf.parse_sources(record.stdout, family), daemon)
