@@ -59,3 +59,41 @@ def test_chrony_fixed_after_a_real_suspend(lab: Lab, vm: Callable[..., LabHost],
     assert abs(offset) < 0.5 + bound
     assert steps["sync_rtc"]["outcome"] == "changed"
     assert abs(rtc_minus_system(host)) < 1.0
+
+
+def test_timesyncd_fixed_after_a_real_suspend(lab: Lab, vm: Callable[..., LabHost], tmp_path: Path) -> None:
+    host = vm("vm-timesyncd", offset="0")
+    synced = "timedatectl show -p NTPSynchronized --value | grep -qx yes"
+    assert host.run(f"for i in $(seq 60); do {synced} && exit 0; sleep 1; done; exit 1").returncode == 0
+    suspended(lab, host)
+
+    done = post_maint(lab, tmp_path, host.name)
+    assert done.returncode == 0, done.stdout + done.stderr
+    steps = steps_of(host_record(tmp_path, host.name))
+    assert steps["check_date"]["data"]["offset"] == pytest.approx(PAUSE, abs=5)
+    assert steps["verify"]["outcome"] == "ok"
+    offset, bound = guest_offset(host)
+    assert abs(offset) < 0.5 + bound
+
+
+def test_ntpsec_fixed_after_a_real_suspend_and_its_one_server_trap_named(
+    lab: Lab, vm: Callable[..., LabHost], tmp_path: Path
+) -> None:
+    """Debian's ntpsec (``tos minclock 4 minsane 3``) with one server line never selects a system peer:
+    the clock is fixed by the one-shot sync, and verify says why ntpsec will not keep it, at once."""
+    host = vm("vm-ntpsec", offset="0")
+    suspended(lab, host)
+
+    done = post_maint(lab, tmp_path, host.name)
+    assert done.returncode == 1, done.stdout + done.stderr
+    steps = steps_of(host_record(tmp_path, host.name))
+    assert steps["check_date"]["data"]["offset"] == pytest.approx(PAUSE, abs=5)
+    assert steps["one_shot_sync"]["outcome"] == "changed"
+    verify = steps["verify"]
+    assert verify["outcome"] == "failed"
+    assert "ntpsec can never select a system peer: /etc/ntpsec/ntp.conf has 1 server" in verify["message"]
+    assert verify["duration"] < 10, "verify waited for a peer that cannot come"
+    offset, bound = guest_offset(host)
+    assert abs(offset) < 0.5 + bound
+    peers = host.run("ntpq -pn").stdout
+    assert "*" not in peers
