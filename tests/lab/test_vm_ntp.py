@@ -52,3 +52,21 @@ def test_seed_on_debian11_fixed_then_left_alone(lab: Lab, vm: Callable[..., LabH
     assert second.returncode == 0, second.stdout + second.stderr
     outcomes = {result["step"]: result["outcome"] for result in host_record(again, host.name)["results"]}
     assert set(outcomes.values()) <= {"ok", "skipped"}, outcomes
+
+
+def test_a_clock_ahead_is_not_stepped_back_without_the_flag(
+    lab: Lab, vm: Callable[..., LabHost], tmp_path: Path
+) -> None:
+    host = vm("vm-ntp", fresh=True, offset="+2h")
+    before, _ = guest_offset(host)
+    assert before == pytest.approx(7200, abs=10)
+
+    done = post_maint(lab, tmp_path, host.name)
+    assert done.returncode == 1, done.stdout + done.stderr
+    steps = steps_of(host_record(tmp_path, host.name))
+    refused = [step for step in steps.values() if "AHEAD" in step["message"]]
+    assert refused and refused[0]["outcome"] == "failed", steps
+    assert "--allow-backward-step" in refused[0]["message"]
+    after, bound = guest_offset(host)
+    assert after == pytest.approx(before, abs=2 + bound), "the clock was stepped back"
+    assert host.run("/usr/sbin/service ntp status").returncode != 0
