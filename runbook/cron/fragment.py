@@ -23,7 +23,7 @@ the run of file tags; ``big`` and ``gone`` tags may be among them; the run ends 
 SIZE`` (larger than ``max_bytes``: not read), ``gone PATH`` (unreadable by the time it was
 read), ``denied PATH`` (exists, not readable), ``dir PATH`` (a listed directory), ``exec
 PATH`` / ``noexec PATH`` (an entry of a run-parts directory), ``out NAME`` (text:
-``btime``, ``uptime-s``, ``last``, ``localtime``, ``date``) and ``flag NAME`` (``debian``).
+``btime``, ``uptime-s``, ``last``, ``localtime``, ``date``) and ``flag NAME`` (``debian``, ``cron-running``).
 
 Contents only ever reach the output as hex, and names as hex unless plain, so no content
 or name (a line ``@@runbook:date@@``, a form feed, a fake tag) can end or forge a block;
@@ -229,6 +229,7 @@ def cron_fragment(paths: CronPaths | None = None) -> str:
         "rbc_batch",
         f'if [ -L {q(p.localtime)} ]; then rbc_out localtime "$(readlink {q(p.localtime)})"; fi',
         f"if [ -r {q(p.debian_version)} ]; then rbc_tag flag debian; fi",
+        "if pidof cron >/dev/null 2>&1; then rbc_tag flag cron-running; fi",
         "fi",
         "} 2>/dev/null",
     ]

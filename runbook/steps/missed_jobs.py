@@ -42,6 +42,8 @@ from runbook.cron import (
     rerun_command,
     select,
 )
+from runbook.cron.catchup import NOTE as CRON_NOTE
+from runbook.cron.catchup import caught_up_by_cron
 from runbook.durations import parse_duration
 from runbook.facts import cached_facts
 from runbook.results import CommandRecord, Outcome, StepResult
@@ -49,6 +51,7 @@ from runbook.settings import Settings, Window, settings_for
 from runbook.steps.backup import true_now as ntp_now
 from runbook.steps.clock import ClockUnreadable, first_offset, host_offset
 from runbook.steps.reruns import already_rerun, mark_rerun
+from runbook.steps.timesync import clock_changed
 
 _SECTION_KEY = "_runbook_cron_section"
 DEFAULT_TIMEOUT = 3600.0
@@ -120,8 +123,11 @@ def missed_jobs(
         for job in report.due
         if job.entry.id not in picked and already_rerun(c, job.entry.user, job.entry.command)
     ]
+    to_cron = {job.entry.id for job in chosen if _left_to_cron(c, snapshot, job)}
     reruns = {
-        job.entry.id: _rerun(c, rec, job.entry, dry, limit, output_lines, settings)
+        job.entry.id: _by_cron()
+        if job.entry.id in to_cron
+        else _rerun(c, rec, job.entry, dry, limit, output_lines, settings)
         for job in [*chosen, *by_backup_step]
     }
     rec.data.update(
@@ -188,6 +194,18 @@ def _infer(
     return infer_window(now=now, boot=boot, shutdowns=shutdowns, offset=offset, boot_offset=boot_offset)
 
 
+def _left_to_cron(c: Context, snapshot: CronSnapshot, job: DueJob) -> bool:
+    """Whether the host's cron runs ``job`` itself after this run stepped the clock forward."""
+    measured = first_offset(c)
+    if measured is None or not clock_changed(c):
+        return False
+    return caught_up_by_cron(snapshot.flags, job.runs, measured.host_time, measured.offset)
+
+
+def _by_cron() -> dict[str, Any]:
+    return {"state": "by_cron", "exit_code": None, "duration": None, "tail": [], "note": CRON_NOTE}
+
+
 def _rerun(
     c: Context,
     rec: StepRecorder,
@@ -236,7 +254,7 @@ def _finish(
     head = f"{len(due)} job(s) due in the window ({window.source})"
     states = {state: [job_id for job_id, r in reruns.items() if r["state"] == state] for state in _STATES}
     failed = [job_id for job_id in states["ran"] if reruns[job_id]["exit_code"] != 0]
-    left = len(due) - sum(len(states[state]) for state in ("ran", "would", "by_backup"))
+    left = len(due) - sum(len(states[state]) for state in ("ran", "would", "by_backup", "by_cron"))
     counts = [words.format(len(states[state])) for state, words in _STATES.items() if states[state]]
     tail = ", ".join([*counts, f"{left} not rerun"]) if counts else "none rerun"
     if failed:
@@ -247,7 +265,12 @@ def _finish(
     return rec.finish(Outcome.OK, f"{head}; {tail}")
 
 
-_STATES = {"ran": "reran {}", "would": "would rerun {}", "by_backup": "{} rerun by the backup step"}
+_STATES = {
+    "ran": "reran {}",
+    "would": "would rerun {}",
+    "by_backup": "{} rerun by the backup step",
+    "by_cron": "{} left to the host's cron (it runs what the clock step skipped)",
+}
 
 
 def _patterns(value: Sequence[str] | str) -> list[str]:
