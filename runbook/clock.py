@@ -340,7 +340,7 @@ def sample_session(
         # a clock without sub-seconds: keep asking until its second changes, to time that edge
         edge_by = time.monotonic() + EDGE_WAIT
         while (
-            len(timings) == samples
+            len(timings) >= samples
             and whole_seconds(timings)
             and edge_sample(method, timings) is None
             and time.monotonic() < edge_by
