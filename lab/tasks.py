@@ -17,7 +17,7 @@ from lab.layout import cache_dir
 from lab.profiles import PROFILES
 from lab.setup import INSTALL_SCRIPT, check_prerequisites
 from lab.template import ensure_template
-from lab.vm.images import ensure_image
+from lab.vm.images import ImageRecipe, ensure_image
 from runbook.durations import DurationError, format_duration, parse_duration
 
 DIR_HELP = "lab directory (default .lab)"
@@ -128,12 +128,22 @@ def setup(c: Context) -> None:
                 print(f"template {profile.name}: {ensure_template(profile, cache_dir())}")
         for profile in PROFILES.values():
             if profile.vm is not None:
-                built = time.monotonic()
-                image = ensure_image(profile.vm, cache_dir())
-                print(f"image {profile.name}: {image.disk} ({time.monotonic() - built:.1f} s)")
+                _build_image(profile.name, profile.vm)
     except LabError as error:
         raise Exit(f"lab.setup: {error}\n(on a fresh Debian 12: sh {INSTALL_SCRIPT})", code=1) from error
     print(f"lab ready in {time.monotonic() - started:.2f} s")
+
+
+def _build_image(name: str, recipe: ImageRecipe) -> None:
+    """Build one VM profile's image; a failure (say, bullseye gone from the registry) is reported and the
+    other profiles stay usable."""
+    built = time.monotonic()
+    try:
+        image = ensure_image(recipe, cache_dir())
+    except LabError as error:
+        print(f"image {name}: NOT BUILT, profile {name} is unavailable: {error}")
+        return
+    print(f"image {name}: {image.disk} ({time.monotonic() - built:.1f} s)")
 
 
 @task(help={"host": "the VM host to pause, e.g. lab1", "duration": "how long, e.g. 30s, 2m", "dir": DIR_HELP})

@@ -98,7 +98,15 @@ def ensure_image(recipe: ImageRecipe, cache: Path, log: Callable[[str], None] = 
             staged.mkdir()
             _build_image(recipe, base, staged, log)
             staged.rename(target)
+        _prune(target, recipe.name)
     return image
+
+
+def _prune(kept: Path, name: str) -> None:
+    """Remove the other (older) images of ``name``; a running VM keeps its open backing file."""
+    for old in kept.parent.glob(f"{name}-*"):
+        if old != kept and old.is_dir() and old.name[len(name) + 1 :].isalnum():
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _ensure_base(recipe: BaseRecipe, cache: Path, log: Callable[[str], None]) -> Path:
