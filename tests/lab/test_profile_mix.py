@@ -1,4 +1,5 @@
-"""Every namespace profile in one lab (the VM profiles have their own tests): 20 mixed-profile hosts added to the session lab; their sites and backups.
+"""Every namespace profile in one lab (the VM profiles have their own tests): 20 mixed-profile hosts
+added to the session lab; their sites and backups.
 
 How fast they come up is measured by the benchmark and reported in docs/lab.md, not asserted here.
 
