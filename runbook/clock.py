@@ -17,6 +17,7 @@ is half the round trip, plus the reading's granularity, plus the controller's ow
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
 import socket
 import threading
@@ -39,7 +40,9 @@ REFERENCE_TTL = 64.0
 MAX_SERVERS = 3
 """How many servers that answered are compared for the reference."""
 
-_READING = re.compile(r"^\s*(\d+)(?:[.,](\d+|%?N))?\s*$", re.ASCII)
+_READING = re.compile(r"^\s*(\d+)(?:[.,](\d*|%?N))?\s*$", re.ASCII)
+EDGE_WAIT = 1.2
+"""How long (s) a session keeps asking a whole-seconds clock until its second changes."""
 _STOP_KISSES = {"DENY", "RSTR"}
 
 
@@ -228,8 +231,9 @@ def query_server(server: str, *, port: int = 123, timeout: float = 5.0) -> Refer
 def parse_time_reading(text: str) -> tuple[float, float] | None:
     """``(time, half_step)`` from ``1700000000.123456789`` / ``1700000000.123456`` / ``1700000000``.
 
-    A literal ``%N`` or ``N`` fraction (BusyBox ``date`` without nanoseconds) counts as
-    whole seconds. The time is moved to the middle of the reading's step. ``None`` for garbage.
+    A literal ``%N`` or ``N`` fraction, or none after the dot (BusyBox ``date`` without
+    nanoseconds: ``1700000000.``), counts as whole seconds. The time is moved to the middle of
+    the reading's step. ``None`` for garbage.
     """
     found = _READING.match(text)
     if found is None:
@@ -241,8 +245,45 @@ def parse_time_reading(text: str) -> tuple[float, float] | None:
     return float(whole) + 0.5, 0.5
 
 
+def edge_sample(method: str, timings: list[Timing]) -> ClockSample | None:
+    """Whole-second readings timed at the edge of the host's second, or ``None`` when none changed.
+
+    When consecutive readings go from ``S`` to ``S + 1``, the host's second ``S + 1`` began after the
+    first request left and before the second answer came back: the sample is that instant, at the
+    middle of the narrowest such interval, and its bound is half the interval (``rtt`` holds its
+    width; no granularity is added).
+    """
+    best: ClockSample | None = None
+    for before, after in itertools.pairwise(timings):
+        first, second = parse_time_reading(before.reply), parse_time_reading(after.reply)
+        if first is None or second is None or first[1] != 0.5 or second[1] != 0.5:
+            continue
+        if second[0] - first[0] != 1:
+            continue
+        start, end = before.wall - before.rtt / 2, after.wall + after.rtt / 2
+        if best is None or end - start < best.rtt:
+            best = ClockSample(second[0] - 0.5, (start + end) / 2, end - start, 0.0, method, 0)
+    if best is None:
+        return None
+    label = f"{method} (whole seconds, timed at the edge of the second)"
+    return ClockSample(best.remote, best.wall, best.rtt, 0.0, label, len(timings))
+
+
+def whole_seconds(timings: list[Timing]) -> bool:
+    """Whether the host's clock readings so far have no sub-second part (and there are some)."""
+    readings = [parse_time_reading(timing.reply) for timing in timings]
+    return bool(readings) and all(reading is not None and reading[1] == 0.5 for reading in readings)
+
+
 def best_sample(method: str, timings: list[Timing]) -> ClockSample | None:
-    """The valid reading with the smallest round trip, or ``None`` when none is valid."""
+    """The valid reading with the smallest round trip, or ``None`` when none is valid.
+
+    Whole-second readings that straddle a change of second are timed at that edge
+    (``edge_sample``) when that bounds the reading better than half a second.
+    """
+    edge = edge_sample(method, timings)
+    if edge is not None and edge.rtt / 2 < 0.5:
+        return edge
     best: ClockSample | None = None
     valid = 0
     for timing in timings:
@@ -308,10 +349,11 @@ def sample_session(
     """Run ``command`` (a probe with ``clock_loop``) in one session on ``c``'s transport.
 
     Waits for the clock header and method line, sends ``samples`` request lines, timing each
-    answer, then the line ``last_line(method, timings)`` if given (no answer awaited), then
-    ends stdin and reads the rest. Returns the command record (stdout decoded as UTF-8 with
-    replacement, within ``runbook.output``'s limit), the method and the timings. On the host
-    the command runs under ``host_timeout``: ended with its processes after ``timeout``
+    answer (when every answer is whole seconds, more requests for up to ``EDGE_WAIT`` s, until
+    the host's second changes), then the line ``last_line(method, timings)`` if given (no answer
+    awaited), then ends stdin and reads the rest. Returns the command record (stdout decoded as
+    UTF-8 with replacement, within ``runbook.output``'s limit), the method and the timings. On
+    the host the command runs under ``host_timeout``: ended with its processes after ``timeout``
     seconds. Connection errors propagate after the record is marked unfinished; a timeout
     here closes the channel.
     """
@@ -330,14 +372,29 @@ def sample_session(
         reader = _LineReader(channel, out)
         if reader.until_clock_header():
             method = reader.line() or ""
-        for _ in range(samples if method else 0):
+
+        def ask() -> bool:
             wall, sent = time.time(), time.monotonic()
             channel.sendall(b"\n")
             reply = reader.line()
             rtt = time.monotonic() - sent
-            if reply is None:
+            if reply is not None:
+                timings.append(Timing(wall + rtt / 2, rtt, reply))
+            return reply is not None
+
+        for _ in range(samples if method else 0):
+            if not ask():
                 break
-            timings.append(Timing(wall + rtt / 2, rtt, reply))
+        # a clock without sub-seconds: keep asking until its second changes, to time that edge
+        edge_by = time.monotonic() + EDGE_WAIT
+        while (
+            len(timings) >= samples
+            and whole_seconds(timings)
+            and edge_sample(method, timings) is None
+            and time.monotonic() < edge_by
+        ):
+            if not ask():
+                break
         record.round_trips = 1 + len(timings)
         if last_line is not None:
             channel.sendall(last_line(method, timings).encode() + b"\n")

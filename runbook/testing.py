@@ -26,12 +26,13 @@ from unittest import mock
 from invoke.context import MockContext
 from invoke.runners import Result
 
-from runbook import clock
+from runbook import clock, ntpconf
 from runbook.session import attach
 from runbook.settings import BackupSettings, Settings, build_settings
 
 CLOCK = re.compile(r"^LC_ALL=C sh -c 'echo @@runbook:clock@@")
 PROBE = re.compile(r"^LC_ALL=C LC_ALL=C; export LC_ALL; rb_s='.*exec </dev/null", re.DOTALL)
+NTP_CONF = re.compile(r"^LC_ALL=C grep -HE .*ntp\.conf")
 SYNC_WAIT = re.compile(r"^LC_ALL=C sh -c 'PATH=.*rb_i=0", re.DOTALL)
 
 NTPQ_SYNCED = """\
@@ -111,6 +112,7 @@ def fake_host(
     answers: dict[Any, Any] = {
         CLOCK: Result(clock_output(offset)),
         PROBE: Result(probe if probe is not None else probe_output()),
+        NTP_CONF: Result(f"{ntpconf.CONFIG_FILES['ntpd'][0]}:server ntp.test iburst\n"),
     }
     answers.update(run or {})
     c = MockContext(run=answers)

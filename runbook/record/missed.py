@@ -18,7 +18,7 @@ from runbook.record.language import Language
 from runbook.stepdata import MissedJobs
 
 RUNS_SHOWN = 3
-DONE = ("ran", "by_backup")
+DONE = ("ran", "by_backup", "by_cron")
 
 
 @dataclass
@@ -118,11 +118,13 @@ def rerun_command(host: str, view: MissedJobsView, rows: list[MissedJobRow]) -> 
 
 
 def status(job: dict[str, Any], lang: Language, fresh_backup: str | None = None) -> tuple[str, str]:
-    """``(state, words)``: ``ran``, ``by_backup``, ``would``, ``failed``, ``fresh`` or ``left``."""
+    """``(state, words)``: ran, by_backup, by_cron, would, failed, fresh or left."""
     rerun = _dict(job.get("rerun"))
     state = rerun.get("state")
     if state == "by_backup":
         return "by_backup", lang._("rerun by the backup step")
+    if state == "by_cron":
+        return "by_cron", lang._("left to the host's cron, which runs what the clock step skipped")
     if state == "would":
         return "would", lang._("would rerun (dry run)")
     if state == "ran":

@@ -6,7 +6,7 @@ import math
 
 from invoke.context import Context
 
-from runbook import clock
+from runbook import clock, ntpconf
 from runbook.commands import StepRecorder, step
 from runbook.daemons.drivers import FAMILIES, driver_for
 from runbook.errors import ClockUnreadable, NTPUnavailable
@@ -136,7 +136,11 @@ def verify_clock(
             f"{within}; would wait up to {settings.sync_wait:g} s for {daemon} to synchronise",
             **data,
         )
-    driver = driver_for(found[0].daemon if found else "ntpd")
+    family = found[0].daemon if found else "ntpd"
+    hopeless = _never_selects(c, rec, family, daemon)
+    if hopeless:
+        return rec.finish(Outcome.FAILED, f"{within}, but {hopeless}", **data)
+    driver = driver_for(family)
     token = section_token(c)
     record = rec.run(
         c,
@@ -159,3 +163,11 @@ def verify_clock(
         f"{within}, but {daemon} did not synchronise within {settings.sync_wait:g} s ({why})",
         **data,
     )
+
+
+def _never_selects(c: Context, rec: StepRecorder, family: str, daemon: str) -> str | None:
+    """For ntpd/ntpsec: why its config can never give it a system peer (so waiting is pointless)."""
+    if family not in ntpconf.CONFIG_FILES:
+        return None
+    record = rec.run(c, ntpconf.read_command(family))
+    return ntpconf.never_selects(ntpconf.parse_sources(record.stdout, family), daemon)

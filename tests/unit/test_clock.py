@@ -319,3 +319,30 @@ def test_session_sends_the_last_line_after_the_samples() -> None:
     record, _, timings = clock.sample_session(LocalConnection(None), command, 3, 10.0, last_line)
     assert seen == [("epochrealtime", 3)] and len(timings) == 3
     assert record.stdout.endswith("last=boot\n") and record.round_trips == 4
+
+
+def _timings(start: float, step: float, readings: list[str], rtt: float = 0.002) -> list[clock.Timing]:
+    return [clock.Timing(start + i * step, rtt, reading) for i, reading in enumerate(readings)]
+
+
+def test_whole_seconds_are_timed_at_the_edge_of_the_second() -> None:
+    # the host's second 1700000001 began between the 3rd and 4th request (10 ms apart)
+    timings = _timings(
+        100.0, 0.010, ["1700000000.", "1700000000.", "1700000000.", "1700000001.", "1700000001."]
+    )
+    sample = clock.best_sample("date", timings)
+    assert sample is not None
+    assert sample.method == "date (whole seconds, timed at the edge of the second)"
+    assert sample.remote == 1700000001.0
+    assert sample.wall == pytest.approx((100.020 - 0.001 + 100.030 + 0.001) / 2)
+    assert sample.rtt == pytest.approx(0.012) and sample.granularity == 0.0
+    reference = clock.Reference(server="s", stratum=2, offset=0.0, delay=0.0, measured_at=0.0)
+    assert clock.measure(sample, reference).bound == pytest.approx(0.006, abs=0.002)
+
+
+def test_whole_seconds_without_an_edge_keep_half_a_second_of_bound() -> None:
+    sample = clock.best_sample("date", _timings(100.0, 0.010, ["1700000000.%N"] * 3))
+    assert sample is not None
+    assert sample.granularity == 0.5 and sample.method == "date (whole seconds)"
+    assert clock.whole_seconds(_timings(0, 1, ["1700000000."]))
+    assert not clock.whole_seconds(_timings(0, 1, ["1700000000.123"]))
