@@ -65,8 +65,9 @@ def host_timeout(command: str, seconds: float) -> str:
     Closing an SSH channel does not stop the remote process. With ``setsid`` (util-linux,
     BusyBox) the command runs in a process group of its own, stdin kept; a watchdog in
     another group sends the whole group TERM at the limit and KILL ``KILL_AFTER`` s later,
-    and the wrapper exits 124. The watchdog is stopped when the command ends in time (told
-    by ``/proc/uptime``, which a clock step does not move). Without ``setsid``: GNU
+    and the wrapper exits 124 (a limit told by ``/proc/uptime``, which a clock step does not
+    move). The watchdog is stopped as soon as the command's group is empty, in time or not, so
+    it leaves no process behind either. Without ``setsid``: GNU
     ``timeout -k``, which signals its process group; BusyBox ``timeout`` signals only its
     direct child (a job's child kept running), so that child is a shell that passes the TERM
     to its whole process group (the session's). Without either, the command runs as is
@@ -83,8 +84,9 @@ def host_timeout(command: str, seconds: float) -> str:
         f'setsid sh -c {watchdog} rb_watchdog "$rb_p" </dev/null >/dev/null 2>&1 & rb_w=$!; '
         'wait "$rb_p"; rb_rc=$?; '
         "read rb_e rb_x </proc/uptime 2>/dev/null || rb_e=0; "
-        f'if [ $(( ${{rb_e%.*}} - ${{rb_s%.*}} )) -lt {limit} ]; then kill -TERM -"$rb_w" 2>/dev/null; '
-        'elif [ "$rb_rc" -gt 128 ]; then rb_rc=124; fi; exit "$rb_rc"; fi; '
+        'if ! kill -0 -"$rb_p" 2>/dev/null; then kill -TERM -"$rb_w" 2>/dev/null; fi; '
+        f'if [ $(( ${{rb_e%.*}} - ${{rb_s%.*}} )) -ge {limit} ] && [ "$rb_rc" -gt 128 ]; then rb_rc=124; fi; '
+        'exit "$rb_rc"; fi; '
         "if timeout -k 1 5 true >/dev/null 2>&1; then "
         f'if timeout --help 2>&1 | grep -q BusyBox; then exec {timeout} sh -c {relay} "$0"; fi; '
         f'exec {timeout} sh -c "$0"; fi; exec sh -c "$0"'

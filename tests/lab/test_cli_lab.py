@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 from notify_servers import Inbox, closed_port, smtp_server
+from record_files import newest_last
 
 from lab import Lab, LabHost
 
@@ -36,7 +37,7 @@ def lab_settings(lab: Lab) -> dict[str, Any]:
 
 
 def record_of(records: Path, host: str) -> dict[str, Any]:
-    return json.loads(sorted(records.glob(f"{host}-*.json"))[-1].read_text())  # type: ignore[no-any-return]
+    return json.loads(sorted(records.glob(f"{host}-*.json"), key=newest_last)[-1].read_text())  # type: ignore[no-any-return]
 
 
 def outcomes(record: dict[str, Any]) -> dict[str, tuple[str, str]]:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from record_files import newest_last
 from test_post_maint import ROOT, host_record, post_maint, steps_of
 
 from lab import Lab, LabHost
@@ -62,7 +63,7 @@ def missed(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def markdown(records: Path, host: str) -> str:
-    return sorted(records.glob(f"{host}-*.md"))[-1].read_text()
+    return sorted(records.glob(f"{host}-*.md"), key=newest_last)[-1].read_text()
 
 
 def backup_runs(host: LabHost) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from offline_names import files_only_resolution
 from record_checks import validate_host
+from record_files import newest_last
 
 from lab import Lab, LabHost
 
@@ -39,7 +40,7 @@ def post_maint(
 
 def host_record(records: Path, host: str) -> dict[str, Any]:
     """The newest JSON record of ``host``, checked against the host record's schema."""
-    paths = sorted(records.glob(f"{host}-*.json"))
+    paths = sorted(records.glob(f"{host}-*.json"), key=newest_last)
     assert paths, f"no JSON record for {host} in {records}: {list(records.iterdir())}"
     data: dict[str, Any] = json.loads(paths[-1].read_text())
     validate_host(data)
@@ -95,7 +96,7 @@ def test_seed_incident_fixed_then_left_alone(
     assert "3:on" in host.run("/sbin/chkconfig --list ntpd").stdout
     evidence = host.run("cat /var/lib/backup/last-success; date +%s").stdout.split()
     assert abs(float(evidence[1]) - float(evidence[0])) < 300
-    markdown = sorted(tmp_path.glob(f"{host.name}-*.md"))[-1].read_text()
+    markdown = sorted(tmp_path.glob(f"{host.name}-*.md"), key=newest_last)[-1].read_text()
     assert "FIXED" in markdown.splitlines()[0]
     assert "the NTP socket is in use, exiting" in markdown
 
@@ -124,7 +125,7 @@ def test_dry_run_changes_nothing(lab: Lab, lab_host: Callable[..., LabHost], tmp
     assert ran and all(command.startswith(read_only) for command in ran), ran
     assert lab.clock_offset(host.name) == pytest.approx(-10800, abs=5)
     assert host.run("/sbin/service ntpd status").returncode == 3
-    markdown = sorted(tmp_path.glob(f"{host.name}-*.md"))[-1].read_text()
+    markdown = sorted(tmp_path.glob(f"{host.name}-*.md"), key=newest_last)[-1].read_text()
     assert "DRY RUN" in markdown.splitlines()[0]
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from fabric import Connection
 from invoke.exceptions import CommandTimedOut
+from record_files import newest_last
 
 from lab import Lab, LabHost
 from runbook.commands import StepRecorder, step
@@ -45,7 +46,7 @@ def cli(
 
 
 def record_of(records: Path, host: str) -> dict[str, Any]:
-    paths = sorted(records.glob(f"{host}-*.json"))
+    paths = sorted(records.glob(f"{host}-*.json"), key=newest_last)
     assert paths, f"no record for {host}: {sorted(p.name for p in records.iterdir())}"
     return json.loads(paths[-1].read_text())  # type: ignore[no-any-return]
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from record_files import newest_last
 from test_post_maint import commands_of, host_record, post_maint, steps_of
 from vm_support import guest_offset
 
@@ -44,7 +45,7 @@ def test_seed_on_debian11_fixed_then_left_alone(lab: Lab, vm: Callable[..., LabH
     assert host.run("/usr/sbin/service ntp status").returncode == 0
     links = host.run("ls /etc/rc2.d /etc/rc3.d /etc/rc4.d /etc/rc5.d").stdout.split()
     assert sum(1 for name in links if name.startswith("S") and name.endswith("ntp")) == 4
-    markdown = sorted(tmp_path.glob(f"{host.name}-*.md"))[-1].read_text()
+    markdown = sorted(tmp_path.glob(f"{host.name}-*.md"), key=newest_last)[-1].read_text()
     assert "the NTP socket is in use, exiting" in markdown
 
     again = tmp_path / "again"
