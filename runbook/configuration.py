@@ -33,7 +33,7 @@ FLAGS = "flag"
 DEFAULT = "built-in default"
 RUN_WIDE = frozenset({"parallel", "record_dir", "timezone", "operator", "ssh_config", "dry_run", "window"})
 """Settings of the whole run: a ``for:`` entry may not change them."""
-_MERGED = frozenset({"backup"})  # mappings merged key by key across sources
+_MERGED = frozenset({"backup", "before_after"})  # mappings merged key by key across sources
 _KNOWN = frozenset({item.name for item in fields(Settings)} | {"ntp_server"})
 
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from runbook.durations import parse_duration
 from runbook.errors import DurationError, SettingsError
+from runbook.snapshot.settings import BeforeAfterSettings, parse_before_after
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class Settings:
     connect_timeout: float = 10.0
     step_timeout: float = 3600.0
     accept_new_host_keys: bool = False
+    before_after: BeforeAfterSettings = field(default_factory=BeforeAfterSettings)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -146,6 +148,8 @@ def build_settings(raw: dict[str, Any]) -> Settings:
         values["timezone"] = _timezone(str(raw["timezone"]))
     if raw.get("backup") is not None:
         values["backup"] = _backup(raw["backup"])
+    if raw.get("before_after") is not None:
+        values["before_after"] = parse_before_after(raw["before_after"])
     if raw.get("window") is not None:
         window = raw["window"]
         values["window"] = window if isinstance(window, Window) else parse_window(str(window))

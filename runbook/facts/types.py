@@ -11,6 +11,7 @@ from runbook.daemons import SyncState
 from runbook.daemons.chrony import Makestep
 from runbook.facts.backup import BackupEvidence
 from runbook.facts.daemons import DaemonChoice, DaemonState, choose_daemon
+from runbook.snapshot.model import HostState
 from runbook.timeservice import TimeService
 
 
@@ -31,6 +32,7 @@ class HostFacts:
     makestep: Makestep | None = None
     ntpdate_flavour: str | None = None
     rtc: bool | None = None
+    state: HostState | None = None
 
     def daemon(self, name: str) -> DaemonState | None:
         return next((d for d in self.daemons if d.name == name), None)

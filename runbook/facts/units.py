@@ -23,6 +23,7 @@ from runbook.facts.daemons import driven_family, parse_daemons, parse_sync, serv
 from runbook.facts.host import TOOLS, parse_flavour, parse_init, parse_os, parse_tools, parse_yes
 from runbook.facts.types import HostFacts
 from runbook.settings import BackupSettings, Settings
+from runbook.snapshot.reading import parse_state, state_arguments
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,11 @@ FACTS: tuple[Fact, ...] = (
         "backup",
         (Fragment("runbook.facts", "backup.sh", backup_arguments),),
         lambda r: None if r.backup is None else parse_backup(r.sections, r.backup),
+    ),
+    Fact(
+        "state",
+        (Fragment("runbook.snapshot", "state.sh", lambda s: state_arguments(s.before_after.commands)),),
+        lambda r: parse_state(r.sections),
     ),
     Fact(
         "cron",

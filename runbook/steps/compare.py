@@ -1,0 +1,149 @@
+"""Before and after: ``snapshot`` (pre-maint's one step) and ``compare`` (post-maint's, after check_site).
+
+``snapshot`` reads the host's state from the probe (the ``state`` fact unit) and the site checks,
+and returns the snapshot as its data (``pre-maint`` writes it to a file). ``compare`` loads the
+host's newest snapshot (or ``before_after.before``), reports what changed as failures, warnings
+and information, and with ``restore`` starts the services that ran before and are stopped now.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from invoke.context import Context
+
+from runbook.commands import StepRecorder, step
+from runbook.facts import HostFacts, facts_for, forget_facts
+from runbook.results import Outcome, StepResult
+from runbook.session import settings_for
+from runbook.settings import Settings
+from runbook.snapshot.compare import Finding, Level, compare_states, merged, site_findings, standing_problems
+from runbook.snapshot.files import Snapshot, SnapshotError, load_snapshot, masked, newest_snapshot
+from runbook.snapshot.model import HostState
+from runbook.snapshot.restore import restore_commands
+from runbook.steps.site import expand_url, fetch
+
+
+def host_name(c: Context) -> str:
+    """The name the host was selected by (what records and snapshots are named after)."""
+    return str(getattr(c, "original_host", None) or getattr(c, "host", None) or "local")
+
+
+def _site(c: Context, settings: Settings) -> list[dict[str, Any]]:
+    return [
+        asdict(fetch(expand_url(url, c), timeout=settings.http_timeout, expect_text=settings.expect_text))
+        for url in settings.urls
+    ]
+
+
+def _state(facts: HostFacts) -> HostState:
+    return facts.state if facts.state is not None else HostState(init=facts.init)
+
+
+@step("snapshot", title="snapshot")
+def snapshot(c: Context, rec: StepRecorder, dry_run: bool = False) -> StepResult:
+    """Read the host's state for a later ``compare``: the probe's facts and the site checks. Read-only."""
+    settings = settings_for(c)
+    facts = facts_for(c, rec, settings)
+    state = _state(facts)
+    found = facts.service()
+    taken = Snapshot(
+        host=host_name(c),
+        hostname=facts.hostname,
+        taken=time.time(),
+        state=state,
+        commands=settings.before_after.commands,
+        site=tuple(_site(c, settings)),
+        daemon={"service": found[0].name, "running": found[1].running} if found else None,
+    )
+    running = sum(1 for s in state.services.values() if s.running)
+    message = (
+        f"{running} services running, {len(state.sockets)} listening sockets, {len(state.mounts)} mounts, "
+        f"{len(state.outputs)} operator commands"
+    )
+    return rec.finish(Outcome.OK, message, snapshot=masked(taken))
+
+
+@step("compare", title="compare with before", needs=())
+def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run: bool = False) -> StepResult:
+    """Compare the host with its snapshot from before the maintenance; ``restore`` starts services again.
+
+    Without a snapshot, reports what needs no history (enabled services not running, failed units,
+    fstab mounts not mounted). A snapshot that cannot serve (another host's, damaged, newer format)
+    skips the step with a one-line reason.
+    """
+    settings = settings_for(c)
+    options = settings.before_after
+    restore = options.restore if restore is None else restore
+    facts = facts_for(c, rec, settings)
+    host = host_name(c)
+    path = Path(options.before) if options.before else newest_snapshot(Path(settings.record_dir), host)
+    before: Snapshot | None = None
+    if path is not None:
+        try:
+            before = load_snapshot(path, host)
+        except SnapshotError as exc:
+            return rec.finish(Outcome.SKIPPED, str(exc), snapshot=str(path))
+    findings = _findings(c, settings, _state(facts), before)
+    restored: list[str] = []
+    lost = [f.subject for f in findings if f.kind == "service" and f.before == "running"]
+    if restore and lost and before is not None:
+        plan = {
+            name: restore_commands(facts.init, name, enable=bool(before.state.services[name].enabled))
+            for name in lost
+        }
+        if dry_run:
+            restored = [
+                f"would start {name}" + (" and enable it" if len(cmds) > 1 else "")
+                for name, cmds in plan.items()
+            ]
+        else:
+            for name, commands in plan.items():
+                records = [
+                    rec.run(
+                        c, command, timeout=settings.command_timeout, sudo_password=settings.sudo_password
+                    )
+                    for command in commands
+                ]
+                worked = bool(records) and all(r.exit_code == 0 for r in records)
+                restored.append(f"started {name}" if worked else f"could not start {name}")
+            forget_facts(c)
+            findings = _findings(c, settings, _state(facts_for(c, rec, settings)), before)
+    failures = [f for f in findings if f.level is Level.FAILURE]
+    rec.warnings.extend(f.message for f in findings if f.level is Level.WARNING)
+    data: dict[str, Any] = {
+        "snapshot": path.name if path else None,
+        "taken_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(before.taken)) if before else None,
+        "findings": [f.to_dict() for f in findings],
+        "restored": restored,
+    }
+    since = f"since {data['taken_utc']}" if before else f"no snapshot of {host} (take one with pre-maint)"
+    info = [f.message for f in findings if f.level is Level.INFO]
+    if failures:
+        detail = "; ".join(f.message for f in failures)
+        prefix = f"{'; '.join(restored)}; still " if restored else ""
+        return rec.finish(Outcome.FAILED, f"{prefix}{_count(len(failures))} {since}: {detail}", **data)
+    if restored:
+        outcome = Outcome.CHANGED
+        message = f"{'; '.join(restored)} ({since})"
+    else:
+        outcome = Outcome.OK
+        message = f"nothing broken {since}"
+    if info:
+        message += f"; {'; '.join(info)}"
+    return rec.finish(outcome, message, **data)
+
+
+def _findings(c: Context, settings: Settings, now: HostState, before: Snapshot | None) -> list[Finding]:
+    if before is None:
+        return merged(standing_problems(now))
+    site = site_findings(before.site, _site(c, settings)) if before.site and settings.urls else []
+    changes = compare_states(before.state, now, disk_growth=settings.before_after.disk_growth)
+    return merged(changes, site, standing_problems(now))
+
+
+def _count(n: int) -> str:
+    return f"{n} problem" if n == 1 else f"{n} problems"
