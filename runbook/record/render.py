@@ -17,6 +17,7 @@ import jinja2
 from runbook.errors import RecordError
 from runbook.record import fleet as fleet_model
 from runbook.record import model, text
+from runbook.record.before_after import since_before
 from runbook.results import CommandRecord, FleetRun, HostRun, Outcome, StepResult
 from runbook.settings import Settings
 
@@ -46,6 +47,7 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(FILTERS)
+    env.globals["since_before"] = since_before
     return env
 
 

@@ -76,11 +76,10 @@ def snapshot_path(folder: Path, host: str, taken: float) -> Path:
     return Path(folder) / f"{safe_name(host)}-before-{stamp(taken)}.json"
 
 
-def write_snapshot(folder: Path, snapshot: Snapshot) -> list[Path]:
-    """Write the snapshot's ``.json`` and its short ``.md`` view; return both paths."""
+def write_snapshot(folder: Path, data: dict[str, Any]) -> list[Path]:
+    """Write a snapshot (``masked``'s shape) as ``.json`` and a short ``.md`` view; return both paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    json_path = snapshot_path(folder, snapshot.host, snapshot.taken)
-    data = masked(snapshot)
+    json_path = snapshot_path(folder, str(data["host"]), float(data["taken"]))
     write_atomic(json_path, json.dumps(data, indent=2, sort_keys=True) + "\n", sync_folder=False)
     md_path = json_path.with_suffix(".md")
     write_atomic(md_path, markdown(data, json_path.name))
