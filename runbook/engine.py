@@ -297,7 +297,7 @@ def _run_steps(
                 return
             if step_name(step) in left_out:
                 result = _made(step, Outcome.SKIPPED, left_out[step_name(step)], Ended.NOT_RUN)
-            elif failed is not None:
+            elif failed is not None and not getattr(step, "runs_after_failure", False):
                 result = _made(
                     step,
                     Outcome.SKIPPED,

@@ -102,7 +102,10 @@ FACTS: tuple[Fact, ...] = (
     ),
     Fact(
         "state",
-        (Fragment("runbook.snapshot", "state.sh", lambda s: state_arguments(s.before_after.commands)),),
+        (
+            Fragment("runbook.snapshot", "state.sh"),
+            Fragment("runbook.snapshot", "commands.sh", lambda s: state_arguments(s.before_after.commands)),
+        ),
         lambda r: parse_state(r.sections),
     ),
     Fact(

@@ -6,11 +6,11 @@ running, failed units, fstab mounts not mounted). Pure functions over ``HostStat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from runbook.snapshot.model import HostState, Socket
+from runbook.snapshot.model import HostState, Output, Socket
 
 EPHEMERAL_PORTS = 32768
 """Sockets on ports from here up are clients' (Linux's ``ip_local_port_range``): not compared."""
@@ -114,19 +114,6 @@ def compare_states(before: HostState, now: HostState, *, disk_growth: float = 10
                         f"{where} went from {then_use:.0f}% to {now_use:.0f}% used",
                     )
                 )
-    for index, (was_out, now_out) in enumerate(zip(before.outputs, now.outputs, strict=False)):
-        if was_out.text.strip() != now_out.text.strip() or was_out.rc != now_out.rc:
-            subject = f"command {index + 1}"
-            found.append(
-                Finding(
-                    "command",
-                    Level.WARNING,
-                    subject,
-                    _short(was_out.text, was_out.rc),
-                    _short(now_out.text, now_out.rc),
-                    f"{subject}'s output changed",
-                )
-            )
     if before.boot_id and now.boot_id and before.boot_id != now.boot_id:
         found.append(
             Finding("boot", Level.INFO, "boot", before.boot_id[:8], now.boot_id[:8], "the host rebooted")
@@ -135,6 +122,27 @@ def compare_states(before: HostState, now: HostState, *, disk_growth: float = 10
         found.append(
             Finding("kernel", Level.INFO, "kernel", before.kernel, now.kernel, f"new kernel {now.kernel}")
         )
+    return found
+
+
+def command_findings(before: Mapping[str, Output], now: Mapping[str, Output]) -> list[Finding]:
+    """The operator's commands (by their text) whose output or exit code changed."""
+    found = []
+    for command, was in before.items():
+        is_now = now.get(command)
+        if is_now is None:
+            continue
+        if was.text.strip() != is_now.text.strip() or was.rc != is_now.rc:
+            found.append(
+                Finding(
+                    "command",
+                    Level.WARNING,
+                    command,
+                    _short(was.text, was.rc),
+                    _short(is_now.text, is_now.rc),
+                    f"`{command}`'s output changed",
+                )
+            )
     return found
 
 

@@ -4,14 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from runbook import shell
 from runbook.shell import section_rc
 from runbook.snapshot import parsers
 from runbook.snapshot.model import HostState, Output, Service
 
 
 def state_arguments(commands: tuple[str, ...]) -> tuple[str, ...]:
-    """``state.sh``'s arguments: the operator's commands (each run as ``sh -c COMMAND``)."""
+    """``commands.sh``'s arguments: the operator's commands (each run as ``sh -c COMMAND``)."""
     return commands
+
+
+def commands_command(commands: tuple[str, ...], token: str) -> str:
+    """The operator's ``commands`` as one command of their own (sections ``op.N`` carrying ``token``),
+    for those a snapshot has that the probe did not run."""
+    script = (
+        shell.prelude()
+        + "rb_tok=$1; shift\nexec </dev/null 2>&1\n"
+        + shell.read("runbook.snapshot", "commands.sh")
+    )
+    return shell.command(script, [shell.checked_token(token), *commands, "--"], "runbook-commands")
+
+
+def parse_outputs(sections: Mapping[str, str]) -> tuple[Output, ...]:
+    """The ``op.N`` sections in order, until the first missing one."""
+    outputs = []
+    for index in range(len(sections)):
+        name = f"op.{index}"
+        if name not in sections:
+            break
+        outputs.append(Output(sections[name], section_rc(sections.get(f"{name}.rc"))))
+    return tuple(outputs)
 
 
 def parse_state(sections: Mapping[str, str]) -> HostState:
@@ -21,12 +44,6 @@ def parse_state(sections: Mapping[str, str]) -> HostState:
         mounts = parsers.parse_findmnt(sections["mounts.findmnt"])
     else:
         mounts = parsers.parse_proc_mounts(sections.get("mounts.proc", ""), sections.get("df", ""))
-    outputs = []
-    for index in range(len(sections)):
-        name = f"op.{index}"
-        if name not in sections:
-            break
-        outputs.append(Output(sections[name], section_rc(sections.get(f"{name}.rc"))))
     return HostState(
         init=init,
         kernel=sections.get("kernel", "").strip() or None,
@@ -36,7 +53,7 @@ def parse_state(sections: Mapping[str, str]) -> HostState:
         sockets=tuple(parsers.parse_ss(sections.get("sockets", ""))),
         mounts=tuple(mounts),
         fstab=tuple(parsers.parse_fstab(sections.get("fstab", ""))),
-        outputs=tuple(outputs),
+        outputs=parse_outputs(sections),
     )
 
 

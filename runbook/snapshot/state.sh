@@ -1,6 +1,6 @@
 # shellcheck shell=sh disable=SC2034,SC2154 # rb_ variables are shared between the probe's files
-# Sections for the before/after comparison (runbook/snapshot/parsers.py). Arguments: the
-# operator's commands (before_after.commands), up to --; each runs as section op.N (and op.N.rc).
+# Sections for the before/after comparison (runbook/snapshot/parsers.py); the operator's
+# commands are commands.sh's.
 # kernel, boot_id, btime: builtins reading /proc. Services by init ($rb_init from host.sh):
 # systemd: units (list-units) and unit_files; openrc: rc_status; sysv: chkconfig (from the rc
 # links, as chkconfig --list prints them) and sysv.status (NAME RC of each init script's status).
@@ -40,9 +40,3 @@ else
   rb_run df df -P -k
 fi
 if [ -r /etc/fstab ]; then rb_cat fstab /etc/fstab; fi
-rb_i=0
-while [ $# -gt 0 ]; do
-  rb_a=$1; shift
-  if [ "$rb_a" = -- ]; then break; fi
-  rb_run "op.$rb_i" sh -c "$rb_a"; rb_i=$((rb_i + 1))
-done

@@ -9,20 +9,30 @@ and information, and with ``restore`` starts the services that ran before and ar
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from invoke.context import Context
 
 from runbook.commands import StepRecorder, step
-from runbook.facts import HostFacts, facts_for, forget_facts
+from runbook.facts import HostFacts, facts_for, forget_facts, section_token
 from runbook.results import Outcome, StepResult
 from runbook.session import settings_for
 from runbook.settings import Settings
-from runbook.snapshot.compare import Finding, Level, compare_states, merged, site_findings, standing_problems
+from runbook.shell import split_sections
+from runbook.snapshot.compare import (
+    Finding,
+    Level,
+    command_findings,
+    compare_states,
+    merged,
+    site_findings,
+    standing_problems,
+)
 from runbook.snapshot.files import Snapshot, SnapshotError, load_snapshot, masked, newest_snapshot
-from runbook.snapshot.model import HostState
+from runbook.snapshot.model import HostState, Output
+from runbook.snapshot.reading import commands_command, parse_outputs
 from runbook.snapshot.restore import restore_commands
 from runbook.steps.site import expand_url, fetch
 
@@ -87,12 +97,13 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
             before = load_snapshot(path, host)
         except SnapshotError as exc:
             return rec.finish(Outcome.SKIPPED, str(exc), snapshot=str(path))
-    findings = _findings(c, settings, _state(facts), before)
+    outputs = _outputs(c, rec, settings, _state(facts), before)
+    findings = _findings(c, settings, _state(facts), before, outputs)
     restored: list[str] = []
     lost = [f.subject for f in findings if f.kind == "service" and f.before == "running"]
     if restore and lost and before is not None:
         plan = {
-            name: restore_commands(facts.init, name, enable=bool(before.state.services[name].enabled))
+            name: restore_commands(facts.init, name, enable=_enable(before, _state(facts), name))
             for name in lost
         }
         if dry_run:
@@ -111,7 +122,7 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
                 worked = bool(records) and all(r.exit_code == 0 for r in records)
                 restored.append(f"started {name}" if worked else f"could not start {name}")
             forget_facts(c)
-            findings = _findings(c, settings, _state(facts_for(c, rec, settings)), before)
+            findings = _findings(c, settings, _state(facts_for(c, rec, settings)), before, outputs)
     failures = [f for f in findings if f.level is Level.FAILURE]
     rec.warnings.extend(f.message for f in findings if f.level is Level.WARNING)
     data: dict[str, Any] = {
@@ -124,7 +135,13 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
     info = [f.message for f in findings if f.level is Level.INFO]
     if failures:
         detail = "; ".join(f.message for f in failures)
-        prefix = f"{'; '.join(restored)}; still " if restored else ""
+        prefix = (
+            f"{'; '.join(restored)}; "
+            if dry_run and restored
+            else f"{'; '.join(restored)}; still "
+            if restored
+            else ""
+        )
         return rec.finish(Outcome.FAILED, f"{prefix}{_count(len(failures))} {since}: {detail}", **data)
     if restored:
         outcome = Outcome.CHANGED
@@ -137,12 +154,43 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
     return rec.finish(outcome, message, **data)
 
 
-def _findings(c: Context, settings: Settings, now: HostState, before: Snapshot | None) -> list[Finding]:
+compare.runs_after_failure = True  # type: ignore[attr-defined]  # it only reads (unless restoring): a
+# failed step before it must not hide what the maintenance broke; the engine runs it anyway
+
+
+def _findings(
+    c: Context, settings: Settings, now: HostState, before: Snapshot | None, now_outputs: dict[str, Output]
+) -> list[Finding]:
+    """With a snapshot: what changed, and standing problems that are new since it (failures).
+    Without: standing problems as warnings (nothing says the maintenance caused them)."""
     if before is None:
-        return merged(standing_problems(now))
+        return merged([replace(f, level=Level.WARNING) for f in standing_problems(now)])
     site = site_findings(before.site, _site(c, settings)) if before.site and settings.urls else []
     changes = compare_states(before.state, now, disk_growth=settings.before_after.disk_growth)
-    return merged(changes, site, standing_problems(now))
+    outputs = command_findings(dict(zip(before.commands, before.state.outputs, strict=False)), now_outputs)
+    known = {(f.kind, f.subject) for f in standing_problems(before.state)}
+    new = [f for f in standing_problems(now) if (f.kind, f.subject) not in known]
+    return merged(changes, site, outputs, new)
+
+
+def _enable(before: Snapshot, now: HostState, name: str) -> bool:
+    """Whether restoring ``name`` enables it too: enabled at boot before, and not now."""
+    was, is_now = before.state.services.get(name), now.services.get(name)
+    return bool(was and was.enabled) and not (is_now and is_now.enabled)
+
+
+def _outputs(
+    c: Context, rec: StepRecorder, settings: Settings, now: HostState, before: Snapshot | None
+) -> dict[str, Output]:
+    """The operator's commands' outputs now, by command: the probe's, and, in one more command,
+    those the snapshot has that the probe did not run (``before_after.commands`` changed)."""
+    outputs = dict(zip(settings.before_after.commands, now.outputs, strict=False))
+    missing = tuple(dict.fromkeys(cmd for cmd in (before.commands if before else ()) if cmd not in outputs))
+    if missing:
+        token = section_token(c)
+        ran = rec.run(c, commands_command(missing, token), timeout=settings.command_timeout)
+        outputs.update(zip(missing, parse_outputs(split_sections(ran.stdout, token)), strict=False))
+    return outputs
 
 
 def _count(n: int) -> str:
