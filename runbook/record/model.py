@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from runbook.record import text
+from runbook.record.before_after import still_broken
 from runbook.record.missed import MissedJobsView, missed_summary, missed_view, window_row
 from runbook.results import CommandRecord, HostRun, Outcome, StepResult
 from runbook.settings import Settings
@@ -293,8 +294,11 @@ def _done(run: HostRun, changed: list[StepResult], after: dict[str, float] | Non
 
 def _left(run: HostRun, failed: list[StepResult]) -> str:
     followups = len(followups_of(run))
+    broken = still_broken(run)
     if run.interrupted or run.error or failed:
-        return f"Not finished: see the {_count(followups, 'follow-up')} below and run post-maint again."
+        return (
+            f"Not finished: {broken}see the {_count(followups, 'follow-up')} below and run post-maint again."
+        )
     if followups:
         return f"{_count(followups, 'follow-up')} below."
     return "Nothing."
