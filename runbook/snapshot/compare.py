@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from runbook.snapshot.model import HostState, Output, Socket
 
@@ -178,7 +179,7 @@ def standing_problems(now: HostState) -> list[Finding]:
     return found
 
 
-def site_findings(before: Sequence[dict[str, object]], now: Sequence[dict[str, object]]) -> list[Finding]:
+def site_findings(before: Sequence[Mapping[str, Any]], now: Sequence[Mapping[str, Any]]) -> list[Finding]:
     """Site checks (``check_site``'s ``checks``) whose answer changed for the same URL."""
     earlier = {str(check["url"]): check for check in before}
     found = []
@@ -213,7 +214,7 @@ def merged(*groups: Sequence[Finding]) -> list[Finding]:
     return sorted(seen.values(), key=lambda f: order[f.level])
 
 
-def _answer(check: dict[str, object]) -> str:
+def _answer(check: Mapping[str, Any]) -> str:
     status = check.get("status")
     text = "" if check.get("text_found") in (None, True) else ", text missing"
     return f"{status}{text}" if status is not None else "no answer"

@@ -22,10 +22,14 @@ PSEUDO_FS = frozenset(
 """File system types that are not disks or tmpfs an admin mounted (squashfs: snap packages)."""
 
 
-def parse_systemd_units(text: str) -> dict[str, Service]:
-    """``systemctl list-units --type=service --all --no-legend --plain``: running and failed units.
+BOOT_RUNLEVELS = frozenset({"sysinit", "boot", "default"})
 
-    Lines are ``UNIT LOAD ACTIVE SUB DESCRIPTION`` (a leading ``●`` marks a failed or not-found unit).
+
+def parse_systemd_units(text: str) -> dict[str, Service]:
+    """``systemctl list-units --type=service --all --no-legend --plain``: active and failed units.
+
+    Lines are ``UNIT LOAD ACTIVE SUB DESCRIPTION`` (a leading ``●`` marks a failed or not-found unit);
+    a unit counts as running when ACTIVE is ``active`` (a oneshot that ran is ``active exited``).
     """
     services: dict[str, Service] = {}
     for line in text.splitlines():
@@ -33,7 +37,7 @@ def parse_systemd_units(text: str) -> dict[str, Service]:
         if len(words) < 4 or not words[0].endswith(".service") or words[1] == "not-found":
             continue
         name = words[0].removesuffix(".service")
-        services[name] = Service(name, running=words[3] == "running", failed=words[2] == "failed")
+        services[name] = Service(name, running=words[2] == "active", failed=words[2] == "failed")
     return services
 
 
@@ -75,17 +79,14 @@ def parse_sysv_status(text: str) -> dict[str, tuple[bool, bool]]:
 
 
 def parse_rc_status(text: str) -> dict[str, Service]:
-    """``rc-status -a`` (OpenRC): services in a runlevel are enabled, ``started`` ones running,
-    ``crashed`` ones failed; the ``Dynamic Runlevel`` parts (hotplugged, needed, manual) are not
-    enabled at boot."""
+    """``rc-status -a`` (OpenRC): services in the sysinit, boot and default runlevels are enabled,
+    ``started`` ones running, ``crashed`` ones failed; ``shutdown`` and the ``Dynamic Runlevel``
+    parts (hotplugged, needed, manual) are not enabled at boot."""
     services: dict[str, Service] = {}
-    dynamic = False
+    at_boot = False
     for line in text.splitlines():
-        if line.startswith("Runlevel:"):
-            dynamic = False
-            continue
-        if line.startswith("Dynamic Runlevel:"):
-            dynamic = True
+        if line.startswith(("Runlevel:", "Dynamic Runlevel:")):
+            at_boot = line.startswith("Runlevel:") and line.split(":", 1)[1].strip() in BOOT_RUNLEVELS
             continue
         found = re.match(r"^\s+(\S+)\s+\[\s*([a-z ]+?)\s*\]", line)
         if not found:
@@ -95,7 +96,7 @@ def parse_rc_status(text: str) -> dict[str, Service]:
         services[name] = Service(
             name,
             running=state == "started",
-            enabled=(not dynamic) or bool(earlier and earlier.enabled),
+            enabled=at_boot or bool(earlier and earlier.enabled),
             failed="crashed" in state,
         )
     return services
