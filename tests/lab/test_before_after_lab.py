@@ -120,3 +120,34 @@ def test_a_bad_snapshot_skips_compare_with_one_line(
     assert done.returncode == 0, done.stdout + done.stderr
     record = sorted(tmp_path.glob(f"{host.name}-2*.md"))[-1].read_text()
     assert f"Not compared: snapshot {bad}" in record
+
+
+@pytest.mark.parametrize(
+    ("profile", "service", "stop", "status"),
+    [
+        ("el9", "httpd", "systemctl stop httpd", "systemctl is-active httpd"),
+        ("alpine", "apache2", "rc-service apache2 stop", "rc-service apache2 status"),
+    ],
+)
+def test_systemd_and_openrc_services_are_compared_and_restored(
+    lab: Lab,
+    lab_host: Callable[..., LabHost],
+    tmp_path: Path,
+    profile: str,
+    service: str,
+    stop: str,
+    status: str,
+) -> None:
+    host = lab_host(profile=profile, offset="0", daemon="running")
+    assert runbook(lab, tmp_path, "pre-maint", host.name).returncode == 0
+    [snapshot] = tmp_path.glob(f"{host.name}-before-*.json")
+    assert json.loads(snapshot.read_text())["state"]["services"][service]["running"] is True
+
+    host.run(stop, check=True)
+    runbook(lab, tmp_path, "post-maint", host.name, "--only", "compare")
+    assert ("service", "failure", service) in findings(compare_result(tmp_path, host.name))
+
+    runbook(lab, tmp_path, "post-maint", host.name, "--only", "compare", "--restore")
+    restored = compare_result(tmp_path, host.name)
+    assert restored["data"]["restored"] == [f"started {service}"]
+    assert host.run(status).returncode == 0
