@@ -3,7 +3,11 @@
 # commands are commands.sh's.
 # kernel, boot_id, btime: builtins reading /proc. Services by init ($rb_init from host.sh):
 # systemd: units (list-units) and unit_files; openrc: rc_status; sysv: chkconfig (from the rc
-# links, as chkconfig --list prints them) and sysv.status (NAME RC of each init script's status).
+# links, as chkconfig --list prints them) and sysv.status: NAME and an LSB status code for each
+# init script, from builtins (a script's status would start a shell each): 0 when its pid file
+# (/var/run/NAME.pid, /run/NAME.pid, /var/run/NAME/NAME.pid, /var/run/NAMEd.pid) names a live
+# process or a process is named NAME or NAMEd, 1 for a pid file of a dead process, 2 for a
+# /var/lock/subsys/NAME lock with nothing running, else 3.
 # sockets: ss -tulnp; mounts: findmnt (mounts.findmnt) or /proc/mounts with df -P (mounts.proc,
 # df); fstab: /etc/fstab.
 rb_sec kernel
@@ -24,12 +28,23 @@ sysv)
     if rb_rc_links "${rb_f##*/}"; then echo "$rb_o"; fi
   done
   rb_sec sysv.status
+  rb_comms=" "
+  for rb_d in /proc/[0-9]*; do
+    if rb_line "$rb_d/comm"; then rb_comms="$rb_comms$rb_l "; fi
+  done
   for rb_f in /etc/init.d/*; do
     if [ ! -f "$rb_f" ] || [ ! -x "$rb_f" ]; then continue; fi
-    case ${rb_f##*/} in
-    functions|halt|killall|netconsole|rc|rcS|rc.local|reboot|single|sendsigs|skeleton|umount*|README) continue;;
-    esac
-    "$rb_f" status >/dev/null 2>&1; echo "${rb_f##*/} $?"
+    rb_n=${rb_f##*/}; rb_st=3
+    for rb_p in "/var/run/$rb_n.pid" "/run/$rb_n.pid" "/var/run/$rb_n/$rb_n.pid" "/var/run/${rb_n}d.pid"; do
+      if [ -f "$rb_p" ] && rb_line "$rb_p"; then
+        case $rb_l in ""|*[!0-9]*) continue;; esac
+        if [ -d "/proc/$rb_l" ]; then rb_st=0; else rb_st=1; fi
+        break
+      fi
+    done
+    if [ "$rb_st" = 3 ]; then case $rb_comms in *" $rb_n "*|*" ${rb_n}d "*) rb_st=0;; esac; fi
+    if [ "$rb_st" = 3 ] && [ -e "/var/lock/subsys/$rb_n" ]; then rb_st=2; fi
+    echo "$rb_n $rb_st"
   done;;
 esac
 if command -v ss >/dev/null 2>&1; then rb_run sockets ss -tulnp; fi
