@@ -148,6 +148,7 @@ def markdown(data: dict[str, Any], json_name: str) -> str:
         "",
         f"- **Taken:** {data['taken_utc']} (host name {data['hostname']})",
         f"- **Kernel:** {state['kernel'] or 'unknown'}; boot id {state['boot_id'] or 'unknown'}",
+        f"- **Clock:** {_offset(data['clock_offset'])}; time daemon {_daemon(data['daemon'])}",
         f"- **Running ({len(running)}):** {', '.join(running) or 'none'}",
         f"- **Enabled at boot ({len(enabled)}):** {', '.join(enabled) or 'none'}",
         f"- **Listening ({len(sockets)}):** {', '.join(sockets) or 'none'}",
@@ -159,3 +160,13 @@ def markdown(data: dict[str, Any], json_name: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _offset(offset: float | None) -> str:
+    return "not read" if offset is None else f"host minus controller {offset:+.3f} s"
+
+
+def _daemon(daemon: dict[str, Any] | None) -> str:
+    if not daemon:
+        return "none found"
+    return f"{daemon['service']} {'running' if daemon['running'] else 'not running'}"

@@ -67,6 +67,7 @@ def snapshot(c: Context, rec: StepRecorder, dry_run: bool = False) -> StepResult
         state=state,
         commands=settings.before_after.commands,
         site=tuple(_site(c, settings)),
+        clock_offset=facts.clock.remote - facts.clock.wall if facts.clock else None,
         daemon={"service": found[0].name, "running": found[1].running} if found else None,
     )
     running = sum(1 for s in state.services.values() if s.running)
@@ -77,7 +78,7 @@ def snapshot(c: Context, rec: StepRecorder, dry_run: bool = False) -> StepResult
     return rec.finish(Outcome.OK, message, snapshot=masked(taken))
 
 
-@step("compare", title="compare with before", needs=())
+@step("compare", title="compare with before")
 def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run: bool = False) -> StepResult:
     """Compare the host with its snapshot from before the maintenance; ``restore`` starts services again.
 
@@ -109,6 +110,8 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
         if dry_run:
             restored = [
                 f"would start {name}" + (" and enable it" if len(cmds) > 1 else "")
+                if cmds
+                else f"cannot restore {name} (init {facts.init})"
                 for name, cmds in plan.items()
             ]
         else:
@@ -119,7 +122,10 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
                     )
                     for command in commands
                 ]
-                worked = bool(records) and all(r.exit_code == 0 for r in records)
+                if not records:
+                    restored.append(f"cannot restore {name} (init {facts.init})")
+                    continue
+                worked = all(r.exit_code == 0 for r in records)
                 restored.append(f"started {name}" if worked else f"could not start {name}")
             forget_facts(c)
             findings = _findings(c, settings, _state(facts_for(c, rec, settings)), before, outputs)
