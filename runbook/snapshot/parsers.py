@@ -5,6 +5,7 @@ Every parser takes a section's text and never raises; what it cannot read it lea
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from runbook.snapshot.model import FstabEntry, Mount, Service, Socket
@@ -115,10 +116,42 @@ def parse_ss(text: str) -> list[Socket]:
         found = _SS_ADDRESS.match(words[4])
         if not found or found.group(2) == "*":
             continue
-        address = found.group(1).strip("[]").split("%")[0]
+        address = _address(found.group(1))
         program = _SS_PROGRAM.search(line)
         sockets.add(Socket(words[0], address, int(found.group(2)), program.group(1) if program else ""))
     return sorted(sockets, key=lambda s: (s.proto, s.port, s.address))
+
+
+def _address(text: str) -> str:
+    """An address as ``ipaddress`` writes it (``[::]``, ``::ffff:...``, ``*`` -> ``::``); else as given."""
+    text = text.split("%", maxsplit=1)[0].strip("[]")
+    if text == "*":
+        return "::"
+    try:
+        return ipaddress.ip_address(text).compressed
+    except ValueError:
+        return text
+
+
+def parse_proc_net(text: str, proto: str, *, v6: bool) -> list[Socket]:
+    """``/proc/net/tcp``-style tables: TCP sockets in LISTEN (``0A``) and unconnected UDP sockets
+    (``07``), address and port. Addresses are hex words in the host's (little-endian) byte order."""
+    wanted = "0A" if proto == "tcp" else "07"
+    sockets = []
+    for line in text.splitlines()[1:]:
+        words = line.split()
+        if len(words) < 4 or words[3] != wanted or ":" not in words[1]:
+            continue
+        hex_address, _, hex_port = words[1].partition(":")
+        try:
+            raw = b"".join(bytes.fromhex(hex_address[i : i + 8])[::-1] for i in range(0, len(hex_address), 8))
+            address = ipaddress.ip_address(raw).compressed
+            port = int(hex_port, 16)
+        except ValueError:
+            continue
+        if (len(raw) == 16) == v6:
+            sockets.append(Socket(proto, address, port))
+    return sockets
 
 
 def _unescape(field: str) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from runbook import shell
 from runbook.shell import section_rc
 from runbook.snapshot import parsers
-from runbook.snapshot.model import HostState, Output, Service
+from runbook.snapshot.model import HostState, Output, Service, Socket
 
 
 def state_arguments(commands: tuple[str, ...]) -> tuple[str, ...]:
@@ -50,7 +51,7 @@ def parse_state(sections: Mapping[str, str]) -> HostState:
         boot_id=sections.get("boot_id", "").strip() or None,
         boot_time=parsers.parse_number(sections.get("btime", "")),
         services=services_of(init, sections),
-        sockets=tuple(parsers.parse_ss(sections.get("sockets", ""))),
+        sockets=sockets_of(sections),
         mounts=tuple(mounts),
         fstab=tuple(parsers.parse_fstab(sections.get("fstab", ""))),
         outputs=parse_outputs(sections),
@@ -82,3 +83,20 @@ def services_of(init: str, sections: Mapping[str, str]) -> dict[str, Service]:
             for name in sorted(states)
         }
     return {}
+
+
+def sockets_of(sections: Mapping[str, str]) -> tuple[Socket, ...]:
+    """The listening sockets of the ``net.tcp``, ``net.tcp6``, ``net.udp``, ``net.udp6`` sections."""
+    found: set[Socket] = set()
+    for name in ("tcp", "tcp6", "udp", "udp6"):
+        found.update(parsers.parse_proc_net(sections.get(f"net.{name}", ""), name[:3], v6=name.endswith("6")))
+    return tuple(sorted(found, key=lambda s: (s.proto, s.port, s.address)))
+
+
+def with_programs(state: HostState, ss_output: str) -> HostState:
+    """``state`` whose sockets name their programs, from ``ss -tulnp``'s output."""
+    programs = {(s.proto, s.address, s.port): s.program for s in parsers.parse_ss(ss_output) if s.program}
+    sockets = tuple(
+        replace(s, program=programs.get((s.proto, s.address, s.port), s.program)) for s in state.sockets
+    )
+    return replace(state, sockets=sockets)

@@ -8,7 +8,8 @@
 # (/var/run/NAME.pid, /run/NAME.pid, /var/run/NAME/NAME.pid, /var/run/NAMEd.pid) names a live
 # process or a process is named NAME or NAMEd, 1 for a pid file of a dead process, 2 for a
 # /var/lock/subsys/NAME lock with nothing running, else 3.
-# sockets: ss -tulnp; mounts: findmnt (mounts.findmnt) or /proc/mounts with df -P (mounts.proc,
+# sockets: /proc/net/{tcp,tcp6,udp,udp6} (bash reads them without a process; which program
+# listens comes from pre-maint's own ss -tulnp, runbook/steps/compare.py); mounts: findmnt (mounts.findmnt) or /proc/mounts with df -P (mounts.proc,
 # df); fstab: /etc/fstab.
 rb_sec kernel
 if rb_line /proc/sys/kernel/osrelease; then echo "$rb_l"; else uname -r; fi
@@ -47,7 +48,9 @@ sysv)
     echo "$rb_n $rb_st"
   done;;
 esac
-if command -v ss >/dev/null 2>&1; then rb_run sockets ss -tulnp; fi
+for rb_v in tcp tcp6 udp udp6; do
+  if [ -r "/proc/net/$rb_v" ]; then rb_cat "net.$rb_v" "/proc/net/$rb_v"; fi
+done
 if command -v findmnt >/dev/null 2>&1; then
   rb_run mounts.findmnt findmnt -rn -b -o TARGET,SOURCE,FSTYPE,OPTIONS,SIZE,USED
 else

@@ -32,7 +32,7 @@ from runbook.snapshot.compare import (
 )
 from runbook.snapshot.files import Snapshot, SnapshotError, load_snapshot, masked, newest_snapshot
 from runbook.snapshot.model import HostState, Output
-from runbook.snapshot.reading import commands_command, parse_outputs
+from runbook.snapshot.reading import commands_command, parse_outputs, with_programs
 from runbook.snapshot.restore import restore_commands
 from runbook.steps.site import expand_url, fetch
 
@@ -55,10 +55,12 @@ def _state(facts: HostFacts) -> HostState:
 
 @step("snapshot", title="snapshot")
 def snapshot(c: Context, rec: StepRecorder, dry_run: bool = False) -> StepResult:
-    """Read the host's state for a later ``compare``: the probe's facts and the site checks. Read-only."""
+    """Read the host's state for a later ``compare``: the probe's facts, which program listens on each
+    socket (``ss -tulnp``, the one command beyond the probe) and the site checks. Read-only."""
     settings = settings_for(c)
     facts = facts_for(c, rec, settings)
-    state = _state(facts)
+    listening = rec.run(c, "ss -tulnp", timeout=settings.command_timeout)
+    state = with_programs(_state(facts), listening.stdout if listening.exit_code == 0 else "")
     found = facts.service()
     taken = Snapshot(
         host=host_name(c),

@@ -6,6 +6,7 @@ their tools' layouts (their ``source`` says so). Service cases compare only the 
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ import pytest
 from recorded_cases import Parser, case_files, check_case
 
 from runbook.snapshot import parsers
-from runbook.snapshot.model import Service
+from runbook.snapshot.model import HostState, Service
+from runbook.snapshot.reading import sockets_of, with_programs
 
 
 def _services(found: dict[str, Service], fields: tuple[str, ...]) -> dict[str, Any]:
@@ -28,12 +30,22 @@ class _Expected(dict[str, Any]):
         return None
 
 
+def _proc_net(name: str) -> Parser:
+    return lambda text, _rc: [
+        asdict(s) for s in parsers.parse_proc_net(text, name[:3], v6=name.endswith("6"))
+    ]
+
+
 PARSERS: dict[str, Parser] = {
     "ss": lambda text, _rc: [asdict(s) for s in parsers.parse_ss(text)],
     "findmnt": lambda text, _rc: [asdict(m) for m in parsers.parse_findmnt(text)],
     "systemctl_units": lambda text, _rc: _Expected(
         _services(parsers.parse_systemd_units(text), ("running", "failed"))
     ),
+    "proc_net_tcp": _proc_net("tcp"),
+    "proc_net_tcp6": _proc_net("tcp6"),
+    "proc_net_udp": _proc_net("udp"),
+    "proc_net_udp6": _proc_net("udp6"),
     "chkconfig_list": lambda text, _rc: _Expected(parsers.parse_chkconfig_list(text)),
     "rc_status": lambda text, _rc: _Expected(
         _services(parsers.parse_rc_status(text), ("running", "enabled", "failed"))
@@ -47,10 +59,24 @@ def test_recorded_case(path: Path) -> None:
 
 
 def test_every_case_names_its_source() -> None:
-    import json
-
     for path in case_files(PARSERS):
         assert json.loads(path.read_text()).get("source"), path
+
+
+def test_programs_from_ss_join_the_proc_net_sockets() -> None:
+    cases = Path(__file__).parent.parent / "cases"
+    tables = {
+        f"net.{name}": json.loads((cases / f"proc_net_{name}" / "lab-centos6.json").read_text())["input"]
+        for name in ("tcp", "tcp6", "udp", "udp6")
+    }
+    ss = json.loads((cases / "ss" / "lab-centos6-ntpd-httpd-sshd.json").read_text())["input"]
+    state = with_programs(HostState(sockets=sockets_of(tables)), ss)
+    assert {s.label for s in state.sockets if s.port in {22, 80}} == {
+        "tcp 0.0.0.0:22 (sshd)",
+        "tcp [::]:22 (sshd)",
+        "tcp 0.0.0.0:80 (httpd)",
+    }
+    assert all(s.program == "ntpd" for s in state.sockets if s.port == 123)
 
 
 def test_ss_without_the_netid_column_or_with_a_wildcard_port_leaves_the_line_out() -> None:
