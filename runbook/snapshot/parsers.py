@@ -64,6 +64,19 @@ def parse_chkconfig_list(text: str) -> dict[str, bool]:
     return enabled
 
 
+def parse_rc_links(text: str) -> dict[str, bool]:
+    """``/etc/rcN.d/[SK]NNname`` paths: ``{name: enabled}``, enabled when it has a start link in a
+    multi-user runlevel (2-5), as ``chkconfig --list`` would say."""
+    enabled: dict[str, bool] = {}
+    for line in text.splitlines():
+        found = re.match(r"^/etc/rc([0-6])\.d/([SK])[0-9]{2}(.+)$", line.strip())
+        if not found:
+            continue
+        level, kind, name = found.groups()
+        enabled[name] = enabled.get(name, False) or (kind == "S" and level in "2345")
+    return enabled
+
+
 def parse_sysv_status(text: str) -> dict[str, tuple[bool, bool]]:
     """``NAME RC`` lines of init scripts' ``status``: ``{name: (running, failed)}``.
 

@@ -76,7 +76,10 @@ def services_of(init: str, sections: Mapping[str, str]) -> dict[str, Service]:
     if init == "openrc":
         return parsers.parse_rc_status(sections.get("rc_status", ""))
     if init == "sysv":
-        enabled = parsers.parse_chkconfig_list(sections.get("chkconfig", ""))
+        if "rc.links" in sections:
+            enabled = parsers.parse_rc_links(sections["rc.links"])
+        else:
+            enabled = parsers.parse_chkconfig_list(sections.get("chkconfig", ""))
         states = parsers.parse_sysv_status(sections.get("sysv.status", ""))
         return {
             name: Service(name, running=states[name][0], enabled=enabled.get(name), failed=states[name][1])
@@ -86,7 +89,10 @@ def services_of(init: str, sections: Mapping[str, str]) -> dict[str, Service]:
 
 
 def sockets_of(sections: Mapping[str, str]) -> tuple[Socket, ...]:
-    """The listening sockets of the ``net.tcp``, ``net.tcp6``, ``net.udp``, ``net.udp6`` sections."""
+    """The listening sockets: ``ss -tuln``'s, else those of the ``net.tcp``, ``net.tcp6``,
+    ``net.udp`` and ``net.udp6`` sections (/proc/net, on hosts without ss)."""
+    if "sockets" in sections:
+        return tuple(parsers.parse_ss(sections["sockets"]))
     found: set[Socket] = set()
     for name in ("tcp", "tcp6", "udp", "udp6"):
         found.update(parsers.parse_proc_net(sections.get(f"net.{name}", ""), name[:3], v6=name.endswith("6")))

@@ -2,15 +2,16 @@
 # Sections for the before/after comparison (runbook/snapshot/parsers.py); the operator's
 # commands are commands.sh's.
 # kernel, boot_id, btime: builtins reading /proc. Services by init ($rb_init from host.sh):
-# systemd: units (list-units) and unit_files; openrc: rc_status; sysv: chkconfig (from the rc
-# links, as chkconfig --list prints them) and sysv.status: NAME and an LSB status code for each
-# init script, from builtins (a script's status would start a shell each): 0 when its pid file
-# (/var/run/NAME.pid, /run/NAME.pid, /var/run/NAME/NAME.pid, /var/run/NAMEd.pid) names a live
-# process or a process is named NAME or NAMEd, 1 for a pid file of a dead process, 2 for a
-# /var/lock/subsys/NAME lock with nothing running, else 3.
-# sockets: /proc/net/{tcp,tcp6,udp,udp6} (bash reads them without a process; which program
-# listens comes from pre-maint's own ss -tulnp, runbook/steps/compare.py); mounts: findmnt (mounts.findmnt) or /proc/mounts with df -P (mounts.proc,
-# df); fstab: /etc/fstab.
+# systemd: units (list-units) and unit_files; openrc: rc_status; sysv: rc.links (the /etc/rcN.d
+# start and kill links, one glob) or else chkconfig (--list), and sysv.status: NAME and an LSB
+# status code for each init script, from builtins (a script's status would start a shell each):
+# 0 when its pid file (/var/run/NAME.pid, /run/NAME.pid, /var/run/NAME/NAME.pid,
+# /var/run/NAMEd.pid) names a live process or a process is named NAME or NAMEd, 1 for a pid file
+# of a dead process, 2 for a /var/lock/subsys/NAME lock with nothing running, else 3.
+# sockets: ss -tuln (netlink: the kernel lists only the listening sockets, where reading
+# /proc/net/tcp walks its whole hash table), or /proc/net/{tcp,tcp6,udp,udp6} without ss
+# (BusyBox); the programs come from pre-maint's own ss -tulnp (runbook/steps/compare.py).
+# mounts: findmnt (mounts.findmnt) or /proc/mounts with df -P (mounts.proc, df); fstab.
 rb_sec kernel
 if rb_line /proc/sys/kernel/osrelease; then echo "$rb_l"; else uname -r; fi
 rb_sec boot_id
@@ -23,11 +24,10 @@ systemd)
   rb_run unit_files systemctl list-unit-files --type=service --no-legend --no-pager;;
 openrc) rb_run rc_status rc-status -a;;
 sysv)
-  rb_sec chkconfig
-  for rb_f in /etc/init.d/*; do
-    if [ ! -f "$rb_f" ] || [ ! -x "$rb_f" ]; then continue; fi
-    if rb_rc_links "${rb_f##*/}"; then echo "$rb_o"; fi
-  done
+  if [ -d /etc/rc3.d ]; then
+    rb_sec rc.links
+    for rb_f in /etc/rc[0-6].d/[SK][0-9][0-9]*; do echo "$rb_f"; done
+  else rb_run chkconfig chkconfig --list; fi
   rb_sec sysv.status
   rb_comms=" "
   for rb_d in /proc/[0-9]*; do
@@ -48,9 +48,12 @@ sysv)
     echo "$rb_n $rb_st"
   done;;
 esac
-for rb_v in tcp tcp6 udp udp6; do
-  if [ -r "/proc/net/$rb_v" ]; then rb_cat "net.$rb_v" "/proc/net/$rb_v"; fi
-done
+if command -v ss >/dev/null 2>&1; then rb_run sockets ss -tuln
+else
+  for rb_v in tcp tcp6 udp udp6; do
+    if [ -r "/proc/net/$rb_v" ]; then rb_cat "net.$rb_v" "/proc/net/$rb_v"; fi
+  done
+fi
 if command -v findmnt >/dev/null 2>&1; then
   rb_run mounts.findmnt findmnt -rn -b -o TARGET,SOURCE,FSTYPE,OPTIONS,SIZE,USED
 else

@@ -109,3 +109,16 @@ def test_sysv_status_codes() -> None:
         "mysqld": (False, True),
         "snmpd": (False, False),
     }
+
+
+def test_rc_links_say_enabled_as_chkconfig_would() -> None:
+    text = "\n".join(
+        [
+            "/etc/rc0.d/K15httpd",
+            "/etc/rc3.d/S85httpd",
+            "/etc/rc3.d/K74ntpd",
+            "/etc/rc1.d/S01single",
+            "/etc/rc3.d/README",
+        ]
+    )
+    assert parsers.parse_rc_links(text) == {"httpd": True, "ntpd": False, "single": False}
