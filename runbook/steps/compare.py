@@ -18,7 +18,7 @@ from invoke.context import Context
 from runbook.commands import StepRecorder, step
 from runbook.facts import HostFacts, facts_for, forget_facts, section_token
 from runbook.results import Outcome, StepResult
-from runbook.session import settings_for
+from runbook.session import session_of, settings_for
 from runbook.settings import Settings
 from runbook.shell import split_sections
 from runbook.snapshot.compare import (
@@ -101,7 +101,8 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
         except SnapshotError as exc:
             return rec.finish(Outcome.SKIPPED, str(exc), snapshot=str(path))
     outputs = _outputs(c, rec, settings, _state(facts), before)
-    findings = _findings(c, settings, _state(facts), before, outputs)
+    answered = session_of(c).site_checks
+    findings = _findings(c, settings, _state(facts), before, outputs, answered)
     restored: list[str] = []
     lost = [f.subject for f in findings if f.kind == "service" and f.before == "running"]
     if restore and lost and before is not None:
@@ -130,7 +131,7 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
                 worked = all(r.exit_code == 0 for r in records)
                 restored.append(f"started {name}" if worked else f"could not start {name}")
             forget_facts(c)
-            findings = _findings(c, settings, _state(facts_for(c, rec, settings)), before, outputs)
+            findings = _findings(c, settings, _state(facts_for(c, rec, settings)), before, outputs, None)
     failures = [f for f in findings if f.level is Level.FAILURE]
     rec.warnings.extend(f.message for f in findings if f.level is Level.WARNING)
     data: dict[str, Any] = {
@@ -167,13 +168,21 @@ compare.runs_after_failure = True  # type: ignore[attr-defined]  # it only reads
 
 
 def _findings(
-    c: Context, settings: Settings, now: HostState, before: Snapshot | None, now_outputs: dict[str, Output]
+    c: Context,
+    settings: Settings,
+    now: HostState,
+    before: Snapshot | None,
+    now_outputs: dict[str, Output],
+    answered: list[dict[str, Any]] | None,
 ) -> list[Finding]:
     """With a snapshot: what changed, and standing problems that are new since it (failures).
-    Without: standing problems as warnings (nothing says the maintenance caused them)."""
+    Without: standing problems as warnings (nothing says the maintenance caused them). The site's
+    answers are ``answered`` (``check_site``'s in this run), else fetched now."""
     if before is None:
         return merged([replace(f, level=Level.WARNING) for f in standing_problems(now)])
-    site = site_findings(before.site, _site(c, settings)) if before.site and settings.urls else []
+    site = []
+    if before.site and settings.urls:
+        site = site_findings(before.site, answered if answered is not None else _site(c, settings))
     changes = compare_states(before.state, now, disk_growth=settings.before_after.disk_growth)
     outputs = command_findings(dict(zip(before.commands, before.state.outputs, strict=False)), now_outputs)
     known = {(f.kind, f.subject) for f in standing_problems(before.state)}
