@@ -6,6 +6,7 @@ import shutil
 import socket
 import subprocess
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -34,6 +35,21 @@ def clock_file(host_dir: Path) -> Path:
 def proc_stat_file(host_dir: Path) -> Path:
     """The host's own /proc/stat (host-init.sh binds it read-only over the host's /proc/stat)."""
     return host_dir / "state" / "proc-stat"
+
+
+def boot_id_file(host_dir: Path) -> Path:
+    """The host's boot id (host-init.sh binds it read-only over /proc/sys/kernel/random/boot_id)."""
+    return host_dir / "state" / "boot-id"
+
+
+def write_boot_id(target: Path) -> str:
+    """A new random boot id for the host, as a kernel makes one at each boot; returns it."""
+    boot_id = str(uuid.uuid4())
+    staged = target.with_name(target.name + ".new")
+    staged.write_text(boot_id + "\n")
+    staged.chmod(0o444)
+    staged.replace(target)
+    return boot_id
 
 
 def host_proc_stat(machine: str, btime: int) -> str:
@@ -94,6 +110,7 @@ def prepare_host(
     (host_dir / "root").mkdir(mode=0o700)
     write_clock_offset(clock_file(host_dir), scenario.offset)
     write_proc_stat(proc_stat_file(host_dir), scenario.uptime, scenario.offset)
+    write_boot_id(boot_id_file(host_dir))
     (state / "authorized_keys").write_text(authorized_keys)
     (state / "start.sh").write_text(profile.start_script(scenario) + session_locale(scenario.lang))
     seeds = {

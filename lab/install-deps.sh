@@ -1,12 +1,14 @@
 #!/bin/sh
 # Installs what the runbook lab and its tests need on Debian 12 (run as root; safe to run again):
 # busybox is for the tests that run the probe under BusyBox sh, as on Alpine; shellcheck checks
-# every .sh file of the package.
+# every .sh file of the package; monitoring-plugins-basic (check_ntp_time) and nagios4-core are
+# for the tests of `runbook check` beside the real peer and engine.
 # While installing, a policy-rc.d stops packages from starting daemons: chronyd must never start
 # disciplining this machine's real clock.
 set -eu
 packages="iproute2 libcap2-bin util-linux openssh-server openssh-client chrony init-system-helpers sudo
-openssl gcc make libc6-dev apt dpkg python3 python3-ntp ntpsec-ntpdate ntpsec-ntpdig locales busybox shellcheck"
+openssl gcc make libc6-dev apt dpkg python3 python3-ntp ntpsec-ntpdate ntpsec-ntpdig locales busybox
+shellcheck monitoring-plugins-basic nagios4-core"
 [ "$(id -u)" -eq 0 ] || { echo "install-deps.sh: run as root" >&2; exit 1; }
 
 policy=/usr/sbin/policy-rc.d

@@ -26,6 +26,7 @@ from runbook.errors import (
     RunbookError,
     ScheduleError,
     SettingsError,
+    StateFileError,
     SudoRefused,
     UsageError,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "ScheduleError",
     "Settings",
     "SettingsError",
+    "StateFileError",
     "StepRecorder",
     "StepResult",
     "SudoRefused",

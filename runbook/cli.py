@@ -1,4 +1,4 @@
-"""The command line: ``runbook post-maint`` / ``runbook config`` (and ``invoke`` in this repository).
+"""The command line: ``runbook post-maint`` / ``runbook config`` / ``runbook check`` (and ``invoke`` here).
 
 Settings come from Invoke's config files, ``runbook.yaml`` in the current directory, ``-f FILE``
 and flags, in that order (``runbook.configuration``); ``runbook config`` shows which source each
@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from invoke.collection import Collection
 from invoke.context import Context
@@ -21,10 +22,12 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 
 from runbook import __version__
+from runbook.check.command import check
 from runbook.configuration import Sources, gather
 from runbook.engine import Broadcast, FailurePolicy, FleetInterrupted, default_steps, run_fleet
 from runbook.errors import RecordError, SettingsError
 from runbook.hosts import failed_hosts, groups_of, select_hosts
+from runbook.notify.deliver import deliver
 from runbook.premaint import before_after_flags, pre_maint
 from runbook.program import RunbookProgram
 from runbook.progress import progress_for
@@ -74,11 +77,14 @@ _FLAG_HELP = {
     "quiet": "print nothing when every host is ok, a short summary otherwise (for cron)",
     "before": "snapshot to compare with (default: the host's newest HOST-before-*.json in the record folder)",
     "restore": "start again (and enable) the services that ran before the maintenance and are stopped now",
+    "mail_to": "mail the run's result to this address (repeatable; SMTP through --smtp)",
+    "smtp": "SMTP server HOST[:PORT] for --mail-to (default localhost:25)",
+    "webhook": "POST a short JSON summary (a 'text' field) to this chat webhook URL",
 }
 
 
 @task(
-    iterable=["host", "hosts_file", "ntp_server", "url", "rerun", "only", "skip"],
+    iterable=["host", "hosts_file", "ntp_server", "url", "rerun", "only", "skip", "mail_to"],
     help=_FLAG_HELP,
     default=True,
     auto_shortflags=False,
@@ -117,6 +123,9 @@ def run(
     quiet: bool = False,
     before: str | None = None,
     restore: bool = False,
+    mail_to: list[str] | None = None,
+    smtp: str | None = None,
+    webhook: str | None = None,
 ) -> None:
     """Run the post-maintenance runbook on one host or a fleet and write the records."""
     try:
@@ -144,6 +153,7 @@ def run(
                 only=only or None,
                 skip=skip or None,
                 before_after=before_after_flags(before, restore),
+                notify=_given(mail_to=mail_to or None, smtp=smtp, webhook=webhook),
             ),
         )
         settings = sources.settings()
@@ -252,8 +262,12 @@ post_maint = Collection("post-maint", run, render)
 
 def _backup_flags(command: str | None, evidence: str | None, check: str | None) -> dict[str, str] | None:
     """The backup flags given, as a partial ``backup`` setting (merged over the files' one)."""
-    given = {"command": command, "evidence_file": evidence, "check_command": check}
-    return {key: value for key, value in given.items() if value is not None} or None
+    return _given(command=command, evidence_file=evidence, check_command=check)
+
+
+def _given(**flags: Any) -> dict[str, Any] | None:
+    """The flags given (not ``None``), or ``None`` when there are none."""
+    return {key: value for key, value in flags.items() if value is not None} or None
 
 
 def _run_with_journal(run: Run) -> FleetRun:
@@ -285,6 +299,8 @@ def _run_with_journal(run: Run) -> FleetRun:
         journal.close()
     progress.close()
     written = _write(writer, fleet, journal_file)
+    for problem in deliver(fleet, written, settings.notify) if settings.notify.enabled else []:
+        print(f"runbook: {problem}", file=sys.stderr)
     if run.quiet:
         _summary(fleet, written)
         return fleet
@@ -347,6 +363,7 @@ namespace = Collection()
 namespace.add_collection(post_maint)
 namespace.add_collection(pre_maint)
 namespace.add_task(config)
+namespace.add_task(check)
 program = RunbookProgram(namespace=namespace, version=__version__, name="runbook", binary="runbook")
 
 
@@ -355,4 +372,4 @@ def main() -> None:
     program.run()
 
 
-__all__ = ["config", "main", "post_maint", "program"]
+__all__ = ["check", "config", "main", "post_maint", "program"]

@@ -31,9 +31,11 @@ from runbook.settings import Settings, build_settings
 LOCAL_FILE = "runbook.yaml"
 FLAGS = "flag"
 DEFAULT = "built-in default"
-RUN_WIDE = frozenset({"parallel", "record_dir", "timezone", "operator", "ssh_config", "dry_run", "window"})
+RUN_WIDE = frozenset(
+    {"parallel", "record_dir", "timezone", "operator", "ssh_config", "dry_run", "window", "notify"}
+)
 """Settings of the whole run: a ``for:`` entry may not change them."""
-_MERGED = frozenset({"backup", "before_after"})  # mappings merged key by key across sources
+_MERGED = frozenset({"backup", "before_after", "notify"})  # mappings merged key by key across sources
 _KNOWN = frozenset({item.name for item in fields(Settings)} | {"ntp_server"})
 
 
@@ -73,7 +75,10 @@ class Sources:
         rows = []
         for item in fields(Settings):
             value = getattr(settings, item.name)
-            shown = "(hidden)" if item.name == "sudo_password" and value else _shown(value)
+            if item.name == "notify":
+                shown = ", ".join(f"{key}={text}" for key, text in value.shown().items())
+            else:
+                shown = "(hidden)" if item.name == "sudo_password" and value else _shown(value)
             rows.append((item.name, shown, origin.get(item.name, DEFAULT)))
         return rows
 

@@ -7,7 +7,8 @@
     │   ├── SettingsError                 a setting that cannot be used
     │   │   └── DurationError             a duration such as "5m" that cannot be read
     │   ├── HostSelectionError            --host, hosts files, @groups, --rerun-failed
-    │   └── RecordError                   record templates that do not render
+    │   ├── RecordError                   record templates that do not render
+    │   └── StateFileError                `runbook check --state-file` that cannot be read or written
     ├── HostError                         one host could not be worked on; the others go on
     │   ├── HostUnavailable (ConnectionError)  no verified SSH connection
     │   ├── SudoRefused (PermissionError)      sudo refused the password
@@ -47,6 +48,10 @@ class HostSelectionError(UsageError):
 
 class RecordError(UsageError):
     """Record templates that cannot be loaded or rendered."""
+
+
+class StateFileError(UsageError):
+    """The check's state file cannot be read or written; the message names it and says what to do."""
 
 
 class HostError(RunbookError):
@@ -99,6 +104,7 @@ __all__ = [
     "RunbookError",
     "ScheduleError",
     "SettingsError",
+    "StateFileError",
     "SudoRefused",
     "UsageError",
 ]

@@ -4,7 +4,8 @@ Invoke's own program offers options the runbook ignores or that would mislead (`
 echoes instead of running, ``--prompt-for-sudo-password`` asks for a value nothing reads,
 ``-T``, ``-w``, ``-p``, ``-e``, ``--hide``): they are not offered here. A usage mistake (an
 unknown option or command, a flag without its value) is one line on stderr, with a "did you
-mean" where one fits, and exit status 2, before anything runs.
+mean" where one fits, and exit status 2, before anything runs; in the flags of a check
+(``PLUGIN_COMMANDS``) it is the check's UNKNOWN line on stdout and exit status 3.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from invoke.parser.argument import Argument
 from invoke.program import Program
 
 USAGE_ERROR = 2
+PLUGIN_COMMANDS = {"check": "CLOCK"}
+"""Commands that are Monitoring Plugins checks (docs/monitoring.md), with their service label: a usage
+mistake in their flags is their UNKNOWN line on stdout and exit 3, which an engine reads as UNKNOWN (2
+would read as CRITICAL)."""
+PLUGIN_UNKNOWN = 3
 _KEPT = (
     *("help", "version", "list", "list-format", "list-depth"),
     *("config", "complete", "print-completion-script", "debug"),
@@ -53,6 +59,10 @@ class RunbookProgram(Program):
         except ParseError as exc:
             if not exit:
                 raise
+            service = PLUGIN_COMMANDS.get(str(getattr(getattr(exc, "context", None), "name", "")))
+            if service is not None:
+                print(f"{service} UNKNOWN - {self.usage_message(exc)}")
+                sys.exit(PLUGIN_UNKNOWN)
             print(f"{self.binary or self.name}: {self.usage_message(exc)}", file=sys.stderr)
             sys.exit(USAGE_ERROR)
 

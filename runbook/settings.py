@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from runbook.durations import parse_duration
 from runbook.errors import DurationError, SettingsError
+from runbook.notify.settings import NotifySettings, build_notify_settings
 from runbook.snapshot.settings import BeforeAfterSettings, parse_before_after
 
 
@@ -84,6 +85,7 @@ class Settings:
     step_timeout: float = 3600.0
     accept_new_host_keys: bool = False
     before_after: BeforeAfterSettings = field(default_factory=BeforeAfterSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -150,6 +152,9 @@ def build_settings(raw: dict[str, Any]) -> Settings:
         values["backup"] = _backup(raw["backup"])
     if raw.get("before_after") is not None:
         values["before_after"] = parse_before_after(raw["before_after"])
+    if raw.get("notify") is not None:
+        notify = raw["notify"]
+        values["notify"] = notify if isinstance(notify, NotifySettings) else build_notify_settings(notify)
     if raw.get("window") is not None:
         window = raw["window"]
         values["window"] = window if isinstance(window, Window) else parse_window(str(window))

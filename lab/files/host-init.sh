@@ -14,6 +14,9 @@ mount --bind "$host_dir/state" /run/lab
 # the host's own /proc/stat (its btime is the host's boot), over the /proc unshare mounted, as lxcfs does
 mount --bind /run/lab/proc-stat /proc/stat
 mount -o remount,bind,ro /proc/stat
+# and its own boot id: each start of the host is a new boot, as the lab's /proc/stat btime says
+mount --bind /run/lab/boot-id /proc/sys/kernel/random/boot_id
+mount -o remount,bind,ro /proc/sys/kernel/random/boot_id
 for top in usr etc var; do
     mount -t overlay "lab-$top" \
         -o "lowerdir=$template/$top:/$top,upperdir=$host_dir/upper/$top,workdir=$host_dir/work/$top" "/$top"

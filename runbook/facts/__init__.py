@@ -13,7 +13,7 @@ from runbook.errors import ProbeError
 from runbook.facts.backup import BackupEvidence, parse_backup, parse_timestamp
 from runbook.facts.daemons import DaemonChoice, DaemonState, choose_daemon, parse_daemon, parse_sync
 from runbook.facts.gather import cached_facts, cron_scope, facts_for, forget_facts, section_token
-from runbook.facts.host import parse_os, parse_tools
+from runbook.facts.host import parse_boot_id, parse_os, parse_tools
 from runbook.facts.types import HostFacts
 from runbook.facts.units import parse_facts
 
@@ -30,6 +30,7 @@ __all__ = [
     "facts_for",
     "forget_facts",
     "parse_backup",
+    "parse_boot_id",
     "parse_daemon",
     "parse_facts",
     "parse_os",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+_BOOT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TOOLS = (
     "ntpdate",
     "ntpd",
@@ -21,6 +24,12 @@ def parse_os(text: str) -> str:
     """``CentOS release 6.10 (Final)``, or os-release's PRETTY_NAME without its quotes."""
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     return line.strip("\"'") or "unknown"
+
+
+def parse_boot_id(text: str) -> str | None:
+    """The kernel's boot id (``/proc/sys/kernel/random/boot_id``, a UUID), ``None`` when absent or odd."""
+    value = text.strip().lower()
+    return value if _BOOT_ID.fullmatch(value) else None
 
 
 def parse_init(text: str) -> str:

@@ -1,8 +1,10 @@
 # shellcheck shell=sh disable=SC2034,SC2154 # rb_ variables are shared between the probe's files
-# Sections hostname, os and init (systemd, openrc, sysv or unknown, kept in $rb_init for the
+# Sections hostname, boot_id, os and init (systemd, openrc, sysv or unknown, kept in $rb_init for the
 # daemon fragments); openrc.default lists OpenRC's default runlevel. Builtins where a file says it all.
 rb_sec hostname
 if rb_line /proc/sys/kernel/hostname && [ -n "$rb_l" ]; then echo "$rb_l"; else uname -n; fi
+rb_sec boot_id
+if rb_line /proc/sys/kernel/random/boot_id; then echo "$rb_l"; fi
 rb_sec os
 if [ -r /etc/redhat-release ] && rb_line /etc/redhat-release; then echo "$rb_l"
 elif [ -r /etc/os-release ]; then

@@ -33,6 +33,7 @@ class HostFacts:
     ntpdate_flavour: str | None = None
     rtc: bool | None = None
     state: HostState | None = None
+    boot_id: str | None = None
 
     def daemon(self, name: str) -> DaemonState | None:
         return next((d for d in self.daemons if d.name == name), None)

@@ -20,7 +20,15 @@ from runbook.daemons.chrony import parse_makestep
 from runbook.daemons.drivers import DRIVERS
 from runbook.facts.backup import backup_arguments, parse_backup
 from runbook.facts.daemons import driven_family, parse_daemons, parse_sync, service_arguments
-from runbook.facts.host import TOOLS, parse_flavour, parse_init, parse_os, parse_tools, parse_yes
+from runbook.facts.host import (
+    TOOLS,
+    parse_boot_id,
+    parse_flavour,
+    parse_init,
+    parse_os,
+    parse_tools,
+    parse_yes,
+)
 from runbook.facts.types import HostFacts
 from runbook.settings import BackupSettings, Settings
 from runbook.snapshot.reading import parse_state, state_arguments
@@ -67,6 +75,7 @@ CHRONY = Fragment("runbook.daemons", "chrony.sh")
 
 FACTS: tuple[Fact, ...] = (
     Fact("hostname", (HOST,), _section("hostname", str.strip)),
+    Fact("boot_id", (HOST,), _section("boot_id", parse_boot_id)),
     Fact("os", (HOST,), _section("os", parse_os)),
     Fact("init", (HOST,), _section("init", parse_init)),
     Fact(

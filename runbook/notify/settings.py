@@ -98,8 +98,8 @@ def build_notify_settings(section: dict[str, Any] | None = None, **overrides: An
 
     An override of ``None`` is ignored (a flag not given). ``mail_to`` takes a list or a
     comma-separated string of ``ops@example.jp`` or ``Ops <ops@example.jp>``; ``smtp`` is
-    ``HOST[:PORT]``; ``timeout`` a duration (``30``, ``30s``, ``1m``). Call it once per process:
-    it removes ``RUNBOOK_SMTP_PASSWORD`` from the environment after reading it.
+    ``HOST[:PORT]``; ``timeout`` a duration (``30``, ``30s``, ``1m``). ``RUNBOOK_SMTP_PASSWORD`` is
+    taken out of the environment on the first read and remembered for later ones.
     """
     raw = dict(section or {})
     raw.update({name: value for name, value in overrides.items() if value is not None})
@@ -108,7 +108,7 @@ def build_notify_settings(section: dict[str, Any] | None = None, **overrides: An
         raise SettingsError(
             f"unknown notify setting(s): {', '.join(unknown)}; known: {', '.join(sorted(SETTING_NAMES))}"
         )
-    from_environment = os.environ.pop(PASSWORD_VARIABLE, None)
+    from_environment = smtp_password_from_environment()
     values: dict[str, Any] = {}
     if raw.get("mail_to") is not None:
         items = _items("mail_to", raw["mail_to"])
@@ -130,6 +130,17 @@ def build_notify_settings(section: dict[str, Any] | None = None, **overrides: An
     settings = NotifySettings(**values)
     _check_login(settings)
     return settings
+
+
+_from_environment: dict[str, str] = {}
+
+
+def smtp_password_from_environment() -> str | None:
+    """``$RUNBOOK_SMTP_PASSWORD``, taken out of the environment on the first read and remembered."""
+    value = os.environ.pop(PASSWORD_VARIABLE, None)
+    if value is not None:
+        _from_environment[PASSWORD_VARIABLE] = value
+    return _from_environment.get(PASSWORD_VARIABLE)
 
 
 def parse_address(name: str, text: Any) -> Address:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from runbook import shell
+from runbook.facts.host import parse_boot_id
 from runbook.shell import section_rc
 from runbook.snapshot import parsers
 from runbook.snapshot.model import HostState, Output, Service, Socket
@@ -48,7 +49,7 @@ def parse_state(sections: Mapping[str, str]) -> HostState:
     return HostState(
         init=init,
         kernel=sections.get("kernel", "").strip() or None,
-        boot_id=sections.get("boot_id", "").strip() or None,
+        boot_id=parse_boot_id(sections.get("boot_id", "")),
         boot_time=parsers.parse_number(sections.get("btime", "")),
         services=services_of(init, sections),
         sockets=sockets_of(sections),

@@ -1,7 +1,7 @@
 # shellcheck shell=sh disable=SC2034,SC2154 # rb_ variables are shared between the probe's files
 # Sections for the before/after comparison (runbook/snapshot/parsers.py); the operator's
 # commands are commands.sh's.
-# kernel, boot_id, btime: builtins reading /proc. Services by init ($rb_init from host.sh):
+# kernel, btime: builtins reading /proc (boot_id is host.sh's). Services by init ($rb_init from host.sh):
 # systemd: units (list-units) and unit_files; openrc: rc_status; sysv: rc.links (the /etc/rcN.d
 # start and kill links, one glob) or else chkconfig (--list), and sysv.status: NAME and an LSB
 # status code for each init script, from builtins (a script's status would start a shell each):
@@ -14,8 +14,6 @@
 # mounts: findmnt (mounts.findmnt) or /proc/mounts with df -P (mounts.proc, df); fstab.
 rb_sec kernel
 if rb_line /proc/sys/kernel/osrelease; then echo "$rb_l"; else uname -r; fi
-rb_sec boot_id
-if rb_line /proc/sys/kernel/random/boot_id; then echo "$rb_l"; fi
 rb_sec btime
 while read -r rb_k rb_v; do [ "$rb_k" = btime ] && echo "$rb_v"; done </proc/stat 2>/dev/null
 case $rb_init in

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from notify_servers import Inbox, closed_port, smtp_server
 
 from lab import Lab, LabHost
 
@@ -95,3 +96,49 @@ def test_user_identity_and_port_over_a_bare_ssh_config(
     refused = runbook(tmp_path, "post-maint", "--host", host.name, "--only", "check_date", "--port", "2222")
     assert refused.returncode == 1
     assert record_of(tmp_path / settings["record_dir"], host.name)["error"]
+
+
+def test_the_result_arrives_by_mail_and_a_mail_failure_loses_nothing(
+    lab: Lab, lab_host: Callable[..., LabHost], tmp_path: Path
+) -> None:
+    broken = lab_host(offset="-3h", daemon="stopped")
+    settings = lab_settings(lab)
+    (tmp_path / "runbook.yaml").write_text(yaml.safe_dump({"runbook": settings}))
+    inbox = Inbox()
+    with smtp_server(inbox) as port:
+        done = runbook(
+            tmp_path,
+            "post-maint",
+            "--host",
+            broken.name,
+            "--quiet",
+            "--mail-to",
+            "運用 <ops@example.jp>",
+            "--smtp",
+            f"127.0.0.1:{port}",
+        )
+    assert done.returncode == 0, done.stderr
+    [message] = inbox.messages()
+    assert message["Subject"] == f"runbook: {broken.name} FIXED"
+    body = message.get_body(("plain",))
+    assert body is not None and "the NTP socket is in use, exiting" in body.get_content()
+    assert [part.get_filename() for part in message.iter_attachments()] == [
+        path.name for path in sorted((tmp_path / settings["record_dir"]).glob(f"{broken.name}-*.json"))
+    ]
+    with closed_port() as dead:
+        again = runbook(
+            tmp_path,
+            "post-maint",
+            "--host",
+            broken.name,
+            "--mail-to",
+            "ops@example.jp",
+            "--smtp",
+            f"127.0.0.1:{dead}",
+        )
+    assert again.returncode == 0, again.stderr
+    assert (
+        again.stderr.startswith("runbook: mail to ops@example.jp via 127.0.0.1:")
+        and "refused" in again.stderr
+    )
+    assert len(sorted((tmp_path / settings["record_dir"]).glob(f"{broken.name}-*.md"))) == 2

@@ -156,3 +156,22 @@ def test_only_keeps_what_a_step_needs_and_skip_refuses_to_break_it() -> None:
         select(default_steps(), only=["verify"], skip=["check_date"])
     with pytest.raises(SettingsError, match=r"--only verfy: no such step \(did you mean verify\?\)"):
         select(default_steps(), only=["verfy"])
+
+
+def test_config_never_prints_a_password(tmp_path: Path) -> None:
+    notify = {
+        "mail_to": "ops@example.jp",
+        "smtp_user": "ops",
+        "smtp_password": "s3cret-smtp",
+        "starttls": True,
+        "webhook": "https://hooks.example.jp/T0/B0/s3cret-path",
+    }
+    write(tmp_path / "runbook.yaml", {"runbook": {"sudo_password": "s3cret-sudo", "notify": notify}})
+    done = runbook(tmp_path, "config")
+    assert done.returncode == 0, done.stderr
+    assert "s3cret" not in done.stdout
+    rows = shown(done.stdout)
+    assert rows["sudo_password"][0] == "(hidden)"
+    assert (
+        "smtp_password=(set, hidden)" in rows["notify"][0] and "mail_to=ops@example.jp" in rows["notify"][0]
+    )

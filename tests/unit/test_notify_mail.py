@@ -14,7 +14,8 @@ from notify_runs import JAPANESE, failed_run, japanese_run
 from notify_servers import Inbox, closed_port, self_signed_cert, silent_server, smtp_server
 from record_seed import T0, seed_settings
 
-from runbook.notify import NotifySettings, SmtpServer, build_notify_settings, deliver
+from runbook.notify.deliver import deliver
+from runbook.notify.settings import NotifySettings, SmtpServer, build_notify_settings
 from runbook.record import write_records
 from runbook.results import FleetRun
 

@@ -8,12 +8,7 @@ import socket
 import pytest
 
 from runbook.errors import SettingsError
-from runbook.notify import PASSWORD_VARIABLE, NotifySettings, SmtpServer, build_notify_settings
-
-
-@pytest.fixture(autouse=True)
-def no_password_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(PASSWORD_VARIABLE, raising=False)
+from runbook.notify.settings import PASSWORD_VARIABLE, NotifySettings, SmtpServer, build_notify_settings
 
 
 def test_defaults_send_nothing_through_localhost_25() -> None:
@@ -99,6 +94,7 @@ def test_the_password_comes_from_the_environment_and_leaves_it(monkeypatch: pyte
     settings = build_notify_settings({"smtp_user": "ops", "smtp": "mail.example.jp:587", "starttls": True})
     assert settings.smtp_password == "from-env"
     assert PASSWORD_VARIABLE not in os.environ
+    assert build_notify_settings({"smtp_user": "ops"}).smtp_password == "from-env"  # read again: remembered
     assert "from-env" not in repr(settings)
     assert settings.shown()["smtp_password"] == "(set, hidden)"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from notify_runs import failed_run, japanese_run
 
-from runbook.notify import summarise
+from runbook.notify.summary import summarise
 from runbook.results import FleetRun, HostRun, Outcome, StepResult
 
 

@@ -11,7 +11,8 @@ from notify_runs import JAPANESE, failed_run, japanese_run
 from notify_servers import Hook, Inbox, closed_port, http_hook, smtp_server
 from record_seed import T0, seed_settings
 
-from runbook.notify import NotifySettings, build_notify_settings, deliver
+from runbook.notify.deliver import deliver
+from runbook.notify.settings import NotifySettings, build_notify_settings
 from runbook.record import write_records
 from runbook.results import FleetRun
 

@@ -35,6 +35,7 @@ def test_every_error_is_a_runbook_error_and_the_builtin_it_is_like() -> None:
         "DurationError": ValueError,
         "HostSelectionError": ValueError,
         "RecordError": ValueError,
+        "StateFileError": ValueError,
         "HostUnavailable": ConnectionError,
         "SudoRefused": PermissionError,
         "ProbeError": RuntimeError,
