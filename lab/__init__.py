@@ -1,7 +1,8 @@
 """Lab hosts: servers just back from maintenance, on this machine, reached over real SSH.
 
 ``Lab(root).up(profile, hosts, **knobs)`` starts them, ``reset(name, **knobs)`` puts one back into a
-scenario, ``status()`` and ``down()``. See docs/lab.md.
+scenario, ``suspend(name, seconds)`` pauses a VM host (profiles ``vm-*``, lab/vm), ``status()`` and
+``down()``. See docs/lab.md.
 """
 
 from __future__ import annotations

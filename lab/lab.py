@@ -26,11 +26,15 @@ from lab.profiles import get_profile
 from lab.scenario import Scenario
 from lab.setup import check_prerequisites
 from lab.template import SUDO_USER, ensure_template, sudo_password
+from lab.vm.images import ensure_image
+from lab.vm.machine import console_log, prepare_vm, qmp_socket, release_vm_network, start_vm, wire_vm_network
+from lab.vm.qmp import suspend
 from lab.waiting import wait_until
 
 OWNER_FILE = Path(f"/run/runbook-lab{network.INSTANCE or ''}.owner")
 LAB_NAMESPACE = re.compile(rf"^{network.NAMESPACE_PREFIX}(ntp|lab\d+)$")
 BANNER_TIMEOUT = 30.0
+VM_BANNER_TIMEOUT = 120.0  # TCG on a busy 2-core machine: ~16-25 s when idle
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,16 @@ class Lab:
         key.with_suffix(".pub").unlink(missing_ok=True)
         return self.reset(name)
 
+    def suspend(self, name: str, seconds: float) -> float:
+        """Pause VM host ``name`` for ``seconds`` (QMP stop/cont), as a provider's maintenance does;
+        returns how long it was paused. A namespace host cannot be paused: LabError."""
+        host = self.host(name)
+        if get_profile(host.profile).vm is None:
+            raise LabError(
+                f"{name} is a namespace host (profile {host.profile}): only VM hosts (vm-*) can be suspended"
+            )
+        return suspend(qmp_socket(self.layout.host_dir(name)), seconds)
+
     def down(self) -> None:
         """Stop every lab process and remove namespaces, veths, the bridge and the files ``up`` wrote.
 
@@ -210,23 +224,53 @@ class Lab:
         authorized = public_key(self.layout.identity) + " runbook-lab\n"
         nodes = [network.host_node(_index(host.name)) for host in hosts]
         kill_namespaces([node.namespace for node in nodes])
-        network.create_nodes([node for node in nodes if netns_inode(node.namespace) is None])
-        network.configure_inside(nodes)
+        self._reap()
+        reused = {node.namespace for node in nodes if netns_inode(node.namespace) is not None}
+        network.create_nodes([node for node in nodes if node.namespace not in reused])
+        machines = [
+            (h, n) for h, n in zip(hosts, nodes, strict=True) if get_profile(h.profile).vm is not None
+        ]
+        containers = [(h, n) for h, n in zip(hosts, nodes, strict=True) if get_profile(h.profile).vm is None]
+        for _, node in containers:
+            if node.namespace in reused:
+                release_vm_network(node)
+        network.configure_inside([node for _, node in containers])
         templates = {
-            name: ensure_template(get_profile(name), self.cache) for name in {h.profile for h in hosts}
+            name: ensure_template(get_profile(name), self.cache)
+            for name in {h.profile for h, _ in containers}
         }
         now = time.time()
-        for host, node in zip(hosts, nodes, strict=True):
+        for host, node in containers:
             profile = get_profile(host.profile)
             prepare_host(
                 self.layout.host_dir(host.name), node, host.name, profile, host.scenario, authorized, now
             )
         launched = {}
-        for host, node in zip(hosts, nodes, strict=True):
+        for host, node in containers:
             host_dir = self.layout.host_dir(host.name)
             process = start_host(host_dir, node, host.name, templates[host.profile])
             self._children.append(process)
             launched[host.name] = (host.address, process, host_dir / "host.log")
+        launched.update(self._start_vms(machines, authorized))
+        wait_for_banners(launched, VM_BANNER_TIMEOUT if machines else BANNER_TIMEOUT)
+
+    def _start_vms(
+        self, machines: list[tuple[LabHost, network.Node]], authorized: str
+    ) -> dict[str, tuple[str, subprocess.Popen[bytes], Path]]:
+        """Start VM hosts (lab/vm): fresh disks over the cached image, network through a tap, QEMU."""
+        launched = {}
+        for host, node in machines:
+            profile = get_profile(host.profile)
+            assert profile.vm is not None
+            image = ensure_image(profile.vm, self.cache)
+            host_dir = self.layout.host_dir(host.name)
+            now = time.time()
+            prepare_vm(host_dir, node, host.name, profile, host.scenario, image, authorized, now)
+            wire_vm_network(node)
+            process = start_vm(host_dir, node, host.scenario, now)
+            self._children.append(process)
+            launched[host.name] = (host.address, process, console_log(host_dir))
+        return launched
         wait_for_banners(launched, BANNER_TIMEOUT)
 
     def _write_client_files(self, hosts: list[LabHost]) -> None:

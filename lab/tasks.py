@@ -17,14 +17,17 @@ from lab.layout import cache_dir
 from lab.profiles import PROFILES
 from lab.setup import INSTALL_SCRIPT, check_prerequisites
 from lab.template import ensure_template
-from runbook.durations import format_duration
+from lab.vm.images import ImageRecipe, ensure_image
+from runbook.durations import format_duration, parse_duration
+from runbook.errors import DurationError
 
 DIR_HELP = "lab directory (default .lab)"
 
 
 @task(
     help={
-        "profile": "profile of the hosts added now: centos6 (default), debian12, el9, ubuntu, alpine",
+        "profile": "profile of the hosts added now: centos6 (default), debian12, el9, ubuntu, alpine; "
+        "VMs: vm-ntp, vm-ntpsec, vm-chrony, vm-timesyncd",
         "hosts": "number of hosts lab1..labN (default 1)",
         "offset": "clock offset, e.g. -3h, +90s, +40y, 0 (default: the profile's, -3h)",
         "daemon": "time daemon: stopped, running or crashed (stale pid file)",
@@ -117,15 +120,47 @@ def status(c: Context, dir: str = ".lab") -> None:
 
 @task
 def setup(c: Context) -> None:
-    """Check root, packages and overlayfs (saying what to run if missing); build the cached templates."""
+    """Check root, packages, overlayfs (saying what to run if missing); build templates and VM images."""
     started = time.monotonic()
     try:
         check_prerequisites()
         for profile in PROFILES.values():
-            print(f"template {profile.name}: {ensure_template(profile, cache_dir())}")
+            if profile.vm is None:
+                print(f"template {profile.name}: {ensure_template(profile, cache_dir())}")
+        for profile in PROFILES.values():
+            if profile.vm is not None:
+                _build_image(profile.name, profile.vm)
     except LabError as error:
         raise Exit(f"lab.setup: {error}\n(on a fresh Debian 12: sh {INSTALL_SCRIPT})", code=1) from error
     print(f"lab ready in {time.monotonic() - started:.2f} s")
 
 
-lab = Collection("lab", up, down, status, setup)
+def _build_image(name: str, recipe: ImageRecipe) -> None:
+    """Build one VM profile's image; a failure (say, bullseye gone from the registry) is reported and the
+    other profiles stay usable."""
+    built = time.monotonic()
+    try:
+        image = ensure_image(recipe, cache_dir())
+    except LabError as error:
+        print(f"image {name}: NOT BUILT, profile {name} is unavailable: {error}")
+        return
+    print(f"image {name}: {image.disk} ({time.monotonic() - built:.1f} s)")
+
+
+@task(help={"host": "the VM host to pause, e.g. lab1", "duration": "how long, e.g. 30s, 2m", "dir": DIR_HELP})
+def suspend(c: Context, host: str, duration: str = "30s", dir: str = ".lab") -> None:
+    """Pause a VM host for real (QMP stop), wait, resume it (cont): its clock falls behind by as much."""
+    try:
+        seconds = parse_duration(duration)
+    except DurationError as error:
+        raise Exit(f"lab.suspend: --duration {duration!r}: {error}", code=2) from error
+    if seconds <= 0:
+        raise Exit(f"lab.suspend: --duration must be positive, not {duration!r}", code=2)
+    try:
+        paused = Lab(Path(dir)).suspend(host, seconds)
+    except LabError as error:
+        raise Exit(f"lab.suspend: {error}", code=1) from error
+    print(f"{host} paused for {paused:.1f} s and resumed")
+
+
+lab = Collection("lab", up, down, status, setup, suspend)

@@ -35,14 +35,13 @@ from runbook.record import (
     Journal,
     RecordWriter,
     check_templates,
-    journal_path,
     journal_settings,
     load_journal,
     text,
 )
 from runbook.results import FleetRun, Outcome
 from runbook.selection import select
-from runbook.settings import Settings
+from runbook.settings import Settings, with_overrides
 
 _FLAG_HELP = {
     "host": "host, pattern ('web*') or @group to run on (repeatable); looked up in --ssh-config",
@@ -61,7 +60,9 @@ _FLAG_HELP = {
     "dry_run": "read the hosts and say what would change; change nothing",
     "record_dir": "where the records go (default: records/)",
     "window": "maintenance window START..END with a zone, e.g. '2017-08-22 02:00..05:00 Asia/Tokyo'",
-    "timezone": "time zone for the record besides UTC (e.g. Asia/Tokyo)",
+    "timezone": "time zone for the record besides UTC (e.g. Asia/Tokyo or JST)",
+    "lang": "language of the records: en (default) or ja",
+    "details": "brief (default: the commands an admin would type) or full (also the probe and step data)",
     "parallel": "hosts at a time (default 10)",
     "keep_going": "run every step even after one fails (default: stop the host at its first failure)",
     "template_dir": "folder of record templates that override the built-in ones",
@@ -126,6 +127,8 @@ def run(
     mail_to: list[str] | None = None,
     smtp: str | None = None,
     webhook: str | None = None,
+    lang: str | None = None,
+    details: str | None = None,
 ) -> None:
     """Run the post-maintenance runbook on one host or a fleet and write the records."""
     try:
@@ -142,6 +145,8 @@ def run(
                 record_dir=record_dir,
                 window=window,
                 timezone=timezone,
+                lang=lang,
+                details=details,
                 parallel=parallel,
                 stop_on_failure=False if keep_going else None,
                 accept_new_host_keys=accept_new_host_keys or None,
@@ -240,14 +245,29 @@ def _hosts(entries: list[str], files: list[str], rerun_failed: str | None, setti
     return list(dict.fromkeys([*earlier, *named]))
 
 
-@task(help={"journal": "journal file (.jsonl) of an interrupted or crashed run"})
-def render(c: Context, journal: str, record_dir: str | None = None, template_dir: str | None = None) -> None:
-    """Write the records of a run from its journal (after Ctrl-C, a kill or a crash)."""
+@task(
+    help={
+        "journal": "journal file (.jsonl) of an interrupted or crashed run",
+        "lang": "language of the records (default: the run's)",
+        "details": "brief or full (default: the run's)",
+    }
+)
+def render(
+    c: Context,
+    journal: str,
+    record_dir: str | None = None,
+    template_dir: str | None = None,
+    lang: str | None = None,
+    details: str | None = None,
+) -> None:
+    """Write a run's records from its journal: after Ctrl-C, a kill or a crash, or in another language."""
     path = Path(journal)
     if not path.is_file():
         raise Exit(f"runbook: journal {path} does not exist", code=2)
     try:
         settings = journal_settings(path, gather(c.config, {"record_dir": record_dir}).settings())
+        chosen = {name: value for name, value in (("lang", lang), ("details", details)) if value is not None}
+        settings = with_overrides(settings, chosen)
         fleet = load_journal(path)
         templates = Path(template_dir) if template_dir else None
         check_templates(templates)
@@ -274,8 +294,8 @@ def _run_with_journal(run: Run) -> FleetRun:
     settings = run.settings
     directory = Path(settings.record_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    journal_file = journal_path(directory, time.time())
-    journal = Journal(journal_file)
+    journal = Journal.create(directory, time.time())
+    journal_file = journal.path
     journal.run_started(run.hosts, settings)
     out = io.StringIO() if run.quiet else sys.stdout
     progress = progress_for(out, run.hosts, len(default_steps()))

@@ -3,35 +3,46 @@
 Sign convention everywhere: an offset is ``true time - clock``, so a positive offset means
 the clock is behind (as ntpdate and ntplib print it).
 
-``reference_time`` asks the configured NTP servers in order and keeps the first sane answer
-(cached for ``REFERENCE_TTL`` seconds, so a fleet run asks once). ``sample_session`` runs the
-probe over a Fabric connection's paramiko transport and, in that one remote session, sends
-a line per sample and times the host's answer; ``best_sample`` keeps the smallest round
-trip. ``measure`` combines a sample with the reference: the bound is half the round trip,
-plus the reading's granularity, plus the controller's own NTP error (half the NTP delay).
+``reference_time`` asks the configured NTP servers in order until up to three gave a sane
+answer (``runbook.ntpquery`` checks each reply), refuses when they disagree by more than
+``max_offset`` and otherwise keeps the median, naming what every server said; the result is
+cached for ``REFERENCE_TTL`` seconds of the monotonic clock, so a fleet run asks once.
+``sample_session`` runs the probe over a Fabric connection's paramiko transport and, in that
+one remote session, sends a line per sample and times the host's answer; ``best_sample``
+keeps the smallest round trip. ``measure`` combines a sample with the reference: the bound
+is half the round trip, plus the reading's granularity, plus the controller's own NTP error
+(half the NTP delay).
 """
 
 from __future__ import annotations
 
+import codecs
+import itertools
 import re
 import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-import ntplib
 from invoke.context import Context
 
+from runbook.commands import host_timeout
 from runbook.errors import NTPUnavailable
+from runbook.ntpquery import NTPExchangeError, exchange
+from runbook.output import CappedText
 from runbook.results import CommandRecord
 from runbook.settings import Settings
 
 REFERENCE_TTL = 64.0
 """Seconds a reference answer is reused: NTP etiquette is no polling below 64 s."""
+MAX_SERVERS = 3
+"""How many servers that answered are compared for the reference."""
 
-_READING = re.compile(r"^\s*(\d+)(?:[.,](\d+|%?N))?\s*$", re.ASCII)
+_READING = re.compile(r"^\s*(\d+)(?:[.,](\d*|%?N))?\s*$", re.ASCII)
+EDGE_WAIT = 1.2
+"""How long (s) a session keeps asking a whole-seconds clock until its second changes."""
 _STOP_KISSES = {"DENY", "RSTR"}
 
 
@@ -44,6 +55,8 @@ class Reference:
     offset: float
     delay: float
     measured_at: float
+    answers: tuple[str, ...] = ()
+    """What each server asked said (``server: offset …`` or its problem), in the order asked."""
 
     @property
     def error(self) -> float:
@@ -94,6 +107,7 @@ class Measurement:
     samples: int
     rtt: float
     method: str
+    ntp_answers: tuple[str, ...] = ()
 
     def data(self) -> dict[str, Any]:
         """The step data keys (JSON values)."""
@@ -108,13 +122,20 @@ class Measurement:
             "samples": self.samples,
             "rtt": self.rtt,
             "method": self.method,
+            "ntp_answers": list(self.ntp_answers),
         }
+
+
+def format_bound(bound: float) -> str:
+    """An error bound as every message says it: ``±0.1 ms``, ``±12 ms``, ``±1.5 s``."""
+    if bound >= 1:
+        return f"±{bound:,.1f} s"
+    return f"±{bound * 1000:.1f} ms" if bound < 0.01 else f"±{bound * 1000:,.0f} ms"
 
 
 def describe_offset(offset: float, bound: float) -> str:
     """``host clock 10,800.4 s behind (±2 ms)``; ``ahead``; ``in step`` when within the bound."""
-    margin = f"±{bound * 1000:.1f} ms" if bound < 0.01 else f"±{bound * 1000:,.0f} ms"
-    margin = margin if bound < 1 else f"±{bound:,.1f} s"
+    margin = format_bound(bound)
     if abs(offset) <= bound:
         return f"host clock in step ({offset:+.3f} s, {margin})"
     side = "behind" if offset > 0 else "ahead"
@@ -124,42 +145,73 @@ def describe_offset(offset: float, bound: float) -> str:
 
 # -- the controller's reference -------------------------------------------------------------
 
-_cache: dict[tuple[tuple[str, ...], int], Reference] = {}
+_cache: dict[tuple[tuple[str, ...], int, float], tuple[float, Reference]] = {}
+"""Per servers, port and limit: (monotonic time of the answer, the reference)."""
 _cache_lock = threading.Lock()
 
 
 def reference_time(settings: Settings, *, max_age: float = REFERENCE_TTL) -> Reference:
-    """The first sane answer from ``settings.ntp_servers`` (reused for ``max_age`` seconds).
+    """The controller's offset from ``settings.ntp_servers`` (reused for ``max_age`` seconds).
 
-    Kiss-o'-Death and unsynchronised answers (stratum 0 or 16, leap 3) are rejected and the
-    next server is asked. Raises ``NTPUnavailable`` naming every server's problem.
+    Servers are asked in order until ``MAX_SERVERS`` gave a sane answer; Kiss-o'-Death,
+    unsynchronised (stratum 0 or 16, leap 3) and unchecked replies count as problems. Two or
+    more answers that differ by more than ``settings.max_offset`` are refused; otherwise the
+    median answer is kept (of two, the one with the smaller delay). Raises ``NTPUnavailable``
+    naming every server's answer or problem.
     """
-    key = (settings.ntp_servers, settings.ntp_port)
+    key = (settings.ntp_servers, settings.ntp_port, settings.max_offset)
     with _cache_lock:
         cached = _cache.get(key)
-        if cached is not None and time.time() - cached.measured_at <= max_age:
-            return cached
-        problems: list[str] = []
-        for server in settings.ntp_servers:
-            try:
-                reference = query_server(server, port=settings.ntp_port, timeout=settings.ntp_timeout)
-            except NTPUnavailable as exc:
-                problems.append(str(exc))
-                continue
-            _cache[key] = reference
-            return reference
-        raise NTPUnavailable("no NTP server answered usably: " + "; ".join(problems))
+        if cached is not None and time.monotonic() - cached[0] <= max_age:
+            return cached[1]
+        asked = time.monotonic()
+        reference = _consensus(settings)
+        _cache[key] = (asked, reference)
+        return reference
+
+
+def _consensus(settings: Settings) -> Reference:
+    answers: list[Reference] = []
+    said: list[str] = []
+    for server in settings.ntp_servers:
+        if len(answers) == MAX_SERVERS:
+            break
+        try:
+            reference = query_server(server, port=settings.ntp_port, timeout=settings.ntp_timeout)
+        except NTPUnavailable as exc:
+            said.append(str(exc))
+            continue
+        answers.append(reference)
+        said.append(
+            f"{server}: offset {reference.offset:+.6f} s, delay {reference.delay * 1000:.1f} ms, "
+            f"stratum {reference.stratum}"
+        )
+    if not answers:
+        raise NTPUnavailable("no NTP server answered usably: " + "; ".join(said))
+    by_offset = sorted(answers, key=lambda answer: answer.offset)
+    spread = by_offset[-1].offset - by_offset[0].offset
+    if spread > settings.max_offset:
+        raise NTPUnavailable(
+            f"NTP servers disagree by {spread:,.3f} s, more than max_offset ({settings.max_offset:g} s): "
+            + "; ".join(said)
+            + ": fix or drop the wrong server"
+        )
+    if len(answers) % 2:
+        chosen = by_offset[len(answers) // 2]
+    else:
+        chosen = min(answers, key=lambda answer: answer.delay)
+    return replace(chosen, answers=tuple(said))
 
 
 def query_server(server: str, *, port: int = 123, timeout: float = 5.0) -> Reference:
-    """One NTPv4 query of ``server``; raises ``NTPUnavailable`` for no answer or an unusable one."""
+    """One checked NTPv4 query of ``server``; raises ``NTPUnavailable`` for no answer or an unusable one."""
     try:
-        stats = ntplib.NTPClient().request(server, version=4, port=port, timeout=timeout)
-    except (ntplib.NTPException, OSError) as exc:
+        stats = exchange(server, port=port, timeout=timeout)
+    except NTPExchangeError as exc:
         raise NTPUnavailable(f"{server}: {exc}") from None
-    stratum, leap = int(stats.stratum), int(stats.leap)
+    stratum, leap = stats.stratum, stats.leap
     if stratum == 0:
-        kiss = int(stats.ref_id).to_bytes(4, "big").decode("ascii", "replace").strip("\x00 ")
+        kiss = stats.ref_id.to_bytes(4, "big").decode("ascii", "replace").strip("\x00 ")
         advice = "access denied, not asking again" if kiss in _STOP_KISSES else "kiss-o'-death"
         raise NTPUnavailable(f"{server}: {advice} ({kiss or 'no code'})")
     if stratum >= 16 or leap == 3:
@@ -167,8 +219,8 @@ def query_server(server: str, *, port: int = 123, timeout: float = 5.0) -> Refer
     return Reference(
         server=server,
         stratum=stratum,
-        offset=float(stats.offset),
-        delay=float(stats.delay),
+        offset=stats.offset,
+        delay=stats.delay,
         measured_at=time.time(),
     )
 
@@ -179,8 +231,9 @@ def query_server(server: str, *, port: int = 123, timeout: float = 5.0) -> Refer
 def parse_time_reading(text: str) -> tuple[float, float] | None:
     """``(time, half_step)`` from ``1700000000.123456789`` / ``1700000000.123456`` / ``1700000000``.
 
-    A literal ``%N`` or ``N`` fraction (BusyBox ``date`` without nanoseconds) counts as
-    whole seconds. The time is moved to the middle of the reading's step. ``None`` for garbage.
+    A literal ``%N`` or ``N`` fraction, or none after the dot (BusyBox ``date`` without
+    nanoseconds: ``1700000000.``), counts as whole seconds. The time is moved to the middle of
+    the reading's step. ``None`` for garbage.
     """
     found = _READING.match(text)
     if found is None:
@@ -192,8 +245,45 @@ def parse_time_reading(text: str) -> tuple[float, float] | None:
     return float(whole) + 0.5, 0.5
 
 
+def edge_sample(method: str, timings: list[Timing]) -> ClockSample | None:
+    """Whole-second readings timed at the edge of the host's second, or ``None`` when none changed.
+
+    When consecutive readings go from ``S`` to ``S + 1``, the host's second ``S + 1`` began after the
+    first request left and before the second answer came back: the sample is that instant, at the
+    middle of the narrowest such interval, and its bound is half the interval (``rtt`` holds its
+    width; no granularity is added).
+    """
+    best: ClockSample | None = None
+    for before, after in itertools.pairwise(timings):
+        first, second = parse_time_reading(before.reply), parse_time_reading(after.reply)
+        if first is None or second is None or first[1] != 0.5 or second[1] != 0.5:
+            continue
+        if second[0] - first[0] != 1:
+            continue
+        start, end = before.wall - before.rtt / 2, after.wall + after.rtt / 2
+        if best is None or end - start < best.rtt:
+            best = ClockSample(second[0] - 0.5, (start + end) / 2, end - start, 0.0, method, 0)
+    if best is None:
+        return None
+    label = f"{method} (whole seconds, timed at the edge of the second)"
+    return ClockSample(best.remote, best.wall, best.rtt, 0.0, label, len(timings))
+
+
+def whole_seconds(timings: list[Timing]) -> bool:
+    """Whether the host's clock readings so far have no sub-second part (and there are some)."""
+    readings = [parse_time_reading(timing.reply) for timing in timings]
+    return bool(readings) and all(reading is not None and reading[1] == 0.5 for reading in readings)
+
+
 def best_sample(method: str, timings: list[Timing]) -> ClockSample | None:
-    """The valid reading with the smallest round trip, or ``None`` when none is valid."""
+    """The valid reading with the smallest round trip, or ``None`` when none is valid.
+
+    Whole-second readings that straddle a change of second are timed at that edge
+    (``edge_sample``) when that bounds the reading better than half a second.
+    """
+    edge = edge_sample(method, timings)
+    if edge is not None and edge.rtt / 2 < 0.5:
+        return edge
     best: ClockSample | None = None
     valid = 0
     for timing in timings:
@@ -240,6 +330,7 @@ def measure(sample: ClockSample, reference: Reference) -> Measurement:
         samples=sample.samples,
         rtt=sample.rtt,
         method=sample.method,
+        ntp_answers=reference.answers,
     )
 
 
@@ -258,10 +349,13 @@ def sample_session(
     """Run ``command`` (a probe with ``clock_loop``) in one session on ``c``'s transport.
 
     Waits for the clock header and method line, sends ``samples`` request lines, timing each
-    answer, then the line ``last_line(method, timings)`` if given (no answer awaited), then
-    ends stdin and reads the rest. Returns the command record (all of stdout,
-    decoded as UTF-8 with replacement), the method and the timings. Connection errors
-    propagate after the record is marked unfinished; a timeout closes the channel.
+    answer (when every answer is whole seconds, more requests for up to ``EDGE_WAIT`` s, until
+    the host's second changes), then the line ``last_line(method, timings)`` if given (no answer
+    awaited), then ends stdin and reads the rest. Returns the command record (stdout decoded as
+    UTF-8 with replacement, within ``runbook.output``'s limit), the method and the timings. On
+    the host the command runs under ``host_timeout``: ended with its processes after ``timeout``
+    seconds. Connection errors propagate after the record is marked unfinished; a timeout
+    here closes the channel.
     """
     record = CommandRecord(command=command, exit_code=None, started=time.time())
     clock = time.monotonic()
@@ -269,23 +363,38 @@ def sample_session(
     transport = c.client.get_transport()
     _no_delay(transport)
     channel = transport.open_session()
-    out = bytearray()
+    out = _Output()
     timings: list[Timing] = []
     method = ""
     try:
         channel.settimeout(timeout)
-        channel.exec_command(command)
+        channel.exec_command(host_timeout(command, timeout))
         reader = _LineReader(channel, out)
         if reader.until_clock_header():
             method = reader.line() or ""
-        for _ in range(samples if method else 0):
+
+        def ask() -> bool:
             wall, sent = time.time(), time.monotonic()
             channel.sendall(b"\n")
             reply = reader.line()
             rtt = time.monotonic() - sent
-            if reply is None:
+            if reply is not None:
+                timings.append(Timing(wall + rtt / 2, rtt, reply))
+            return reply is not None
+
+        for _ in range(samples if method else 0):
+            if not ask():
                 break
-            timings.append(Timing(wall + rtt / 2, rtt, reply))
+        # a clock without sub-seconds: keep asking until its second changes, to time that edge
+        edge_by = time.monotonic() + EDGE_WAIT
+        while (
+            len(timings) >= samples
+            and whole_seconds(timings)
+            and edge_sample(method, timings) is None
+            and time.monotonic() < edge_by
+        ):
+            if not ask():
+                break
         record.round_trips = 1 + len(timings)
         if last_line is not None:
             channel.sendall(last_line(method, timings).encode() + b"\n")
@@ -300,15 +409,31 @@ def sample_session(
         raise
     finally:
         channel.close()
-        record.stdout = out.decode("utf-8", "replace")
+        record.stdout = out.text()
         record.duration = time.monotonic() - clock
     return record, method, timings
 
 
-class _LineReader:
-    """Lines from a channel's stdout, keeping every byte read in ``out``."""
+class _Output:
+    """A channel's stdout decoded as it comes (UTF-8, replacement), kept within the limit."""
 
-    def __init__(self, channel: Any, out: bytearray) -> None:
+    def __init__(self) -> None:
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.kept = CappedText()
+
+    def __iadd__(self, chunk: bytes) -> _Output:
+        self.kept.add(self.decoder.decode(chunk))
+        return self
+
+    def text(self) -> str:
+        self.kept.add(self.decoder.decode(b"", final=True))
+        return self.kept.text()
+
+
+class _LineReader:
+    """Lines from a channel's stdout, keeping what was read in ``out``."""
+
+    def __init__(self, channel: Any, out: _Output) -> None:
         self.channel = channel
         self.out = out
         self.pending = b""
@@ -338,11 +463,11 @@ class _LineReader:
 
 
 def _drain_stderr(channel: Any) -> str:
-    data = bytearray()
+    data = _Output()
     while True:
         chunk: bytes = channel.recv_stderr(65536)
         if not chunk:
-            return data.decode("utf-8", "replace")
+            return data.text()
         data += chunk
 
 

@@ -1,9 +1,13 @@
 """Opening a verified SSH connection to a host, and naming why it could not be opened.
 
 Fabric's own ``Connection`` accepts any host key (paramiko ``AutoAddPolicy``) and never
-reads known_hosts. Here host keys are checked against the user's known_hosts and the
-ssh_config's ``UserKnownHostsFile``; an unknown key stops the host unless
-``accept_new_host_keys`` is set (like OpenSSH's ``accept-new``); a changed key never passes.
+reads known_hosts. Here every server key, the target's and each ``ProxyJump`` hop's, is
+checked as OpenSSH checks it (``runbook.knownhosts``) against the ssh_config's
+``UserKnownHostsFile`` (default ``~/.ssh/known_hosts ~/.ssh/known_hosts2``) and
+``GlobalKnownHostsFile`` (default ``/etc/ssh/ssh_known_hosts …2``); an unknown key stops the
+host unless ``accept_new_host_keys`` is set (like OpenSSH's ``accept-new``: appended to the
+first ``UserKnownHostsFile``, hashed under ``HashKnownHosts yes``); a changed or revoked key
+never passes. Every hop gets the same connect timeout as the target.
 
 A fleet opens many connections from the same files, so the ssh_config (with Fabric's
 config) and each known_hosts file are parsed once and shared, not once per connection:
@@ -26,33 +30,29 @@ import paramiko
 from fabric import Config, Connection
 from paramiko.ssh_exception import NoValidConnectionsError
 
+from runbook import knownhosts
 from runbook.errors import HostUnavailable
+from runbook.hosts import HostSelectionError, check_host_name
+from runbook.knownhosts import KnownHostsFile, Verdict, parse_known_hosts
+from runbook.output import CappedRemote
 from runbook.sealed import SealableConnection
 from runbook.session import attach
 from runbook.settings import Settings, build_settings, with_overrides
 
 
-class _AcceptNew(paramiko.MissingHostKeyPolicy):
-    """Record a key never seen before in ``path``, as OpenSSH's ``StrictHostKeyChecking accept-new``."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
-        client.get_host_keys().add(hostname, key.get_name(), key)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="ascii") as handle:
-            handle.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
+class HostKeyRefused(paramiko.SSHException):
+    """A server key that is unknown, changed or revoked; the message says which and what to do."""
 
 
 Content = bytes | None
 """A file's bytes as a cache key (None: missing or unreadable): a cache never trusts timestamps."""
 
 _SYSTEM_SSH_CONFIGS = ("~/.ssh/config", "/etc/ssh/ssh_config")
-_SYSTEM_KNOWN_HOSTS = "~/.ssh/known_hosts"
+_USER_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
+_GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
 _cache_lock = threading.Lock()
 _ssh_configs: dict[str | None, tuple[tuple[Content, ...], paramiko.SSHConfig]] = {}
-_known_hosts: dict[Path, tuple[bytes, paramiko.HostKeys]] = {}
+_known_hosts: dict[Path, tuple[bytes, KnownHostsFile]] = {}
 
 
 def _content(path: Path) -> Content:
@@ -64,7 +64,14 @@ def _content(path: Path) -> Content:
 
 def connection_for(host: str, settings: Settings) -> Connection:
     """A Fabric Connection for ``host`` (not yet opened): the ssh_config, with ``user``, ``port``
-    and ``identity`` from the settings over it when given."""
+    and ``identity`` from the settings over it when given.
+
+    ``host`` is checked first: the ssh_config lookup may run ``Match exec`` with it in a shell.
+    """
+    try:
+        check_host_name(host, "the host to connect to")
+    except HostSelectionError as exc:
+        raise HostUnavailable(str(exc)) from None
     if settings.ssh_config:
         path = Path(settings.ssh_config).expanduser()
         if not path.is_file():
@@ -76,6 +83,7 @@ def connection_for(host: str, settings: Settings) -> Connection:
     # a Connection writes into its Config (connect_kwargs.key_filename grows with each one).
     config = Config(ssh_config=parsed)
     config.run.in_stream = False  # no task of a run reads the controller's stdin
+    config.runners.remote = CappedRemote  # output kept within a limit (runbook.output)
     given: dict[str, Any] = {}
     if settings.identity:
         given["connect_kwargs"] = {"key_filename": [str(Path(settings.identity).expanduser())]}
@@ -123,109 +131,131 @@ def _parsed_ssh_config(runtime_ssh_path: str | None) -> paramiko.SSHConfig:
         return parsed
 
 
-def _parsed_known_hosts(path: Path, *, system: bool = False) -> paramiko.HostKeys | None:
-    """``path`` parsed by paramiko, once per content; None when it is not a file.
-
-    A ``system`` file that cannot be read is ignored, as paramiko's ``load_system_host_keys``
-    does; any other file's read error propagates as from ``load_host_keys``.
-    """
-    if not path.is_file():
+def _parsed_known_hosts(path: Path) -> KnownHostsFile | None:
+    """``path`` parsed, once per content; None when it is missing or unreadable (as OpenSSH)."""
+    content = _content(path)
+    if content is None:
         return None
-    try:
-        content = path.read_bytes()
-        with _cache_lock:
-            cached = _known_hosts.get(path)
-            if cached is not None and cached[0] == content:
-                return cached[1]
-            keys = paramiko.HostKeys()
-            keys.load(str(path))
-            if path.read_bytes() == content:  # else changed while loading: parse again next time
-                _known_hosts[path] = (content, keys)
-            return keys
-    except OSError:
-        if system:
-            return None
-        raise
+    with _cache_lock:
+        cached = _known_hosts.get(path)
+        if cached is not None and cached[0] == content:
+            return cached[1]
+        parsed = parse_known_hosts(content.decode("utf-8", "replace"), str(path))
+        _known_hosts[path] = (content, parsed)
+        return parsed
 
 
-def _known_keys(c: Connection) -> list[tuple[str, paramiko.PKey]]:
-    """The known keys paramiko would check ``c``'s server against, in its order of preference.
+def _files_option(c: Connection, option: str, default: tuple[str, ...]) -> list[Path]:
+    configured = c.ssh_config.get(option)
+    if not configured:
+        names = list(default)
+    else:
+        names = configured if isinstance(configured, list) else shlex.split(configured)
+    return [Path(os.path.expanduser(name)) for name in names if name.lower() != "none"]
 
-    As ``SSHClient.connect`` after ``load_system_host_keys`` and ``load_host_keys`` per file:
-    the host's entries in the user's ~/.ssh/known_hosts when it has any, else its entries in
-    the ssh_config's ``UserKnownHostsFile`` files in order; per key type the first one wins.
-    """
-    name = _host_key_name(c)
-    system = _parsed_known_hosts(Path(os.path.expanduser(_SYSTEM_KNOWN_HOSTS)), system=True)
-    sources: list[paramiko.HostKeys | None] = [system]
-    if system is None or system.lookup(name) is None:
-        sources = [_parsed_known_hosts(path) for path in _known_hosts_files(c)]
-    found: dict[str, paramiko.PKey] = {}
-    for keys in sources:
-        matches = keys.lookup(name) if keys is not None else None
-        if matches is None:
-            continue
-        for keytype in matches:
-            if keytype not in found:
-                found[keytype] = matches[keytype]
-    return list(found.items())
+
+def _known_hosts_files(c: Connection) -> list[Path]:
+    """``UserKnownHostsFile`` of ``c``'s ssh_config, else OpenSSH's default files."""
+    return _files_option(c, "userknownhostsfile", _USER_KNOWN_HOSTS)
+
+
+def _known_hosts_for(c: Connection) -> list[KnownHostsFile]:
+    """Every known_hosts file OpenSSH would read for ``c``: the user's files, then the global ones."""
+    paths = _known_hosts_files(c) + _files_option(c, "globalknownhostsfile", _GLOBAL_KNOWN_HOSTS)
+    return [parsed for path in paths if (parsed := _parsed_known_hosts(path)) is not None]
 
 
 def _host_key_name(c: Connection) -> str:
-    """The name paramiko looks the server's key up by: ``host``, or ``[host]:port`` off port 22."""
-    return c.host if c.port == 22 else f"[{c.host}]:{c.port}"
+    """The name a key is looked up by: ``HostKeyAlias`` or ``host``, as ``[host]:port`` off port 22."""
+    name = str(c.ssh_config.get("hostkeyalias") or c.host)
+    return name if c.port == 22 else f"[{name}]:{c.port}"
+
+
+def _label(c: Connection) -> str:
+    return f"{c.original_host} ({c.host}:{c.port})"
+
+
+class _VerifyHostKey(paramiko.MissingHostKeyPolicy):
+    """Every server key is judged here: the client is given no known keys of its own."""
+
+    def __init__(self, c: Connection, *, accept_new: bool, jump_for: Connection | None) -> None:
+        self.c = c
+        self.accept_new = accept_new
+        self.label = _label(c) + (f", the jump host to {_label(jump_for)}" if jump_for is not None else "")
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+        name, keytype, blob = _host_key_name(self.c), key.get_name(), key.get_base64()
+        verdict, entry = knownhosts.check(_known_hosts_for(self.c), name, keytype, blob)
+        shown = knownhosts.fingerprint(keytype, blob)
+        if verdict is Verdict.KNOWN:
+            return
+        if verdict is Verdict.REVOKED:
+            raise HostKeyRefused(
+                f"host key for {self.label} is REVOKED in known_hosts ({shown}): not connecting"
+            )
+        if verdict is Verdict.CHANGED and entry is not None:
+            raise HostKeyRefused(
+                f"host key for {self.label} has CHANGED (got {shown}, expected "
+                f"{knownhosts.fingerprint(entry.keytype, entry.key)}): not connecting; "
+                "verify the host and fix known_hosts"
+            )
+        if not self.accept_new:
+            raise HostKeyRefused(
+                f"host key for {self.label} is not known (fingerprint {shown}): verify it and add it to "
+                "known_hosts (ssh to the host once), or pass --accept-new-host-keys"
+            )
+        files = _known_hosts_files(self.c)
+        target = files[0] if files else Path(os.path.expanduser(_USER_KNOWN_HOSTS[0]))
+        hashed = str(self.c.ssh_config.get("hashknownhosts", "no")).lower() == "yes"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("a", encoding="ascii") as handle:
+            handle.write(knownhosts.entry_line(name, keytype, blob, hashed=hashed))
+
+
+def _chain(c: Connection) -> list[Connection]:
+    """``c``'s ``ProxyJump`` hops in the order they are opened (the first hop first), then ``c``."""
+    chain = [c]
+    while isinstance(chain[0].gateway, Connection):
+        chain.insert(0, chain[0].gateway)
+    return chain
 
 
 def open_verified(c: Connection, settings: Settings) -> None:
-    """Open ``c`` with host-key checking; raise ``HostUnavailable`` with a clear reason."""
-    client = c.client
-    files = _known_hosts_files(c)
-    if settings.accept_new_host_keys:
-        target = files[0] if files else Path("~/.ssh/known_hosts").expanduser()
-        client.set_missing_host_key_policy(_AcceptNew(target))
-    else:
-        client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    name = f"{c.original_host} ({c.host}:{c.port})"
+    """Open ``c`` (and its jump hosts) with host-key checking; ``HostUnavailable`` with a clear reason."""
+    chain = _chain(c)
+    for hop in chain:
+        jump_for = None if hop is c else c
+        hop.client.set_missing_host_key_policy(
+            _VerifyHostKey(hop, accept_new=settings.accept_new_host_keys, jump_for=jump_for)
+        )
+        hop.connect_timeout = int(settings.connect_timeout)
     try:
-        for keytype, key in _known_keys(c):
-            client.get_host_keys().add(_host_key_name(c), keytype, key)
         c.open()
     except UnicodeError as exc:
         raise HostUnavailable(f"host name {c.host!r} is not a valid DNS name: {exc}") from exc
     except socket.gaierror as exc:
-        raise HostUnavailable(f"unknown host name {c.host!r}: {exc.strerror}") from exc
-    except paramiko.BadHostKeyException as exc:
-        raise HostUnavailable(
-            f"host key for {name} has CHANGED (got {_fingerprint(exc.key)}, expected "
-            f"{_fingerprint(exc.expected_key)}): not connecting; verify the host and fix known_hosts"
-        ) from exc
+        failed = _failed(chain)
+        raise HostUnavailable(f"unknown host name {failed.host!r}: {exc.strerror}") from exc
+    except HostKeyRefused as exc:
+        raise HostUnavailable(str(exc)) from exc
     except paramiko.AuthenticationException as exc:
-        raise HostUnavailable(f"authentication failed for {c.user}@{name}: {exc}") from exc
+        failed = _failed(chain)
+        raise HostUnavailable(f"authentication failed for {failed.user}@{_where(failed, c)}: {exc}") from exc
     except NoValidConnectionsError as exc:
-        raise HostUnavailable(f"{name} is unreachable: {_reason(exc)}") from exc
+        raise HostUnavailable(f"{_where(_failed(chain), c)} is unreachable: {_reason(exc)}") from exc
     except paramiko.SSHException as exc:
-        if "not found in known_hosts" in str(exc):
-            key = c.client.get_transport()
-            shown = _fingerprint(key.get_remote_server_key()) if key else "unknown"
-            raise HostUnavailable(
-                f"host key for {name} is not known (fingerprint {shown}): verify it and add it to "
-                "known_hosts (ssh to the host once), or pass --accept-new-host-keys"
-            ) from exc
-        raise HostUnavailable(f"SSH to {name} failed: {exc}") from exc
+        raise HostUnavailable(f"SSH to {_where(_failed(chain), c)} failed: {exc}") from exc
     except (TimeoutError, OSError) as exc:
-        raise HostUnavailable(f"{name} is unreachable: {exc}") from exc
+        raise HostUnavailable(f"{_where(_failed(chain), c)} is unreachable: {exc}") from exc
 
 
-def _known_hosts_files(c: Connection) -> list[Path]:
-    configured = c.ssh_config.get("userknownhostsfile")
-    if not configured:
-        return []
-    names = configured if isinstance(configured, list) else shlex.split(configured)
-    return [Path(os.path.expanduser(name)) for name in names]
+def _failed(chain: list[Connection]) -> Connection:
+    """The first connection of ``chain`` that did not open (Fabric sets ``transport`` once it has)."""
+    return next((hop for hop in chain if hop.transport is None), chain[-1])
 
 
-def _fingerprint(key: paramiko.PKey) -> str:
-    return f"{key.get_name()} {key.fingerprint}"
+def _where(failed: Connection, c: Connection) -> str:
+    return _label(failed) if failed is c else f"{_label(failed)}, the jump host to {_label(c)}"
 
 
 def _reason(exc: NoValidConnectionsError) -> str:

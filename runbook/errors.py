@@ -11,7 +11,7 @@
     │   └── StateFileError                `runbook check --state-file` that cannot be read or written
     ├── HostError                         one host could not be worked on; the others go on
     │   ├── HostUnavailable (ConnectionError)  no verified SSH connection
-    │   ├── SudoRefused (PermissionError)      sudo refused the password
+    │   ├── SudoRefused (PermissionError)      sudo did not run a command that needs root
     │   ├── ProbeError (RuntimeError)          the read-only probe failed
     │   └── ClockUnreadable (RuntimeError)     no valid time in the host's clock samples
     ├── CronError (ValueError)            a cron entry on a host that cannot be used
@@ -63,7 +63,7 @@ class HostUnavailable(HostError, ConnectionError):
 
 
 class SudoRefused(HostError, PermissionError):
-    """sudo on the host refused the configured password."""
+    """sudo on the host did not run a command that needs root; the message says why and what to do."""
 
 
 class ProbeError(HostError, RuntimeError):

@@ -10,8 +10,11 @@ ordered list of host names, each once:
   ``# runbook-group NAME: web01 web02 db*`` (members are names, patterns or other ``@groups``);
 - a hosts file holds one entry per line (any of the above); ``#`` starts a comment.
 
-A pattern or group that matches nothing, an unknown group and a missing file are
-``HostSelectionError``, raised before anything runs on a host. ``failed_hosts(record)``
+A pattern or group that matches nothing, an unknown group, a missing file and a host name
+with characters other than letters, digits and ``.-_:[]@`` (or a leading ``-``) are
+``HostSelectionError``, raised before anything runs on a host. Host names reach
+``%h`` in the ssh_config's ``Match exec`` and ``ProxyCommand``, which run through a shell:
+OpenSSH 9.6 refuses such names for this reason (CVE-2023-51385). ``failed_hosts(record)``
 reads the hosts that failed (or were not run) from an earlier run's record or journal.
 """
 
@@ -33,6 +36,8 @@ from runbook.record.journal import load_journal
 DEFAULT_SSH_CONFIG = "~/.ssh/config"
 _GROUP_LINE = re.compile(r"^\s*#\s*runbook-group\s+([A-Za-z0-9_.-]+)\s*:(.*)$")
 _PATTERN_CHARS = frozenset("*?[")
+_HOST_NAME = re.compile(r"[A-Za-z0-9._:@\[\]-]+", re.ASCII)
+_HOST_ENTRY = re.compile(r"[A-Za-z0-9._:@\[\]*?-]+", re.ASCII)
 _MAX_INCLUDE_DEPTH = 8
 
 
@@ -48,6 +53,20 @@ class SshInventory:
 def is_pattern(entry: str) -> bool:
     """Whether ``entry`` is a shell-style pattern rather than one host name."""
     return any(ch in _PATTERN_CHARS for ch in entry)
+
+
+def check_host_name(name: str, where: str) -> str:
+    """``name`` if it is safe as a host name; else ``HostSelectionError`` naming it and ``where``."""
+    if _HOST_NAME.fullmatch(name) and not name.startswith("-"):
+        return name
+    raise HostSelectionError(_bad_name(name, where))
+
+
+def _bad_name(name: str, where: str) -> str:
+    return (
+        f"host name {name!r} ({where}) has characters other than letters, digits and .-_:[]@ "
+        "or starts with '-': fix or remove that entry"
+    )
 
 
 def read_hosts_file(path: str | Path) -> list[str]:
@@ -150,19 +169,22 @@ def select_hosts(
     ssh_config: str | Path | None = None,
 ) -> list[str]:
     """The hosts to run on, in the order given, each once (see the module docstring)."""
-    wanted = list(entries)
+    wanted = [(entry, "--host") for entry in entries]
     for path in hosts_files:
-        wanted.extend(read_hosts_file(path))
+        wanted.extend((entry, f"hosts file {path}") for entry in read_hosts_file(path))
+    for entry, where in wanted:
+        if not _HOST_ENTRY.fullmatch(entry) or entry.startswith("-"):
+            raise HostSelectionError(_bad_name(entry, where))
     if not wanted:
         raise HostSelectionError(
             "no host given: pass --host NAME (repeatable, patterns and @groups allowed) or --hosts-file FILE"
         )
     inventory: SshInventory | None = None
-    if any(is_pattern(e) or e.startswith("@") for e in wanted):
+    if any(is_pattern(e) or e.startswith("@") for e, _ in wanted):
         inventory = read_inventory(ssh_config)
     chosen: dict[str, None] = {}
-    for entry in wanted:
-        for name in _expand(entry, inventory, seen=()):
+    for entry, source in wanted:
+        for name in _expand(entry, source, inventory, seen=()):
             chosen.setdefault(name, None)
     return list(chosen)
 
@@ -177,15 +199,15 @@ def groups_of(ssh_config: str | Path | None) -> Callable[[str], set[str]]:
         if group not in known:
             inventory = inventory or read_inventory(ssh_config)
             found = group in inventory.groups
-            known[group] = set(_expand(f"@{group}", inventory, seen=())) if found else set()
+            known[group] = set(_expand(f"@{group}", "the ssh_config", inventory, seen=())) if found else set()
         return known[group]
 
     return members
 
 
-def _expand(entry: str, inventory: SshInventory | None, seen: tuple[str, ...]) -> list[str]:
+def _expand(entry: str, source: str, inventory: SshInventory | None, seen: tuple[str, ...]) -> list[str]:
     if not entry.startswith("@") and not is_pattern(entry):
-        return [entry]
+        return [check_host_name(entry, source)]
     assert inventory is not None
     where = f"ssh config {inventory.path}" if inventory.path else "no ssh config (~/.ssh/config is absent)"
     if entry.startswith("@"):
@@ -198,11 +220,17 @@ def _expand(entry: str, inventory: SshInventory | None, seen: tuple[str, ...]) -
                 f"unknown host group @{group} in {where} (known: {known}); declare it with a line "
                 f"'# runbook-group {group}: HOST ...'"
             )
-        names = [n for member in inventory.groups[group] for n in _expand(member, inventory, (*seen, group))]
+        members = inventory.groups[group]
+        within = f"host group @{group} in {where}"
+        names = [n for member in members for n in _expand(member, within, inventory, (*seen, group))]
         if not names:
             raise HostSelectionError(f"host group @{group} in {where} has no members")
         return names
-    names = [name for name in inventory.names if fnmatch.fnmatchcase(name, entry)]
+    names = [
+        check_host_name(name, f"Host line in {where}")
+        for name in inventory.names
+        if fnmatch.fnmatchcase(name, entry)
+    ]
     if not names:
         raise HostSelectionError(
             f"host pattern {entry!r} matches no Host entry in {where}: check the pattern or --ssh-config"
@@ -226,7 +254,7 @@ def failed_hosts(record: str | Path) -> list[str]:
             fleet = load_journal(path)
         except RecordError as exc:
             raise HostSelectionError(str(exc)) from None
-        return [run.host for run in fleet.runs if not run]
+        return [check_host_name(run.host, f"journal {path}") for run in fleet.runs if not run]
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -239,12 +267,14 @@ def failed_hosts(record: str | Path) -> list[str]:
             f"{path} is not a runbook record: pass a fleet-*.json or host JSON record, "
             "or a run-*.jsonl journal"
         )
-    return [str(line["host"]) for line in lines if line.get("outcome") == "failed"]
+    failed = [str(line["host"]) for line in lines if line.get("outcome") == "failed"]
+    return [check_host_name(name, f"record {path}") for name in failed]
 
 
 __all__ = [
     "HostSelectionError",
     "SshInventory",
+    "check_host_name",
     "failed_hosts",
     "is_pattern",
     "read_hosts_file",

@@ -25,6 +25,7 @@ from runbook.errors import SettingsError
 from runbook.hosts import groups_of, select_hosts
 from runbook.progress import progress_for
 from runbook.record import Journal, journal_path
+from runbook.record.redact import Redactor, redactor_for
 from runbook.results import HostRun, Outcome, StepResult
 from runbook.settings import Settings
 from runbook.snapshot.files import write_snapshot
@@ -56,8 +57,9 @@ def before_after_flags(before: str | None, restore: bool) -> dict[str, object] |
 class SnapshotFiles:
     """A run listener that writes each host's snapshot as soon as the host is done."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, redactor: Redactor) -> None:
         self.folder = folder
+        self.redactor = redactor
         self.written: list[Path] = []
         self._lock = threading.Lock()
 
@@ -66,7 +68,7 @@ class SnapshotFiles:
 
     def step_finished(self, run: HostRun, result: StepResult) -> None:
         if result.step == "snapshot" and result.outcome is Outcome.OK and "snapshot" in result.data:
-            paths = write_snapshot(self.folder, result.data["snapshot"])
+            paths = write_snapshot(self.folder, result.data["snapshot"], self.redactor)
             with self._lock:
                 self.written.extend(paths)
 
@@ -120,7 +122,7 @@ def take(
     journal_file = journal_path(folder, time.time())
     journal = Journal(journal_file)
     journal.run_started(hosts, settings)
-    files = SnapshotFiles(folder)
+    files = SnapshotFiles(folder, redactor_for(settings))
     progress = progress_for(sys.stdout, hosts, 1)
     try:
         fleet = run_fleet(

@@ -5,7 +5,9 @@ redraws a compact table in place (plain ANSI: cursor up, clear to the end of the
 with a status line, one row per running host (steps done and the last one finished) and prints
 each failure as a lasting line when it happens; anywhere else (a pipe, a log file, CI)
 ``PlainProgress`` prints one line per finished step, as the CLI always did. Events come
-from worker threads: both lock.
+from worker threads: both lock. Text from hosts (messages, errors) is printed with its control
+characters escaped (``\x1b``) and on one line, as the records show it: a host cannot move the
+cursor, retitle the terminal or write the clipboard (OSC 52).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from runbook.engine import not_run
-from runbook.record import step_title
+from runbook.record.text import one_line
 from runbook.results import HostRun, Outcome, StepResult
 
 REDRAW_EVERY = 0.1
@@ -39,7 +41,7 @@ class PlainProgress:
         pass
 
     def step_finished(self, run: HostRun, result: StepResult) -> None:
-        self._line(run.host, step_title(result.step), result.outcome.value, result.message)
+        self._line(run.host, result.title, result.outcome.value, result.message)
 
     def host_finished(self, run: HostRun) -> None:
         if run.error:
@@ -50,7 +52,7 @@ class PlainProgress:
 
     def _line(self, host: str, what: str, outcome: str, message: str) -> None:
         with self._lock:
-            self.stream.write(f"{host:<12} {what:<20} {outcome:<8} {message}\n")
+            self.stream.write(f"{one_line(host):<12} {what:<20} {outcome:<8} {one_line(message)}\n")
             self.stream.flush()
 
 
@@ -81,9 +83,9 @@ class LiveProgress:
     def step_finished(self, run: HostRun, result: StepResult) -> None:
         with self._lock:
             self.done_steps[run.host] = len(run.results)
-            self.current[run.host] = f"last: {step_title(result.step)}"
+            self.current[run.host] = f"last: {result.title}"
             if result.failed:
-                self._lasting(f"{run.host}: {step_title(result.step)} failed: {result.message}")
+                self._lasting(f"{run.host}: {result.title} failed: {result.message}")
             self._draw(force=result.failed)
 
     def host_finished(self, run: HostRun) -> None:
@@ -122,7 +124,7 @@ class LiveProgress:
         room = max(1, self.height - 3)
         shown = running if len(running) <= room else running[: room - 1]
         lines = [
-            f"  {host:<12} {self.done_steps[host]}/{self.steps} steps  {self.current.get(host, '')}"
+            f"  {one_line(host):<12} {self.done_steps[host]}/{self.steps} steps  {self.current.get(host, '')}"
             for host in shown
         ]
         if len(shown) < len(running):
@@ -131,7 +133,7 @@ class LiveProgress:
 
     def _lasting(self, text: str) -> None:
         self._erase()
-        self.stream.write(f"{_RED}{text}{_RESET}\n")
+        self.stream.write(f"{_RED}{one_line(text)}{_RESET}\n")
 
     def _erase(self) -> None:
         if self._drawn:

@@ -97,7 +97,8 @@ class StepResult:
 
     ``dry_run`` marks a result that only says what would have been done; its
     outcome is then ``changed`` when something would have changed. ``title`` is what a
-    record calls the step; ``ended`` how the engine saw it end.
+    record calls the step; ``ended`` how the engine saw it end; ``kind`` the type of its
+    ``data`` (``runbook.stepdata``), empty when the step declared none.
     """
 
     step: str
@@ -111,6 +112,7 @@ class StepResult:
     dry_run: bool = False
     title: str = ""
     ended: Ended = Ended.RETURNED
+    kind: str = ""
 
     def __post_init__(self) -> None:
         if not self.title:

@@ -86,6 +86,9 @@ class Settings:
     accept_new_host_keys: bool = False
     before_after: BeforeAfterSettings = field(default_factory=BeforeAfterSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    lang: str = "en"
+    details: str = "brief"
+    redact: tuple[str, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -115,6 +118,8 @@ def build_settings(raw: dict[str, Any]) -> Settings:
         values["ntp_servers"] = _strings("ntp_servers", servers)
         if not values["ntp_servers"]:
             raise SettingsError("ntp_servers is empty: give at least one NTP server (--ntp-server HOST)")
+        for server in values["ntp_servers"]:
+            _check_ntp_server(server)
     for name in ("ntp_timeout", "max_offset", "sync_wait", "command_timeout"):
         if name in raw:
             values[name] = _seconds(name, raw[name], positive=True)
@@ -146,8 +151,9 @@ def build_settings(raw: dict[str, Any]) -> Settings:
                 raise SettingsError(f"url {url!r} is not http:// or https://: give a full URL")
     if "rerun" in raw:
         values["rerun"] = _strings("rerun", raw["rerun"])
+    values.update(_record_options(raw))
     if "timezone" in raw:
-        values["timezone"] = _timezone(str(raw["timezone"]))
+        values["timezone"] = zone_name(str(raw["timezone"]))
     if raw.get("backup") is not None:
         values["backup"] = _backup(raw["backup"])
     if raw.get("before_after") is not None:
@@ -159,9 +165,39 @@ def build_settings(raw: dict[str, Any]) -> Settings:
         window = raw["window"]
         values["window"] = window if isinstance(window, Window) else parse_window(str(window))
     values.setdefault("operator", default_operator())
-    if "sudo_password" not in values and os.environ.get("RUNBOOK_SUDO_PASSWORD"):
-        values["sudo_password"] = os.environ["RUNBOOK_SUDO_PASSWORD"]
+    if "sudo_password" not in values:
+        from_environment = sudo_password_from_environment()
+        if from_environment:
+            values["sudo_password"] = from_environment
     return replace(Settings(), **values)
+
+
+SUDO_PASSWORD_VARIABLE = "RUNBOOK_SUDO_PASSWORD"  # noqa: S105 (the variable's name)
+_from_environment: dict[str, str] = {}
+
+
+def sudo_password_from_environment() -> str | None:
+    """``$RUNBOOK_SUDO_PASSWORD``, taken out of the environment on the first read.
+
+    No local child process (a ``ProxyCommand``, ``Match exec``, a hook) inherits it; later
+    reads in this process get the value remembered (a new value set meanwhile wins).
+    """
+    value = os.environ.pop(SUDO_PASSWORD_VARIABLE, None)
+    if value is not None:
+        _from_environment[SUDO_PASSWORD_VARIABLE] = value
+    return _from_environment.get(SUDO_PASSWORD_VARIABLE)
+
+
+_NTP_SERVER = re.compile(r"[A-Za-z0-9._:-]{1,253}", re.ASCII)
+
+
+def _check_ntp_server(name: str) -> None:
+    """Refuse ``name`` unless it is a host name or IP address that cannot be read as an option."""
+    if not _NTP_SERVER.fullmatch(name) or name.startswith("-"):
+        raise SettingsError(
+            f"NTP server {name!r} is not a host name or IP address: use letters, digits, "
+            "'.', '-', '_' and ':' only, not starting with '-'"
+        )
 
 
 def parse_window(text: str) -> Window:
@@ -173,8 +209,8 @@ def parse_window(text: str) -> Window:
     body = text.strip()
     zone: ZoneInfo | None = None
     head, _, last = body.rpartition(" ")
-    if (head and "/" in last) or last.upper() in {"UTC", "JST"}:
-        zone = _zone_from_name(last)
+    if head and ".." in head and not _looks_like_time(last):
+        zone = ZoneInfo(zone_name(last))
         body = head.strip()
     start_text, sep, end_text = body.partition("..")
     if not sep or not start_text or not end_text:
@@ -215,22 +251,71 @@ def _moment(text: str, zone: Any, whole: str) -> datetime:
     return moment
 
 
-def _zone_from_name(name: str) -> ZoneInfo:
-    return ZoneInfo("Asia/Tokyo") if name.upper() == "JST" else _timezone_info(name)
+ZONE_ABBREVIATIONS = {
+    "UTC": "UTC",
+    "GMT": "UTC",
+    "Z": "UTC",
+    "JST": "Asia/Tokyo",
+    "KST": "Asia/Seoul",
+    "HKT": "Asia/Hong_Kong",
+    "SGT": "Asia/Singapore",
+    "CET": "Europe/Paris",
+    "CEST": "Europe/Paris",
+    "EST": "America/New_York",
+    "EDT": "America/New_York",
+    "PST": "America/Los_Angeles",
+    "PDT": "America/Los_Angeles",
+}
+"""Abbreviations ``--timezone`` and ``--window`` both take, as the IANA zone they stand for
+(ambiguous ones such as CST or IST are left out: give the IANA name)."""
 
 
-def _timezone(name: str) -> str:
-    _timezone_info(name)
-    return name
+def zone_name(name: str) -> str:
+    """The IANA zone ``name`` names (an abbreviation such as ``JST`` becomes ``Asia/Tokyo``).
 
-
-def _timezone_info(name: str) -> ZoneInfo:
+    ``--timezone`` and ``--window`` both read zones through here, so they take and refuse the same.
+    """
+    text = name.strip()
+    full = ZONE_ABBREVIATIONS.get(text.upper(), text)
     try:
-        return ZoneInfo(name)
+        ZoneInfo(full)
     except (ZoneInfoNotFoundError, ValueError):
+        known = ", ".join(sorted(ZONE_ABBREVIATIONS))
         raise SettingsError(
-            f"unknown time zone {name!r}: use an IANA name such as Asia/Tokyo or UTC"
+            f"unknown time zone {name!r}: use an IANA name such as Asia/Tokyo or UTC, or one of {known}"
         ) from None
+    return full
+
+
+def _looks_like_time(word: str) -> bool:
+    return word[:1].isdigit()
+
+
+LANGUAGES = ("en", "ja")
+DETAILS = ("brief", "full")
+
+
+def _record_options(raw: dict[str, Any]) -> dict[str, Any]:
+    """``lang``, ``details`` and ``redact`` (extra secret patterns, each a regular expression)."""
+    values: dict[str, Any] = {}
+    for name, choices in (("lang", LANGUAGES), ("details", DETAILS)):
+        if raw.get(name) is not None:
+            value = str(raw[name]).strip().lower()
+            if value not in choices:
+                raise SettingsError(f"{name} {raw[name]!r} is not one of {', '.join(choices)}")
+            values[name] = value
+    if raw.get("redact") is not None:
+        given = raw["redact"]
+        patterns = (given,) if isinstance(given, str) else _strings("redact", given)
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise SettingsError(
+                    f"redact pattern {pattern!r} is not a regular expression ({exc}): fix it in redact:"
+                ) from None
+        values["redact"] = tuple(patterns)
+    return values
 
 
 def _strings(name: str, value: Any) -> tuple[str, ...]:

@@ -57,7 +57,17 @@ class TimeService:
             return f"systemctl enable {name}"
         if self.init == "openrc":
             return f"rc-update add {name} default"
-        return f"chkconfig {name} on"
+        return _sysv_enable(name)
+
+
+def _sysv_enable(name: str) -> str:
+    """Enable a SysV service (``name`` quoted) with ``chkconfig`` (Red Hat) or, where there is none,
+    ``update-rc.d NAME enable`` (Debian: its K links in rc2-5.d become S links). One simple command,
+    so ``LC_ALL=C`` and sudo can prefix it."""
+    choose = (
+        'if command -v chkconfig >/dev/null 2>&1; then chkconfig "$0" on; else update-rc.d "$0" enable; fi'
+    )
+    return f"sh -c {shlex.quote(choose)} {name}"
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

@@ -14,8 +14,11 @@ from lab.profiles.centos6 import CENTOS6
 from lab.profiles.debian12 import DEBIAN12
 from lab.profiles.el9 import EL9
 from lab.profiles.ubuntu import UBUNTU
+from lab.vm.profiles import VM_PROFILES
 
-PROFILES: dict[str, Profile] = {profile.name: profile for profile in (CENTOS6, DEBIAN12, EL9, UBUNTU, ALPINE)}
+PROFILES: dict[str, Profile] = {
+    profile.name: profile for profile in (CENTOS6, DEBIAN12, EL9, UBUNTU, ALPINE, *VM_PROFILES)
+}
 
 __all__ = ["PROFILES", "BackupSpec", "Profile", "get_profile"]
 

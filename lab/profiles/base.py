@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.errors import LabError
 from lab.scenario import Scenario
+
+if TYPE_CHECKING:
+    from lab.vm.images import ImageRecipe
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,9 @@ class Profile:
     ``populate(template, cache)`` adds built or downloaded files to the template;
     ``seed_files(scenario, now)`` gives per-host files (path -> text) written before the host starts;
     ``start_script(scenario)`` is shell run inside the host before sshd to reach the scenario;
-    ``second_daemons`` are the values of the ``second_daemon`` knob it supports besides ``none``.
+    ``second_daemons`` are the values of the ``second_daemon`` knob it supports besides ``none``;
+    ``vm`` is the disk image recipe of a VM profile (lab/vm): its hosts are virtual machines, not
+    namespaces, and ``populate``/``start_script`` are not used.
     """
 
     name: str
@@ -44,9 +49,19 @@ class Profile:
     start_script: Callable[[Scenario], str]
     site_url: str = "http://{address}/"
     second_daemons: tuple[str, ...] = ()
+    vm: ImageRecipe | None = None
 
     def scenario_for(self, **knobs: Any) -> Scenario:
         """The profile's default scenario with ``knobs``; LabError for a knob value it cannot host."""
+        if self.vm is not None:
+            refused = sorted(
+                k for k, v in knobs.items() if k != "offset" and v != getattr(self.scenario, k, v)
+            )
+            if refused:
+                raise LabError(
+                    f"profile {self.name} is a VM in its stock state: only --offset can be set, "
+                    f"not {', '.join(refused)}"
+                )
         scenario = self.scenario.with_knobs(**knobs)
         if scenario.second_daemon not in ("none", *self.second_daemons):
             offered = ", ".join(self.second_daemons) or "none"

@@ -23,7 +23,7 @@ the run of file tags; ``big`` and ``gone`` tags may be among them; the run ends 
 SIZE`` (larger than ``max_bytes``: not read), ``gone PATH`` (unreadable by the time it was
 read), ``denied PATH`` (exists, not readable), ``dir PATH`` (a listed directory), ``exec
 PATH`` / ``noexec PATH`` (an entry of a run-parts directory), ``out NAME`` (text:
-``btime``, ``uptime-s``, ``last``, ``localtime``, ``date``) and ``flag NAME`` (``debian``).
+``btime``, ``uptime-s``, ``last``, ``localtime``, ``date``) and ``flag NAME`` (``debian``, ``cron-running``).
 
 Contents only ever reach the output as hex, and names as hex unless plain, so no content
 or name (a line ``@@runbook:date@@``, a form feed, a fake tag) can end or forge a block;

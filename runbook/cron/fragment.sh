@@ -118,5 +118,6 @@ rbc_main() {
   rbc_batch
   if [ -L "$rbc_localtime" ]; then rbc_out localtime "$(readlink "$rbc_localtime")"; fi
   if [ -r "$rbc_debian" ]; then rbc_tag flag debian; fi
+  if pidof cron >/dev/null 2>&1; then rbc_tag flag cron-running; fi
 }
 rbc_main "$@" 2>/dev/null

@@ -34,6 +34,7 @@ class HostFacts:
     rtc: bool | None = None
     state: HostState | None = None
     boot_id: str | None = None
+    ntpd_without_g: str | None = None
 
     def daemon(self, name: str) -> DaemonState | None:
         return next((d for d in self.daemons if d.name == name), None)

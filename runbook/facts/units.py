@@ -29,6 +29,7 @@ from runbook.facts.host import (
     parse_tools,
     parse_yes,
 )
+from runbook.facts.ntpd_options import without_panic_gate
 from runbook.facts.types import HostFacts
 from runbook.settings import BackupSettings, Settings
 from runbook.snapshot.reading import parse_state, state_arguments
@@ -99,6 +100,11 @@ FACTS: tuple[Fact, ...] = (
         _section("ntpdate", parse_flavour),
     ),
     Fact("rtc", (Fragment("runbook.facts", "rtc.sh"),), _section("rtc", parse_yes)),
+    Fact(
+        "ntpd_without_g",
+        (Fragment("runbook.facts", "ntpd_options.sh"),),
+        _present("ntpd.options", without_panic_gate),
+    ),
     Fact(
         "tools",
         (Fragment("runbook.facts", "tools.sh", lambda _: TOOLS),),

@@ -1,7 +1,8 @@
 """A run's result in a few words, for a mail subject and a chat message.
 
-One host: ``web01 FIXED``; a fleet: ``12 hosts, 2 FAILED, 3 FIXED``. Each host's verdict
-is its record's (``runbook.record.model.label``), so the mail says what the record says.
+One host: ``web01 FIXED, 2 LEFT``; a fleet: ``12 hosts, 2 FAILED, 3 FIXED``. Each host's
+verdict is its record's (``runbook.record.model.verdict_of``), so the mail says what the record
+says; a host that could not be worked on also says why (its error, on one short line).
 """
 
 from __future__ import annotations
@@ -12,22 +13,29 @@ from runbook.record import model, text
 from runbook.results import FleetRun, HostRun, Outcome
 
 HOST_LINES = 20
+ERROR_LIMIT = 80  # a host error in a host's line, so twenty of them fit in TEXT_LIMIT
 TEXT_LIMIT = 1900  # Discord's hooks take 2,000 characters; Slack and Mattermost more
 
 
 @dataclass(frozen=True)
 class HostVerdict:
-    """One host's result: ``outcome`` as in the JSON record, ``label`` as in its title."""
+    """One host's result: ``outcome`` as in its JSON record, ``label`` as in its title, its ``error``."""
 
     host: str
     outcome: str
     label: str
     record: str | None
+    error: str | None = None
 
     @property
     def word(self) -> str:
         """The label without its details: ``FIXED``, ``DRY RUN, FAILED`` …"""
         return self.label.split(" (", 1)[0]
+
+    @property
+    def line(self) -> str:
+        """The label, then the host error that made it FAILED: ``FAILED (host error) — ssh: …``."""
+        return f"{self.label} — {self.error}" if self.error else self.label
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,7 @@ class RunSummary:
         """Headline, the hosts that were not plain OK (every host of a one-host run), and ``where``."""
         lines = [f"runbook: {self.headline}"]
         notable = [h for h in self.hosts if h.outcome != Outcome.OK.value or len(self.hosts) == 1]
-        lines += [f"• {text.one_line(h.host)}: {h.label}" for h in notable[:HOST_LINES]]
+        lines += [f"• {text.one_line(h.host)}: {h.line}" for h in notable[:HOST_LINES]]
         if len(notable) > HOST_LINES:
             lines.append(f"… and {len(notable) - HOST_LINES} more")
         if self.stopped:
@@ -81,7 +89,8 @@ def summarise(fleet: FleetRun, record_names: dict[int, str] | None = None) -> Ru
 
 
 def _verdict(run: HostRun, dry: bool, record: str | None) -> HostVerdict:
-    return HostVerdict(run.host, run.outcome.value, model.label(run, dry), record)
+    error = text.compact(text.one_line(run.error), ERROR_LIMIT) if run.error else None
+    return HostVerdict(run.host, run.outcome.value, model.verdict_of(run, dry), record, error)
 
 
 def _worst(runs: list[HostRun], dry: bool) -> str:

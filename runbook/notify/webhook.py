@@ -30,7 +30,7 @@ def webhook_payload(summary: RunSummary, where: str) -> dict[str, Any]:
         "stopped": summary.stopped,
         "counts": summary.counts(),
         "hosts": [
-            {"host": h.host, "outcome": h.outcome, "verdict": h.label, "record": h.record}
+            {"host": h.host, "outcome": h.outcome, "verdict": h.label, "error": h.error, "record": h.record}
             for h in summary.hosts
         ],
         "controller": socket.gethostname(),

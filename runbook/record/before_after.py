@@ -38,13 +38,3 @@ def since_before(run: HostRun) -> dict[str, Any] | None:
         "restored": list(result.data.get("restored", [])),
     }
 
-
-def still_broken(run: HostRun) -> str:
-    """``"still broken since before the maintenance: A; B; "`` from ``compare``'s failures, else ``""``."""
-    result = next((r for r in run.results if r.step == "compare"), None)
-    failures = [
-        str(f["message"])
-        for f in (result.data.get("findings", []) if result is not None else [])
-        if f["level"] == "failure"
-    ]
-    return f"still broken since before the maintenance: {'; '.join(failures)}; " if failures else ""

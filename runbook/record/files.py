@@ -5,6 +5,10 @@ a fleet's summary ``fleet-YYYYMMDDTHHMMSSZ.md``/``.json``. Every file is written
 temporary file in the same folder, flushed, fsynced and renamed over the target, so a
 crash leaves the old file or the new one, never half of one. The folder is fsynced after
 the renames (once for all the records of a run), so they are on disk when the call returns.
+
+A name already in the folder (another run's record from the same second, a planted file or
+symlink) is never overwritten: the writer claims ``STEM.json`` with ``O_EXCL`` and takes
+``STEM-2``, ``STEM-3`` … when it is taken.
 """
 
 from __future__ import annotations
@@ -186,6 +190,7 @@ class RecordWriter:
         self.now = now
         self._lock = threading.Lock()
         self._taken: set[str] = set()
+        self._stems: dict[int, str] = {}
         self._names: dict[str, str] = {}
         self._done: dict[int, list[Path]] = {}
         self._failed: list[RecordError] = []
@@ -215,7 +220,8 @@ class RecordWriter:
                 raise self._failed[0]
             if len(fleet.runs) > 1:
                 with self._lock:
-                    stem = _unique(f"fleet-{stamp(fleet.started or fleet.runs[0].started)}", self._taken)
+                    first = f"fleet-{stamp(fleet.started or fleet.runs[0].started)}"
+                    stem = _unique(first, self._taken, folder)
                 written += write_fleet_records(
                     fleet,
                     self.settings,
@@ -235,7 +241,10 @@ class RecordWriter:
 
     def _write_host(self, run: HostRun) -> list[Path]:
         with self._lock:
-            stem = _unique(record_stem(run.host, run.started), self._taken)
+            stem = self._stems.get(id(run)) or _unique(
+                record_stem(run.host, run.started), self._taken, _folder(self.record_dir, self.settings)
+            )
+            self._stems[id(run)] = stem  # claimed: written again under it after an I/O error
         try:
             paths = write_host_records(
                 run,
@@ -264,13 +273,27 @@ def _folder(record_dir: Path | None, settings: Settings) -> Path:
     return folder
 
 
-def _unique(stem: str, taken: set[str]) -> str:
+def _unique(stem: str, taken: set[str], folder: Path) -> str:
+    """``stem``, or ``stem-2`` …: the first not used in this run whose files are free in ``folder``."""
     candidate, n = stem, 1
-    while candidate.lower() in taken:
+    while candidate.lower() in taken or not _claim(folder, candidate):
         n += 1
         candidate = f"{stem}-{n}"
     taken.add(candidate.lower())
     return candidate
+
+
+def _claim(folder: Path, stem: str) -> bool:
+    """Take ``stem`` in ``folder`` for this run: create ``STEM.json`` (empty, exclusively) if both
+    it and ``STEM.md`` are free; ``False`` when either exists (also as a symlink)."""
+    if os.path.lexists(folder / f"{stem}.md"):
+        return False
+    try:
+        fd = os.open(folder / f"{stem}.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        return False
+    os.close(fd)
+    return True
 
 
 def _dumps(data: dict[str, Any]) -> str:

@@ -1,12 +1,14 @@
-"""What a fleet's record says: one line per host, linking to each host's own record."""
+"""What a fleet's record says: one line per host (verdict, changes, what is left), linking to its record."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from runbook.record import model, text
+from runbook.record import model
+from runbook.record.language import Language
 from runbook.results import FleetRun, HostRun
 from runbook.settings import Settings
 
@@ -18,10 +20,8 @@ class HostLine:
     host: str
     outcome: str
     label: str
-    before: str
-    after: str
-    changed: list[str]
-    failed: list[str]
+    changes: list[str]
+    left: list[str]
     record: str | None
     connections: int = 0
     commands: int = 0
@@ -30,31 +30,24 @@ class HostLine:
 
 @dataclass
 class FleetRecord:
-    """Everything a fleet's Markdown record shows, as plain text."""
+    """Everything a fleet's Markdown record shows, as plain text in the record's language."""
 
     title: str
     label: str
     header: list[tuple[str, str]]
     hosts: list[HostLine]
-    failures: list[tuple[str, str]]
     rendered: str
 
 
-def host_line(run: HostRun, settings: Settings, record: str | None) -> HostLine:
-    dry = model.is_dry(run, settings)
-    failed = [f"{model.step_title(r.step)}: {r.message}" for r in run.results if r.failed]
-    if run.error:
-        failed.insert(0, f"host error: {run.error}")
-    if run.interrupted:
-        failed.insert(0, "interrupted")
+def host_line(run: HostRun, settings: Settings, record: str | None, now: float) -> HostLine:
+    """The host's verdict, what changed and what is left, as its own record says them."""
+    host = model.host_record(run, settings, now=now)
     return HostLine(
         host=run.host,
         outcome=run.outcome.value,
-        label=model.label(run, dry),
-        before=model.clock_words(model.clock_reading(run.result("check_date"))),
-        after=model.after_words(model.clock_after(run), dry),
-        changed=[model.step_title(r.step) for r in run.results if r.changed],
-        failed=failed,
+        label=host.label,
+        changes=[step.title for step, result in zip(host.steps, run.results, strict=True) if result.changed],
+        left=[f"{item.text} {item.command}".strip() for item in host.left],
         record=record,
         connections=run.connections,
         commands=len(run.commands),
@@ -62,46 +55,45 @@ def host_line(run: HostRun, settings: Settings, record: str | None) -> HostLine:
     )
 
 
-def fleet_label(lines: list[HostLine], dry: bool) -> str:
+def fleet_label(lines: list[HostLine], dry: bool, interrupted: int, lang: Language) -> str:
     total = len(lines)
-    interrupted = sum("interrupted" in line.failed for line in lines)
     failed = sum(line.outcome == "failed" for line in lines)
-    changed = sum(bool(line.changed) for line in lines)
+    changed = sum(line.outcome == "changed" for line in lines)
+    left = sum(bool(line.left) for line in lines)
     if interrupted:
-        return f"INTERRUPTED ({interrupted} of {total} hosts)"
+        return lang._("INTERRUPTED (%(n)d of %(total)d hosts)", n=interrupted, total=total)
     if failed:
-        return f"FAILED ({failed} of {total} hosts)"
+        return lang._("FAILED (%(n)d of %(total)d hosts)", n=failed, total=total)
     if dry:
-        return f"DRY RUN ({changed} of {total} hosts would change)"
+        return lang._("DRY RUN (%(n)d of %(total)d hosts would change)", n=changed, total=total)
+    if left:
+        return lang._("%(n)d of %(total)d hosts with something left", n=left, total=total)
     if changed:
-        return f"FIXED ({changed} of {total} hosts changed)"
-    return f"OK (nothing to do on {total} hosts)"
+        return lang._("FIXED (%(n)d of %(total)d hosts changed)", n=changed, total=total)
+    return lang._("OK (nothing to do on %(total)d hosts)", total=total)
 
 
 def fleet_record(
     fleet: FleetRun, settings: Settings, host_record_names: dict[str, str], *, now: float
 ) -> FleetRecord:
     """The fleet's record: a verdict, when and by whom, and a line per host."""
-    lines = [host_line(run, settings, host_record_names.get(run.host)) for run in fleet.runs]
+    lang = Language(settings.lang)
+    lines = [host_line(run, settings, host_record_names.get(run.host), now) for run in fleet.runs]
     dry = any(model.is_dry(run, settings) for run in fleet.runs)
-    verdict = fleet_label(lines, dry)
-    tally: dict[str, int] = {}
-    for line in lines:
-        tally[line.outcome] = tally.get(line.outcome, 0) + 1
-    header = [("Hosts", ", ".join(line.host for line in lines) or "none")]
+    verdict = fleet_label(lines, dry, sum(run.interrupted for run in fleet.runs), lang)
+    header = [(lang._("Hosts"), ", ".join(line.host for line in lines) or "—")]
     if settings.window is not None:
-        header.append(("Maintenance window", model.window_line(settings)))
-    header.append(("Run", model.run_line(fleet.started, fleet.finished, settings)))
-    header.append(("Outcome", " · ".join(f"{n} {outcome}" for outcome, n in tally.items()) or "no hosts"))
+        window = settings.window
+        header.append((lang._("Maintenance window"), lang.span(window.start, window.end, settings.zone)))
+    header.append((lang._("Run"), model.run_line(fleet.started, fleet.finished, settings, lang)))
     if fleet.stopped:
-        header.append(("Stopped", f"no new host started: {fleet.stopped}"))
+        header.append((lang._("Stopped"), lang._("no new host started: %(why)s", why=fleet.stopped)))
     return FleetRecord(
-        title=f"Maintenance record — {len(lines)} hosts — {verdict}",
+        title=lang._("Maintenance record — %(n)d hosts — %(verdict)s", n=len(lines), verdict=verdict),
         label=verdict,
         header=header,
         hosts=lines,
-        failures=[(line.host, "; ".join(line.failed)) for line in lines if line.failed],
-        rendered=text.moment(now, model.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        rendered=lang.moment(datetime.fromtimestamp(now, UTC), settings.zone, seconds=True),
     )
 
 
@@ -114,6 +106,7 @@ def fleet_json(
         "format": model.FORMAT,
         "title": record.title,
         "label": record.label,
+        "lang": settings.lang,
         "started": fleet.started,
         "finished": fleet.finished,
         "timezone": settings.timezone,

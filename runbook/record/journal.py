@@ -3,20 +3,28 @@
 One journal per run of ``post-maint`` (one host or a fleet), shared by the worker threads.
 Each line is ``{"v": 1, "event": E, "time": EPOCH, ...}`` with E one of:
 
-- ``run_started``: ``hosts`` (in order), ``settings`` (operator, timezone, window, dry_run)
+- ``run_started``: ``hosts`` (in order), ``settings`` (operator, timezone, window, dry_run, lang, details)
 - ``host_started``: ``host``, ``started``, ``facts``
 - ``step_finished``: ``host``, ``result`` (``StepResult.to_dict()``)
 - ``host_finished``: ``host``, ``finished``, ``error``, ``interrupted``, ``facts``, ``connections``
 
-Every line is written with one ``write`` under a lock and fsynced before ``write`` returns.
+Secrets are masked (``runbook.record.redact``) before a line is written: the built-in patterns,
+and from ``run_started`` on the ``redact:`` setting's and the sudo password.
+A journal is always a new file (``O_EXCL``, ``O_NOFOLLOW``): ``Journal.create`` names it for
+the run's start and adds ``-2``, ``-3`` … when another run in the same second (or a planted
+file or symlink) has the name, so two runs never share a journal. Every line is written
+whole under a lock (a short write is continued) and fsynced before ``write`` returns; after a
+write that failed part of the way, the next line starts on a fresh line, so it is not glued
+to the torn one and lost.
 Writers share fsyncs: one that finds an fsync begun after its line was written counts on it
 (group commit), so threads finishing steps at once do not each wait for the disk.
 ``load_journal`` rebuilds a ``FleetRun``: hosts without ``host_finished`` are marked
-interrupted, and a torn last line (the process died mid-write) is ignored.
+interrupted, and a torn line (the process died or the disk filled mid-write) is ignored.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import threading
@@ -29,10 +37,18 @@ from types import TracebackType
 from typing import Any
 
 from runbook.errors import RecordError
+from runbook.record.files import journal_path
+from runbook.record.redact import Redactor, redactor_for
 from runbook.results import FleetRun, HostRun, StepResult
 from runbook.settings import Settings, Window
 
 VERSION = 1
+_LINE_START = b'{"v": '
+_NEW_FILE = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+class JournalExists(RecordError):
+    """The journal's name is taken (a file or a symlink): a journal is never appended to."""
 
 
 class Journal:
@@ -42,16 +58,36 @@ class Journal:
     call ``run_started`` first so a record rendered later knows the operator, zone and window.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, redactor: Redactor | None = None) -> None:
         self.path = Path(path)
+        self.redactor = redactor or Redactor()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
         self._written = 0
         self._synced = 0
-        self._fd: int | None = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        self._torn = False
+        try:
+            self._fd: int | None = os.open(self.path, _NEW_FILE, 0o600)
+        except FileExistsError:
+            raise JournalExists(
+                f"journal {self.path} already exists (or is a symlink): not writing into it"
+            ) from None
+
+    @classmethod
+    def create(cls, record_dir: Path, started: float) -> Journal:
+        """A new journal in ``record_dir``: ``run-…Z.jsonl``, else ``run-…Z-2.jsonl`` and so on."""
+        first = journal_path(record_dir, started)
+        for number in itertools.count(1):
+            path = first if number == 1 else first.with_name(f"{first.stem}-{number}{first.suffix}")
+            try:
+                return cls(path)
+            except JournalExists:
+                continue
+        raise AssertionError("unreachable")
 
     def run_started(self, hosts: Sequence[str], settings: Settings) -> None:
+        self.redactor = redactor_for(settings)
         window = settings.window
         self.write(
             "run_started",
@@ -60,6 +96,8 @@ class Journal:
                 "operator": settings.operator,
                 "timezone": settings.timezone,
                 "dry_run": settings.dry_run,
+                "lang": settings.lang,
+                "details": settings.details,
                 "window": [window.start.isoformat(), window.end.isoformat(), window.source]
                 if window
                 else None,
@@ -67,19 +105,19 @@ class Journal:
         )
 
     def host_started(self, run: HostRun) -> None:
-        self.write("host_started", host=run.host, started=run.started, facts=run.facts)
+        self.write("host_started", host=run.host, started=run.started, facts=self.redactor.value(run.facts))
 
     def step_finished(self, run: HostRun, result: StepResult) -> None:
-        self.write("step_finished", host=run.host, result=result.to_dict())
+        self.write("step_finished", host=run.host, result=self.redactor.result(result).to_dict())
 
     def host_finished(self, run: HostRun) -> None:
         self.write(
             "host_finished",
             host=run.host,
             finished=run.finished,
-            error=run.error,
+            error=None if run.error is None else self.redactor.text(run.error),
             interrupted=run.interrupted,
-            facts=run.facts,
+            facts=self.redactor.value(run.facts),
             connections=run.connections,
         )
 
@@ -90,10 +128,22 @@ class Journal:
         with self._lock:
             if self._fd is None:
                 raise RecordError(f"journal {self.path} is closed")
-            os.write(self._fd, data)
+            self._append(self._fd, b"\n" + data if self._torn else data)
             self._written += 1
             line_number = self._written
         self._sync(line_number)
+
+    def _append(self, fd: int, data: bytes) -> None:
+        """Write all of ``data``; after a failed write the line may be torn: the next starts afresh
+        (at worst an empty line, which readers skip)."""
+        left = memoryview(data)
+        try:
+            while left:
+                left = left[os.write(fd, left) :]
+        except OSError:
+            self._torn = True
+            raise
+        self._torn = False
 
     def _sync(self, line_number: int) -> None:
         """Return once line ``line_number`` is on disk: fsync, unless a later fsync already covered it."""
@@ -125,7 +175,8 @@ class Journal:
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
-    """The journal's events; a torn last line is dropped, a bad line elsewhere is a ``RecordError``."""
+    """The journal's events; torn lines (the last, or one begun as an event) are dropped, another
+    bad line is a ``RecordError``."""
     try:
         lines = Path(path).read_bytes().split(b"\n")
     except OSError as exc:
@@ -140,8 +191,8 @@ def read_events(path: Path) -> list[dict[str, Any]]:
             if not isinstance(event, dict) or "event" not in event:
                 raise ValueError("not a journal event")
         except ValueError as exc:
-            if number == last:
-                break
+            if number == last or raw.startswith(_LINE_START):
+                continue
             raise RecordError(f"journal {path}, line {number + 1}: {exc}") from exc
         events.append(event)
     return events
@@ -198,6 +249,8 @@ def journal_settings(path: Path, settings: Settings) -> Settings:
                 operator=saved.get("operator", settings.operator),
                 timezone=saved.get("timezone", settings.timezone),
                 dry_run=bool(saved.get("dry_run", settings.dry_run)),
+                lang=saved.get("lang", settings.lang),
+                details=saved.get("details", settings.details),
                 window=_window(window) if window else settings.window,
             )
     return settings

@@ -1,22 +1,24 @@
-"""The record's "Missed cron jobs" section, worked out from the ``missed_jobs`` step's data.
+"""The record's missed cron jobs, from ``MissedJobs`` step data: one status per job, said the same everywhere.
 
-The data may come from a journal or an older run, so every value is read defensively: a
-missing or malformed field gives a blank, never an error. Text here is plain; the template
-escapes it (``cell``, ``code_cell``, ``text``).
+A job's status is decided once (``status``) and every part of the record (the table, the
+summary, what is left) counts from it: a job the backup step reran is "rerun by the backup
+step" whether or not ``--rerun`` selected it. The data may come from a journal or an older
+run, so values are read defensively: a malformed field gives a blank, never an error.
 """
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from runbook.record import text
-from runbook.results import HostRun, StepResult
+from runbook.record.language import Language
+from runbook.stepdata import MissedJobs
 
-STEP = "missed_jobs"
-RUNS_SHOWN = 4
+RUNS_SHOWN = 3
+DONE = ("ran", "by_backup", "by_cron")
 
 
 @dataclass
@@ -28,131 +30,146 @@ class MissedJobRow:
     user: str
     command: str
     runs: str
-    rerun: str
+    status: str
+    state: str
 
 
 @dataclass
 class MissedJobsView:
-    """The window, a row per due job, what was rerun, what was left, and anacron's due jobs."""
+    """The window, a row per due job, and the jobs still to rerun."""
 
     window: str
     source: str
+    how: str
+    given: bool
+    start: datetime
+    end: datetime
     rows: list[MissedJobRow] = field(default_factory=list)
-    rerun: list[str] = field(default_factory=list)
-    not_rerun: list[str] = field(default_factory=list)
     anacron: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
+    @property
+    def rerun(self) -> list[MissedJobRow]:
+        return [row for row in self.rows if row.state in DONE]
 
-def missed_view(run: HostRun) -> MissedJobsView | None:
-    """The section's content, or ``None`` when the step did not run or found no window."""
-    result = run.result(STEP)
-    window = _dict(result.data.get("window")) if result is not None else {}
-    if result is None or not window:
+    @property
+    def left(self) -> list[MissedJobRow]:
+        """Jobs not rerun (a failed rerun is left as its step's failure, not twice)."""
+        return [row for row in self.rows if row.state == "left"]
+
+
+def missed_view(
+    data: MissedJobs, lang: Language, zone: tzinfo, fresh_backup: str | None = None
+) -> MissedJobsView | None:
+    """The section's content, or ``None`` when the step found no window.
+
+    ``fresh_backup``: the backup command when this run's backup step found the backup fresh;
+    its cron job, missed in the window but made up for since, is not left to rerun.
+    """
+    window = _dict(data.window)
+    start, end = _moment(window.get("start")), _moment(window.get("end"))
+    if start is None or end is None:
         return None
-    name = str(result.data.get("zone") or "UTC")
-    zone = _zone(name)
-    view = MissedJobsView(window=window_span(window, zone), source=str(window.get("source", "")))
-    for job in _dicts(result.data.get("missed")):
-        row = _row(job, name, zone)
-        view.rows.append(row)
-        done = _dict(job.get("rerun")).get("state") in {"ran", "by_backup"}
-        (view.rerun if done else view.not_rerun).append(f"{row.command} ({row.job}): {row.rerun}")
-    for job in _dicts(result.data.get("anacron")):
+    source = str(window.get("source", ""))
+    view = MissedJobsView(
+        window=lang.span(start, end, zone),
+        source=source_words(source, lang),
+        how=source_words(source, lang, named=False),
+        given=source == "given",
+        start=start,
+        end=end,
+    )
+    host_zone = _zone(data.zone)
+    for job in _dicts(data.missed):
+        view.rows.append(_row(job, lang, zone, host_zone, fresh_backup))
+    for job in _dicts(data.anacron):
         if job.get("due") is True:
-            view.anacron.append(f"{job.get('command', '')} ({job.get('id', '')}): {job.get('reason', '')}")
-    view.problems = [str(problem) for problem in result.data.get("problems") or [] if problem]
+            view.anacron.append(str(job.get("command", "")))
+    view.problems = [str(problem) for problem in data.problems or [] if problem]
     return view
 
 
-def missed_summary(run: HostRun) -> str:
-    """One line for the summary: how many jobs were due, which were rerun, which were left."""
-    result = run.result(STEP)
-    view = missed_view(run)
-    if result is None or view is None:
-        return "" if result is None else f"Not checked: {text.one_line(result.message)}"
-    due = len(view.rows)
-    line = f"{_count(due, 'cron job')} due in the window {view.window} ({view.source})"
-    if due:
-        rerun = f"{_would(result)} would be rerun" if result.dry_run else f"{len(view.rerun)} rerun"
-        line += f": {rerun}, {len(view.not_rerun)} missed and not rerun"
-    if view.anacron:
-        line += f"; {_count(len(view.anacron), 'anacron job')} due (anacron runs them itself)"
-    return line + "."
+def source_words(source: str, lang: Language, *, named: bool = True) -> str:
+    """Where the window came from, in the record's language (``named``: an inferred one is a clock gap)."""
+    if source == "given":
+        return lang._("given by the operator")
+    if "clock" in source and source.startswith("inferred from the "):
+        lag = source.removeprefix("inferred from the ").removesuffix(" clock lag").removesuffix(" clock lead")
+        if named:
+            return lang._("clock gap, inferred from the %(lag)s clock lag", lag=lag)
+        return lang._("inferred from the %(lag)s clock lag", lag=lag)
+    if "shutdown" in source:
+        if named:
+            return lang._("clock gap, inferred from the last shutdown and the boot")
+        return lang._("inferred from the last shutdown and the boot")
+    if named:
+        return lang._("clock gap, inferred from the boot time")
+    return lang._("inferred from the boot time")
 
 
-def window_row(run: HostRun) -> str:
-    """The inferred window with how it was inferred, for the header (empty if none)."""
-    view = missed_view(run)
-    return f"{view.window} ({view.source})" if view is not None else ""
+def rerun_command(host: str, view: MissedJobsView, rows: list[MissedJobRow]) -> str:
+    """The command line that reruns ``rows`` on ``host`` in this window (the window in UTC)."""
+    fmt = "%Y-%m-%d %H:%M:%S"
+    window = f"{view.start.astimezone(UTC):{fmt}}..{view.end.astimezone(UTC):{fmt}} UTC"
+    parts = ["runbook", "post-maint", "--host", host, "--window", window]
+    for command in dict.fromkeys(row.command for row in rows):
+        parts += ["--rerun", command]
+    return shlex.join(parts)
 
 
-def window_span(window: dict[str, Any], zone: tzinfo) -> str:
-    """``START–END`` in the host's zone, then UTC when the zone is not UTC."""
-    start, end = _moment(window.get("start")), _moment(window.get("end"))
-    if start is None or end is None:
-        return "unknown"
-    utc = text.span(start.astimezone(UTC), end.astimezone(UTC), False)
-    local = text.span(start.astimezone(zone), end.astimezone(zone), False)
-    return utc if local == utc else f"{local} ({utc})"
+def status(job: dict[str, Any], lang: Language, fresh_backup: str | None = None) -> tuple[str, str]:
+    """``(state, words)``: ran, by_backup, by_cron, would, failed, fresh or left."""
+    rerun = _dict(job.get("rerun"))
+    state = rerun.get("state")
+    if state == "by_backup":
+        return "by_backup", lang._("rerun by the backup step")
+    if state == "by_cron":
+        return "by_cron", lang._("left to the host's cron, which runs what the clock step skipped")
+    if state == "would":
+        return "would", lang._("would rerun (dry run)")
+    if state == "ran":
+        took = rerun.get("duration")
+        seconds = lang.seconds(float(took)) if isinstance(took, int | float) else "?"
+        if rerun.get("exit_code") == 0:
+            return "ran", lang._("rerun: exit 0 in %(took)s", took=seconds)
+        return "failed", lang._("rerun failed: exit %(code)s", code=rerun.get("exit_code"))
+    if fresh_backup is not None and str(job.get("command", "")).strip() == fresh_backup.strip():
+        return "fresh", lang._("not needed: the backup step found the backup fresh")
+    return "left", lang._("not rerun")
 
 
-def _row(job: dict[str, Any], name: str, zone: tzinfo) -> MissedJobRow:
+def _row(
+    job: dict[str, Any], lang: Language, zone: tzinfo, host_zone: tzinfo, fresh_backup: str | None
+) -> MissedJobRow:
     schedule = str(job.get("schedule", ""))
     tz = job.get("tz")
-    own = _zone(tz) if isinstance(tz, str) and tz and tz != name else None
+    own = _zone(tz) if isinstance(tz, str) and tz and _zone(tz) != host_zone else None
     if own is not None:
         schedule += f" (CRON_TZ={tz})"
     times = (_moment(_dict(item).get("at")) for item in _list(job.get("runs")))
     runs = [moment for moment in times if moment is not None]
-    shown = [_run_time(moment, zone, own) for moment in runs[:RUNS_SHOWN]]
+    shown = [_run_time(moment, lang, zone, own) for moment in runs[:RUNS_SHOWN]]
     if len(runs) > RUNS_SHOWN or job.get("truncated") is True:
-        shown.append(f"… {len(runs) - RUNS_SHOWN if len(runs) > RUNS_SHOWN else 'more'} more")
+        shown.append(lang._("and more"))
+    state, words = status(job, lang, fresh_backup)
     return MissedJobRow(
         job=str(job.get("id", "")),
         schedule=schedule,
         user=str(job.get("user", "")),
         command=str(job.get("command", "")),
         runs="; ".join(shown),
-        rerun=_rerun_words(job),
+        status=words,
+        state=state,
     )
 
 
-def _rerun_words(job: dict[str, Any]) -> str:
-    rerun = _dict(job.get("rerun"))
-    state, note = rerun.get("state"), str(rerun.get("note") or "")
-    if not job.get("selected") or not rerun:
-        return "not selected"
-    if state == "by_backup":
-        return "rerun by the backup step"
-    if state == "would":
-        return "would rerun (dry run)"
-    if state != "ran":
-        return note or "not rerun"
-    took = text.number(rerun.get("duration"))
-    timing = f" in {text.seconds(took)}" if took is not None else ""
-    if rerun.get("exit_code") == 0:
-        return f"rerun: exit 0{timing}"
-    return f"rerun FAILED: {note or 'exit ' + str(rerun.get('exit_code'))}{timing}"
-
-
-def _run_time(moment: datetime, zone: tzinfo, own: tzinfo | None) -> str:
-    """``2026-11-25 23:56 JST (14:56 UTC)`` in the host's zone; a CRON_TZ job adds its own wall time."""
-    local = moment.astimezone(zone)
-    first = local.strftime(f"%Y-%m-%d %H:%M {local.tzname()}")
-    extra = [] if local.utcoffset() == timedelta(0) else [moment.astimezone(UTC).strftime("%H:%M UTC")]
-    wall = moment.astimezone(own or zone)
-    if own is not None and wall.utcoffset() not in (local.utcoffset(), timedelta(0)):
-        extra.append(wall.strftime(f"%H:%M {wall.tzname()} by CRON_TZ"))
-    return f"{first} ({', '.join(extra)})" if extra else first
-
-
-def _would(result: StepResult) -> int:
-    return sum(_dict(job.get("rerun")).get("state") == "would" for job in _dicts(result.data.get("missed")))
-
-
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def _run_time(moment: datetime, lang: Language, zone: tzinfo, own: tzinfo | None) -> str:
+    """The run in the operator's zone and UTC; a CRON_TZ job adds its own wall time when that differs."""
+    said = lang.moment(moment, zone)
+    wall = moment.astimezone(own) if own is not None else None
+    if wall is not None and wall.utcoffset() not in (moment.astimezone(zone).utcoffset(), timedelta(0)):
+        said += f" [{wall:%H:%M} {wall.tzname()}, CRON_TZ]"
+    return said
 
 
 def _zone(name: object) -> tzinfo:

@@ -1,44 +1,60 @@
-"""What a host's record says, worked out from its ``HostRun``: title, header, summary, steps, follow-ups.
+"""What a host's record says, worked out from its ``HostRun``'s typed step data (``runbook.stepdata``).
 
-The templates only lay this out; the JSON record carries the same values. Text here is
-plain (not yet escaped for Markdown): templates apply the ``cell``, ``text``, ``code`` and
-``fence`` filters.
+No step is looked up by name: the clock before is the first ``ClockCheck``, the clock after
+the last ``ClockVerify``, and so on, so a custom runbook's steps that declare those types
+fill the same rows. Text is in the record's language (``Language``) and plain (not yet
+escaped for Markdown): templates apply the ``cell``, ``text``, ``code`` and ``fence`` filters.
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.metadata
+import re
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from runbook import stepdata
 from runbook.record import text
-from runbook.record.before_after import still_broken
-from runbook.record.missed import MissedJobsView, missed_summary, missed_view, window_row
+from runbook.record.language import Language
+from runbook.record.missed import MissedJobsView, missed_view, rerun_command
+from runbook.record.redact import redactor_for
 from runbook.results import CommandRecord, HostRun, Outcome, StepResult
 from runbook.settings import Settings
+from runbook.stepdata import (
+    BackupRerun,
+    ClockCheck,
+    ClockSync,
+    ClockVerify,
+    DaemonBoot,
+    DaemonRestart,
+    MissedJobs,
+    RtcWrite,
+    SiteAnswers,
+)
 
-STEP_TITLES = {
-    "check_date": "check date",
-    "restart_daemon": "restart time daemon",
-    "one_shot_sync": "one-shot sync",
-    "start_enable_daemon": "start + enable daemon",
-    "verify": "verify",
-    "rerun_backup": "rerun missed backup",
-    "missed_jobs": "missed cron jobs",
-    "check_site": "check site",
-}
 _INIT_NAMES = {"sysv": "SysV init", "systemd": "systemd", "openrc": "OpenRC"}
 NOTE_LIMIT = 160
-FORMAT = "runbook-record/1"
-UTC = ZoneInfo("UTC")
+FORMAT = "runbook-record/2"
+PANIC_THRESHOLD = "panic threshold"
+"""Warnings about ntpd's panic threshold: the record says it once, as the ``-g`` item left."""
+PLUMBING = "@@runbook:"
+"""Commands that print this section marker are the runbook's own scripts (probe, cron reader, waits)."""
+_SECTION = re.compile(r"^@@runbook:([A-Za-z0-9._-]+)@@[0-9a-f]*$", re.M)
+ADMIN_SECTIONS = {
+    "sync.ntpq": "ntpq -pn",
+    "sync.ntpstat": "ntpstat",
+    "sync.chronyc": "chronyc -n tracking",
+    "sync.timedatectl": "timedatectl show",
+}
+"""Sections of the runbook's scripts that are a command an admin would type, shown as that command."""
 
 
 def step_title(name: str) -> str:
-    """The human title of a step: ``restart_daemon`` -> ``restart time daemon``."""
-    return STEP_TITLES.get(name) or name.replace("_", " ").replace("-", " ").strip() or "step"
+    """A step's title from its name, for results made before steps declared one."""
+    return name.replace("_", " ").replace("-", " ").strip() or "step"
 
 
 @functools.cache
@@ -58,133 +74,522 @@ class StepView:
     name: str
     title: str
     outcome: str
+    failed: bool
     took: str
     note: str
     message: str
-    dry_run: bool
     warnings: list[str]
     data: list[tuple[str, str]]
     commands: list[str]
     console: str
+    hidden: int
+
+
+@dataclass
+class LeftItem:
+    """Something still open, with the next action (``command``: a command line to run, if any)."""
+
+    text: str
+    command: str = ""
 
 
 @dataclass
 class HostRecord:
-    """Everything a host's Markdown record shows, as plain text."""
+    """Everything a host's Markdown record shows, as plain text in the record's language."""
 
     host: str
     outcome: str
     label: str
     title: str
     header: list[tuple[str, str]]
-    summary: list[tuple[str, str]]
+    result: str
+    found: list[str]
+    done: list[str]
+    left: list[LeftItem]
+    before_after: list[tuple[str, str, str]]
     steps: list[StepView]
-    followups: list[str]
     error: str | None
     interrupted: bool
     dry_run: bool
+    details: str
+    lang: str
     clock: dict[str, Any] = field(default_factory=dict)
     missed: MissedJobsView | None = None
     json_name: str | None = None
     journal_name: str | None = None
     rendered: str = ""
+    run: HostRun | None = None
+    """The run with its secrets masked: what the templates and the JSON record are given."""
+
+
+@dataclass
+class Story:
+    """The typed data of one run, found by type."""
+
+    run: HostRun
+    before: ClockCheck | None
+    after: ClockVerify | None
+    restart: tuple[StepResult, DaemonRestart] | None
+    sync: tuple[StepResult, ClockSync] | None
+    boot: tuple[StepResult, DaemonBoot] | None
+    rtc: tuple[StepResult, RtcWrite] | None
+    backup: tuple[StepResult, BackupRerun] | None
+    missed: tuple[StepResult, MissedJobs] | None
+    site: tuple[StepResult, SiteAnswers] | None
+
+    @property
+    def daemon(self) -> str:
+        for item in (self.boot, self.restart):
+            if item is not None and item[1].daemon:
+                return item[1].daemon
+        return str(self.run.facts.get("daemon") or "") or "ntpd"
+
+
+def story_of(run: HostRun) -> Story:
+    typed = stepdata.typed(run.results)
+    before = stepdata.first(typed, ClockCheck)
+    after = stepdata.last(typed, ClockVerify)
+    if after is not None and (after[0].dry_run or after[0].outcome is Outcome.SKIPPED):
+        after = None
+    return Story(
+        run=run,
+        before=before[1] if before else None,
+        after=after[1] if after else None,
+        restart=stepdata.first(typed, DaemonRestart),
+        sync=stepdata.first(typed, ClockSync),
+        boot=stepdata.first(typed, DaemonBoot),
+        rtc=stepdata.first(typed, RtcWrite),
+        backup=stepdata.first(typed, BackupRerun),
+        missed=stepdata.first(typed, MissedJobs),
+        site=stepdata.first(typed, SiteAnswers),
+    )
 
 
 def is_dry(run: HostRun, settings: Settings) -> bool:
     return settings.dry_run or any(r.dry_run for r in run.results)
 
 
-def outcome_word(result: StepResult) -> str:
+def outcome_word(result: StepResult, lang: Language) -> str:
     if result.dry_run and result.outcome is Outcome.CHANGED:
-        return "would change"
-    return result.outcome.value
+        return lang._("would change")
+    return {
+        Outcome.OK: lang._("ok"),
+        Outcome.CHANGED: lang._("changed"),
+        Outcome.FAILED: lang._("failed"),
+        Outcome.SKIPPED: lang._("skipped"),
+    }[result.outcome]
 
 
-def label(run: HostRun, dry: bool) -> str:
-    """The title's verdict: ``FIXED (3 changes)``, ``OK (nothing to do)``, ``FAILED (…)`` …"""
+def title_of(result: StepResult, lang: Language) -> str:
+    return lang._(result.title or step_title(result.step))
+
+
+def label(run: HostRun, dry: bool, left: int, lang: Language) -> str:
+    """The title's verdict: ``FIXED, 2 LEFT (4 changes)``, ``OK (nothing to do)``, ``FAILED (…)`` …"""
     changes = sum(r.changed for r in run.results)
-    failed = [step_title(r.step) for r in run.results if r.failed]
-    prefix = "DRY RUN, " if dry else ""
-    made = [f"would change {changes}" if dry else f"{_count(changes, 'change')} made"] if changes else []
+    failed = [title_of(r, lang) for r in run.results if r.failed]
+    made = lang.n("%(n)d change made", "%(n)d changes made", changes) if changes else ""
     if run.interrupted:
-        after = f"after {_count(len(run.results), 'step')}"
-        return f"{prefix}INTERRUPTED ({'; '.join([after, *made])})"
+        after = lang.n("after %(n)d step", "after %(n)d steps", len(run.results))
+        return lang._("INTERRUPTED (%(why)s)", why="; ".join(filter(None, [after, made])))
     if run.error or failed:
-        why = [f"host error: {_clip(text.one_line(run.error), 60)}"] if run.error else []
-        if failed:
-            why.append(f"{', '.join(failed)} failed")
-        return f"{prefix}FAILED ({'; '.join([*why, *made])})"
+        why = lang._("host error") if run.error else lang._("%(steps)s failed", steps=lang.join(failed))
+        return lang._("FAILED (%(why)s)", why="; ".join(filter(None, [why, made])))
     if dry:
-        return f"DRY RUN (would change {changes})" if changes else "DRY RUN (nothing to change)"
+        return lang.n("DRY RUN (would change %(n)d)", "DRY RUN (would change %(n)d)", changes)
+    if changes and left:
+        return lang.n(
+            "FIXED, %(left)d LEFT (%(n)d change)", "FIXED, %(left)d LEFT (%(n)d changes)", changes, left=left
+        )
     if changes:
-        return f"FIXED ({_count(changes, 'change')})"
+        return lang.n("FIXED (%(n)d change)", "FIXED (%(n)d changes)", changes)
+    if left:
+        return lang.n("OK, %(n)d LEFT", "OK, %(n)d LEFT", left)
     if run.results and all(r.outcome is Outcome.SKIPPED for r in run.results):
-        return "SKIPPED (every step skipped)"
-    return "OK (nothing to do)"
+        return lang._("SKIPPED (every step skipped)")
+    return lang._("OK (nothing to do)")
 
 
-def _clip(line: str, limit: int) -> str:
-    """``line`` cut at a word boundary before ``limit`` characters, marked with an ellipsis."""
-    if len(line) <= limit:
-        return line
-    head = line[:limit].rsplit(" ", 1)[0] if " " in line[:limit] else line[:limit]
-    return f"{head} …"
+def verdict_of(run: HostRun, dry: bool, lang: Language | None = None) -> str:
+    """``run``'s verdict as its record's title says it, what is left counted as the record counts it."""
+    lang = lang or Language("en")
+    story = story_of(run)
+    view = missed_view(story.missed[1], lang, UTC, _fresh_backup(story)) if story.missed else None
+    return label(run, dry, len(left_items(story, lang, view, dry)), lang)
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def result_sentence(run: HostRun, dry: bool, left: int, lang: Language) -> str:
+    changed = sum(r.changed for r in run.results)
+    failed = [title_of(r, lang) for r in run.results if r.failed]
+    if run.interrupted:
+        return lang._("Interrupted: the run did not finish; what ran is recorded below.")
+    if run.error:
+        return lang._("Failed: the host could not be worked on.")
+    if failed:
+        return lang._("Failed: %(steps)s failed.", steps=lang.join(failed))
+    if dry:
+        return lang.n(
+            "Dry run: %(n)d step would change the host; nothing was changed.",
+            "Dry run: %(n)d steps would change the host; nothing was changed.",
+            changed,
+        )
+    if changed and left:
+        return lang.n("Fixed, %(n)d left: see Left below.", "Fixed, %(n)d left: see Left below.", left)
+    if changed:
+        return lang._("Fixed: every problem found was fixed.")
+    if left:
+        return lang.n("Nothing was changed; %(n)d left.", "Nothing was changed; %(n)d left.", left)
+    return lang._("Nothing to do: the host was as it should be.")
 
 
-def clock_reading(result: StepResult | None) -> dict[str, float] | None:
-    """``{"offset", "bound"}`` from a step's data, when it measured the clock."""
-    if result is None:
+# -- what was found, done and left -------------------------------------------------------
+
+
+def found_items(story: Story, settings: Settings, lang: Language, view: MissedJobsView | None) -> list[str]:
+    items: list[str] = []
+    if story.run.error:
+        error = text.one_line(story.run.error)
+        items.append(lang._("The host could not be checked: %(error)s.", error=error))
+    daemon = story.daemon
+    before = story.before
+    if before is not None and before.offset is not None and abs(before.offset) > settings.max_offset:
+        items.append(lang._("The clock was %(offset)s.", offset=lang.offset(before.offset, before.bound)))
+    was_running = _first_known(
+        story.restart[1].was_running if story.restart else None,
+        story.boot[1].was_running if story.boot else None,
+    )
+    if was_running is False:
+        items.append(lang._("%(daemon)s was not running.", daemon=daemon))
+    elif before is not None and before.synchronised is False:
+        items.append(lang._("%(daemon)s was running but not synchronised.", daemon=daemon))
+    if story.boot is not None and story.boot[1].was_enabled is False:
+        items.append(
+            lang._(
+                "%(daemon)s was not enabled at boot: the root cause, since nothing starts it "
+                "again after the provider's restart.",
+                daemon=daemon,
+            )
+        )
+    if story.backup is not None:
+        items.extend(_backup_found(story.backup, settings, lang))
+    if view is not None and view.rows:
+        where = lang._("in the maintenance window") if view.given else lang._("during the clock gap")
+        items.append(
+            lang.n(
+                "%(n)d cron job was due %(where)s and did not run.",
+                "%(n)d cron jobs were due %(where)s and did not run.",
+                len(view.rows),
+                where=where,
+            )
+        )
+    if story.site is not None and story.site[0].failed:
+        items.append(lang._("The site did not answer as it should."))
+    return items
+
+
+def _backup_found(item: tuple[StepResult, BackupRerun], settings: Settings, lang: Language) -> list[str]:
+    result, data = item
+    if result.outcome is Outcome.SKIPPED or (result.outcome is Outcome.OK and not data.rerun):
+        return []
+    if data.last_success is None:
+        return [lang._("The backup had no recorded success.")]
+    ago = lang.age(data.age) if data.age is not None else "?"
+    when = lang.epoch(data.last_success, settings.zone)
+    return [lang._("The backup was missed: its last success was %(ago)s ago, %(when)s.", ago=ago, when=when)]
+
+
+def done_items(story: Story, lang: Language, view: MissedJobsView | None, dry: bool) -> list[str]:
+    items: list[str] = []
+    run = story.run
+    daemon = story.daemon
+    for result in run.results:
+        if not result.changed:
+            continue
+        data = stepdata.read(result)
+        if dry:
+            items.append(lang._("%(step)s: would change the host.", step=title_of(result, lang)))
+        elif isinstance(data, DaemonRestart):
+            items.append(lang._("Restarted %(daemon)s.", daemon=data.daemon or daemon))
+        elif isinstance(data, ClockSync):
+            items.append(_sync_done(data, daemon, lang))
+        elif isinstance(data, DaemonBoot):
+            if data.was_running is False:
+                items.append(lang._("Started %(daemon)s.", daemon=data.daemon or daemon))
+            if data.was_enabled is not True and data.enabled:
+                items.append(lang._("Enabled %(daemon)s at boot.", daemon=data.daemon or daemon))
+        elif isinstance(data, RtcWrite):
+            items.append(lang._("Wrote the system time to the hardware clock."))
+        elif isinstance(data, BackupRerun):
+            took = lang.seconds(data.duration or 0.0)
+            items.append(lang._("Reran the backup: exit 0 in %(took)s.", took=took))
+        elif isinstance(data, MissedJobs) and view is not None:
+            ran = [row for row in view.rows if row.state == "ran"]
+            items.append(lang.n("Reran %(n)d missed cron job.", "Reran %(n)d missed cron jobs.", len(ran)))
+        else:
+            items.append(f"{title_of(result, lang)}: {text.one_line(result.message)}")
+    if view is not None and not dry:
+        by_backup = [row for row in view.rows if row.state == "by_backup"]
+        if by_backup:
+            items.append(
+                lang.n(
+                    "%(n)d missed cron job was the backup, rerun by the backup step.",
+                    "%(n)d missed cron jobs were the backup, rerun by the backup step.",
+                    len(by_backup),
+                )
+            )
+    after = story.after
+    if after is not None and after.offset is not None and items:
+        now = lang.offset(after.offset, after.bound)
+        if after.synchronised and after.peer:
+            items.append(
+                lang._(
+                    "The clock is now %(offset)s; %(daemon)s is synchronised to %(peer)s.",
+                    offset=now,
+                    daemon=daemon,
+                    peer=after.peer,
+                )
+            )
+        else:
+            items.append(lang._("The clock is now %(offset)s.", offset=now))
+    return items
+
+
+def _sync_done(data: ClockSync, daemon: str, lang: Language) -> str:
+    tool = data.tool or daemon
+    if data.stepped is None:
+        said = lang._("Set the clock with %(tool)s (%(server)s).", tool=tool, server=data.server or "?")
+    else:
+        sign = "+" if data.stepped >= 0 else "−"
+        said = lang._(
+            "Stepped the clock %(amount)s with %(tool)s (%(server)s).",
+            amount=sign + lang.amount(data.stepped),
+            tool=tool,
+            server=data.server or "?",
+        )
+    if data.fallback:
+        said += " " + lang._(
+            "%(daemon)s held the NTP socket, so it was stopped for the sync and started again.", daemon=daemon
+        )
+    return said
+
+
+def left_items(story: Story, lang: Language, view: MissedJobsView | None, dry: bool) -> list[LeftItem]:
+    run = story.run
+    items: list[LeftItem] = []
+    if run.interrupted:
+        items.append(
+            LeftItem(lang._("The run was interrupted; later steps did not run: run post-maint again."))
+        )
+    if run.error:
+        items.append(
+            LeftItem(
+                lang._(
+                    "Host error: %(error)s. Fix it, then run post-maint again.",
+                    error=text.one_line(run.error).rstrip("."),
+                )
+            )
+        )
+    for number, result in enumerate(run.results, 1):
+        if result.failed:
+            items.append(
+                LeftItem(
+                    lang._(
+                        "Step %(number)d, %(step)s, failed: %(message)s. See its details below, "
+                        "fix the cause, then run post-maint again.",
+                        number=number,
+                        step=title_of(result, lang),
+                        message=text.one_line(result.message).rstrip("."),
+                    )
+                )
+            )
+    if view is not None and view.left and not dry:
+        jobs = lang.join([row.command for row in view.left])
+        items.append(
+            LeftItem(
+                lang.n(
+                    "%(n)d missed cron job was not rerun (%(jobs)s). If it should run now, rerun it:",
+                    "%(n)d missed cron jobs were not rerun (%(jobs)s). If they should run now, rerun them:",
+                    len(view.left),
+                    jobs=jobs,
+                ),
+                rerun_command(run.host, view, view.left),
+            )
+        )
+    if story.restart is not None:
+        data = story.restart[1]
+        if data.no_panic_override:
+            items.append(
+                LeftItem(
+                    lang._(
+                        "%(daemon)s runs without -g (%(where)s): after the next long pause it exits at its "
+                        "1000 s panic threshold instead of correcting the clock. Add -g to its options.",
+                        daemon=data.daemon or "ntpd",
+                        where=data.no_panic_override,
+                    )
+                )
+            )
+        if data.makestep_warning:
+            items.append(
+                LeftItem(
+                    lang._(
+                        "chrony.conf has no makestep that applies after start-up: after the next long pause "
+                        "chronyd only slews, for days. Add 'makestep 1 -1'."
+                    )
+                )
+            )
+    if story.boot is not None and not dry:
+        result, boot = story.boot
+        if boot.enabled is False and not result.failed:
+            items.append(
+                LeftItem(lang._("%(daemon)s is still not enabled at boot: enable it.", daemon=story.daemon))
+            )
+    return items
+
+
+def _first_known(*values: bool | None) -> bool | None:
+    return next((value for value in values if value is not None), None)
+
+
+# -- before → after ----------------------------------------------------------------------
+
+
+def before_after(story: Story, settings: Settings, lang: Language, dry: bool) -> list[tuple[str, str, str]]:
+    """Rows of (what, found, now) for what the run looked at."""
+    rows: list[tuple[str, str, str]] = []
+    unchanged = lang._("unchanged (dry run)") if dry else "—"
+    before, after = story.before, story.after
+    if before is not None or after is not None:
+        found = lang.offset(before.offset, before.bound) if before and before.offset is not None else "—"
+        now = lang.offset(after.offset, after.bound) if after and after.offset is not None else unchanged
+        rows.append((lang._("clock"), found, now))
+    daemon = story.daemon
+    running_before = _first_known(
+        story.restart[1].was_running if story.restart else None,
+        story.boot[1].was_running if story.boot else None,
+    )
+    if running_before is not None:
+        running_now = _running_now(story, running_before, dry)
+        rows.append(
+            (
+                lang._("%(daemon)s running", daemon=daemon),
+                _yes_no(running_before, lang),
+                _yes_no(running_now, lang) if running_now is not None else unchanged,
+            )
+        )
+    if story.boot is not None and story.boot[1].was_enabled is not None:
+        boot = story.boot[1]
+        now_enabled = boot.enabled if not dry else None
+        rows.append(
+            (
+                lang._("%(daemon)s enabled at boot", daemon=daemon),
+                _yes_no(boot.was_enabled, lang),
+                _yes_no(now_enabled, lang) if now_enabled is not None else unchanged,
+            )
+        )
+    if before is not None and before.synchronised is not None:
+        found = _peer(before.synchronised, before.peer, lang)
+        now = (
+            _peer(after.synchronised, after.peer, lang)
+            if after and after.synchronised is not None
+            else unchanged
+        )
+        rows.append((lang._("synchronised to"), found, now))
+    if story.backup is not None and story.backup[0].outcome is not Outcome.SKIPPED:
+        rows.append(_backup_row(story.backup, settings, lang, unchanged))
+    if story.site is not None:
+        answers = _site_words(story.site[1], lang)
+        if answers:
+            rows.append((lang._("site"), answers, answers))
+    return rows
+
+
+def _running_now(story: Story, before: bool, dry: bool) -> bool | None:
+    if dry:
         return None
-    value = text.number(result.data.get("offset"))
+    if story.boot is not None and story.boot[1].running is not None:
+        return story.boot[1].running
+    if story.restart is not None and story.restart[1].start:
+        return story.restart[1].start == "ok"
+    return before
+
+
+def _yes_no(value: bool | None, lang: Language) -> str:
     if value is None:
-        return None
-    reading = {"offset": value}
-    error = text.number(result.data.get("bound"))
-    if error is not None:
-        reading["bound"] = error
-    return reading
+        return "—"
+    return lang._("yes") if value else lang._("no")
 
 
-def clock_words(reading: dict[str, float] | None) -> str:
-    if reading is None:
-        return "not measured"
-    return text.offset(reading["offset"], reading.get("bound"))
+def _peer(synchronised: bool | None, peer: str | None, lang: Language) -> str:
+    if not synchronised:
+        return lang._("not synchronised")
+    return peer or lang._("yes")
 
 
-def clock_after(run: HostRun) -> dict[str, float] | None:
-    """The clock after the run: the verify step's reading, unless it only looked (dry run, skipped)."""
-    result = run.result("verify")
-    if result is None or result.dry_run or result.outcome is Outcome.SKIPPED:
-        return None
-    return clock_reading(result)
+def _backup_row(
+    item: tuple[StepResult, BackupRerun], settings: Settings, lang: Language, unchanged: str
+) -> tuple[str, str, str]:
+    result, data = item
+    if data.last_success is None:
+        found = lang._("no recorded success")
+    else:
+        ago = lang.age(data.age) if data.age is not None else "?"
+        found = lang._("%(when)s, %(ago)s ago", when=lang.epoch(data.last_success, settings.zone), ago=ago)
+    if data.rerun and data.exit_code == 0:
+        now = lang._("%(when)s, rerun", when=lang.epoch(result.started + result.duration, settings.zone))
+    elif data.rerun:
+        now = lang._("rerun failed")
+    else:
+        now = found if not result.dry_run else unchanged
+    return (lang._("last backup"), found, now)
 
 
-def after_words(reading: dict[str, float] | None, dry: bool) -> str:
-    return "unchanged (dry run)" if reading is None and dry else clock_words(reading)
+def _site_words(data: SiteAnswers, lang: Language) -> str:
+    words = []
+    for check in data.checks or []:
+        if not isinstance(check, dict):
+            continue
+        latency = check.get("latency")
+        took = f"{latency * 1000:.0f} ms" if isinstance(latency, int | float) else "?"
+        status = check.get("status")
+        answer = str(status) if status is not None else lang._("no answer")
+        words.append(
+            lang._("%(url)s %(status)s in %(took)s", url=check.get("url", "?"), status=answer, took=took)
+        )
+    return "; ".join(words)
 
 
-def header(run: HostRun, settings: Settings, dry: bool) -> list[tuple[str, str]]:
+# -- header ------------------------------------------------------------------------------
+
+
+def header(
+    run: HostRun, settings: Settings, story: Story, view: MissedJobsView | None, lang: Language
+) -> list[tuple[str, str]]:
     """The header table's rows, label then value."""
-    rows = [("Host", host_line(run))]
+    rows = [(lang._("Host"), host_line(run))]
     if settings.window is not None:
-        rows.append(("Maintenance window", window_line(settings)))
-    elif window_row(run):
-        rows.append(("Maintenance window", window_row(run)))
-    rows.append(("Run", run_line(run.started, run.finished, settings)))
-    reference = reference_line(run.result("check_date"))
-    if reference:
-        rows.append(("Reference time", reference))
-    before = clock_reading(run.result("check_date"))
-    after = clock_after(run)
-    if before or after:
-        rows.append(("Clock before → after", f"{clock_words(before)} → {after_words(after, dry)}"))
+        window = settings.window
+        rows.append((lang._("Maintenance window"), lang.span(window.start, window.end, settings.zone)))
+    elif view is not None and not view.given:
+        rows.append((lang._("Clock gap"), f"{view.window}; {view.how}"))
+    rows.append((lang._("Run"), run_line(run.started, run.finished, settings, lang)))
+    before = story.before
+    if before is not None and before.server:
+        reference = before.server
+        if before.stratum is not None:
+            reference += ", " + lang._("stratum %(stratum)s", stratum=before.stratum)
+        if before.controller_offset is not None:
+            reference += "; " + lang._(
+                "controller clock %(offset)s", offset=lang.offset(before.controller_offset)
+            )
+        rows.append((lang._("Reference time"), reference))
     counts = run.counts()
-    tally = " · ".join(f"{counts[o.value]} {o.value}" for o in Outcome)
-    rows.append(("Outcome", f"{tally}{' (dry run: nothing was changed)' if dry else ''}"))
+    words = {
+        "ok": lang._("ok"),
+        "changed": lang._("changed"),
+        "failed": lang._("failed"),
+        "skipped": lang._("skipped"),
+    }
+    rows.append((lang._("Outcome"), " · ".join(f"{counts[o.value]} {words[o.value]}" for o in Outcome)))
     return rows
 
 
@@ -201,166 +606,175 @@ def host_line(run: HostRun) -> str:
     return ", ".join([line, *extras])
 
 
-def window_line(settings: Settings) -> str:
-    """The maintenance window in the chosen zone and UTC (empty without a window)."""
-    window = settings.window
-    if window is None:
-        return ""
-    local = text.span(window.start.astimezone(settings.zone), window.end.astimezone(settings.zone), False)
-    utc = text.span(window.start.astimezone(UTC), window.end.astimezone(UTC), False)
-    source = "" if window.source == "given" else f"; {window.source}"
-    return local if settings.timezone == "UTC" else f"{local} ({utc}{source})"
+def run_line(started: float, finished: float, settings: Settings, lang: Language) -> str:
+    """When (operator's zone and UTC), by whom, with which runbook; ``finished`` 0 = did not finish."""
+    start = datetime.fromtimestamp(started, UTC)
+    end = datetime.fromtimestamp(finished, UTC) if finished else None
+    when = lang.span(start, end, settings.zone, seconds=True)
+    if settings.operator:
+        when += " " + lang._("by %(operator)s", operator=settings.operator)
+    parts = [when, f"runbook {runbook_version()}"]
+    if end is None:
+        parts.append(lang._("did not finish"))
+    return ", ".join(parts)
 
 
-def run_line(started: float, finished: float, settings: Settings) -> str:
-    """When (chosen zone and UTC), by whom, with which runbook; ``finished`` 0 = did not finish."""
-    end = finished or None
-    utc = text.span(text.moment(started, UTC), text.moment(end, UTC) if end else None)
-    if settings.timezone == "UTC":
-        when = utc
-    else:
-        zone = settings.zone
-        local = text.span(text.moment(started, zone), text.moment(end, zone) if end else None)
-        when = f"{local} ({utc})"
-    who = f" by {settings.operator}" if settings.operator else ""
-    unfinished = "; did not finish" if end is None else ""
-    return f"{when}{who}, runbook {runbook_version()}{unfinished}"
+# -- steps -------------------------------------------------------------------------------
 
 
-def reference_line(result: StepResult | None) -> str:
-    if result is None or not result.data.get("server"):
-        return ""
-    parts = [str(result.data["server"])]
-    if result.data.get("stratum") is not None:
-        parts[0] += f", stratum {result.data['stratum']}"
-    controller = text.number(result.data.get("controller_offset"))
-    if controller is not None:
-        parts.append(f"controller clock {text.offset(controller)}")
-    return "; ".join(parts)
-
-
-def summary(run: HostRun, settings: Settings, dry: bool) -> list[tuple[str, str]]:
-    """Four answers: did it work, what was wrong, what was done, what is left."""
-    failed = [r for r in run.results if r.failed]
-    changed = [r for r in run.results if r.changed]
-    before = clock_reading(run.result("check_date"))
-    after = clock_after(run)
-    answers = [
-        ("Result", _verdict(run, failed, changed, dry)),
-        ("Found", _found(before, settings)),
-        ("Done", _done(run, changed, after, dry)),
-        ("Left", _left(run, failed)),
-    ]
-    missed = missed_summary(run)
-    return [*answers, ("Missed jobs", missed)] if missed else answers
-
-
-def _verdict(run: HostRun, failed: list[StepResult], changed: list[StepResult], dry: bool) -> str:
-    steps = _count(len(run.results), "step")
-    if run.interrupted:
-        return f"Interrupted after {steps}: the run did not finish; what ran is recorded below."
-    if run.error:
-        return f"Failed: the host could not be worked on ({text.one_line(run.error)}) after {steps}."
-    if failed:
-        names = ", ".join(step_title(r.step) for r in failed)
-        return f"Failed: {names} failed ({_count(len(failed), 'step')} of {len(run.results)})."
-    if dry:
-        if changed:
-            return f"Dry run: {_count(len(changed), 'step')} would change the host; nothing was changed."
-        return "Dry run: nothing would change."
-    if changed:
-        return f"Fixed: {_count(len(changed), 'step')} changed the host and every step passed."
-    return f"Nothing to do: all {steps} found the host as it should be."
-
-
-def _found(before: dict[str, float] | None, settings: Settings) -> str:
-    if before is None:
-        return "The clock was not measured."
-    words = clock_words(before)
-    if abs(before["offset"]) > settings.max_offset:
-        return f"The clock was {words}, beyond the {settings.max_offset:g} s limit."
-    return f"The clock was {words}, within the {settings.max_offset:g} s limit."
-
-
-def _done(run: HostRun, changed: list[StepResult], after: dict[str, float] | None, dry: bool) -> str:
-    if not changed:
-        done = "Nothing would be changed." if dry else "Nothing was changed."
-    else:
-        done = "; ".join(f"{step_title(r.step)}: {r.message}" for r in changed) + "."
-    if after is not None and not dry:
-        done += f" The clock is now {clock_words(after)}."
-    return done
-
-
-def _left(run: HostRun, failed: list[StepResult]) -> str:
-    followups = len(followups_of(run))
-    broken = still_broken(run)
-    if run.interrupted or run.error or failed:
-        return (
-            f"Not finished: {broken}see the {_count(followups, 'follow-up')} below and run post-maint again."
-        )
-    if followups:
-        return f"{_count(followups, 'follow-up')} below."
-    return "Nothing."
-
-
-def followups_of(run: HostRun) -> list[str]:
-    """What a person should still look at: the host error, failed steps, every warning."""
-    items: list[str] = []
-    if run.interrupted:
-        items.append(
-            f"The run was interrupted after {_count(len(run.results), 'step')}; later steps did not run."
-        )
-    if run.error:
-        items.append(f"Host error: {run.error}")
-    for result in run.results:
-        if result.failed:
-            items.append(f"{step_title(result.step)} failed: {result.message}")
-        items.extend(f"{step_title(result.step)}: {warning}" for warning in result.warnings)
-    return items
-
-
-COMMAND_HEAD = 12
-COMMAND_TAIL = 8
-"""Lines of a long command shown before and after the omission marker in Markdown."""
-
-
-def console(command: CommandRecord) -> str:
+def console(command: CommandRecord, lang: Language, *, timed: bool = True) -> str:
     """``$ command``, its output, and ``(exit N, 0.3 s)`` or ``(did not finish: why)``.
 
-    A long script (the probe) shows its first and last lines, as long output does.
+    ``timed=False``: no duration (a command the runbook's own script ran among others).
     """
-    script = text.clip(command.command, COMMAND_HEAD, COMMAND_TAIL, what="lines of the command")
+    script = text.clip(command.command, 12, 8, what="lines of the command")
     first, *rest = script.split("\n")
     lines = [f"$ {first}", *(f"> {line}" for line in rest)]
     for stream in (command.stdout, command.stderr):
         if stream:
-            lines.append(text.clip(stream.removesuffix("\n")))
-    took = text.seconds(command.duration)
+            lines.append(text.clip(stream.replace("\r\n", "\n").rstrip("\n").rstrip("\r")))
+    took = lang.seconds(command.duration) if timed else ""
     note = text.one_line(command.note)
     if command.exit_code is None:
-        lines.append(f"(did not finish: {note or 'no exit status'}, {took})")
+        lines.append(f"({', '.join(filter(None, [lang._('did not finish') + ': ' + (note or '?'), took]))})")
     else:
-        lines.append(f"(exit {command.exit_code}, {took}{'; ' + note if note else ''})")
+        lines.append(f"({', '.join(filter(None, [f'exit {command.exit_code}', took, note]))})")
     return "\n".join(lines)
 
 
-def step_view(number: int, result: StepResult) -> StepView:
-    commands = [console(c) for c in result.commands]
-    note = text.one_line(result.message)
+def admin_consoles(command: CommandRecord, lang: Language) -> list[str]:
+    """What one of the runbook's scripts read that an admin would have typed (``ntpq -pn`` …), as consoles."""
+    found: dict[str, str] = {}
+    marks = list(_SECTION.finditer(command.stdout))
+    for mark, following in zip(marks, [*marks[1:], None], strict=True):
+        end = following.start() if following is not None else len(command.stdout)
+        found[mark.group(1)] = command.stdout[mark.end() : end].strip("\n")
+    consoles = []
+    for name, typed in ADMIN_SECTIONS.items():
+        if name in found:
+            shown = CommandRecord(typed, _exit_code(found.get(f"{name}.rc")), stdout=found[name])
+            consoles.append(console(shown, lang, timed=False))
+    return consoles
+
+
+def _exit_code(text: str | None) -> int | None:
+    value = (text or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def is_plumbing(command: CommandRecord) -> bool:
+    """The runbook's own scripts (probe, cron reader, wait loops): they print marked sections.
+
+    Judged by the command alone: output a host prints can neither hide a command nor show one.
+    """
+    return PLUMBING in command.command
+
+
+def step_note(result: StepResult, lang: Language, story: Story, view: MissedJobsView | None) -> str:
+    """The steps table's note, from the step's data where its type is known."""
+    data = stepdata.read(result)
+    if result.failed or result.dry_run or data is None:
+        return text.one_line(result.message)
+    note: str | None = None
+    if isinstance(data, ClockCheck) and data.offset is not None:
+        note = lang.offset(data.offset, data.bound)
+    elif isinstance(data, ClockVerify) and data.offset is not None:
+        note = lang.offset(data.offset, data.bound)
+        if data.synchronised and data.peer:
+            note += "; " + lang._("synchronised to %(peer)s", peer=data.peer)
+    elif isinstance(data, DaemonRestart):
+        note = lang._("restarted") if result.changed else lang._("running: not restarted")
+    elif isinstance(data, ClockSync):
+        note = _sync_note(data, result, lang)
+    elif isinstance(data, DaemonBoot):
+        note = lang._("running and enabled at boot") if data.running and data.enabled else None
+    elif isinstance(data, RtcWrite):
+        if data.rtc is False:
+            note = lang._("the host has no hardware clock")
+        elif result.changed:
+            note = lang._("hardware clock written")
+        elif result.outcome is Outcome.OK:
+            note = lang._("clock not changed: hardware clock left as it is")
+    elif isinstance(data, BackupRerun):
+        note = _backup_note(result, data, lang)
+    elif isinstance(data, MissedJobs) and view is not None:
+        note = lang._(
+            "%(due)d due, %(rerun)d rerun, %(left)d not rerun",
+            due=len(view.rows),
+            rerun=len(view.rerun),
+            left=len(view.left),
+        )
+        fresh = sum(row.state == "fresh" for row in view.rows)
+        if fresh:
+            note += ", " + lang._("%(n)d not needed", n=fresh)
+    elif isinstance(data, MissedJobs):
+        note = lang._("no window given or inferred")
+    elif isinstance(data, SiteAnswers):
+        note = _site_words(data, lang) or None
+    return note if note is not None else text.one_line(result.message)
+
+
+def _sync_note(data: ClockSync, result: StepResult, lang: Language) -> str:
+    if not result.changed:
+        return lang._("clock within tolerance")
+    tool = data.tool or "?"
+    if data.stepped is None:
+        return lang._("set the clock with %(tool)s", tool=tool)
+    amount = ("+" if data.stepped >= 0 else "−") + lang.amount(data.stepped)
+    note = lang._("stepped %(amount)s with %(tool)s", amount=amount, tool=tool)
+    return note + ("; " + lang._("daemon stopped around it") if data.fallback else "")
+
+
+def _backup_note(result: StepResult, data: BackupRerun, lang: Language) -> str | None:
+    if data.rerun and data.exit_code == 0:
+        return lang._("rerun: exit 0 in %(took)s", took=lang.seconds(data.duration or 0.0))
+    if result.outcome is Outcome.OK and not data.rerun:
+        if data.age is not None:
+            return lang._("fresh: last success %(ago)s ago", ago=lang.age(data.age))
+        return lang._("fresh")
+    return None
+
+
+def _readable(value: Any) -> Any:
+    """Floats as people read them in data lines: six decimals, six significant digits below 1
+    (``0.00013993270325000868`` -> ``0.000139933``, ``10812.4021113`` -> ``10812.402111``)."""
+    if isinstance(value, float):
+        return round(value, 6) if abs(value) >= 1 else float(f"{value:.6g}")
+    if isinstance(value, list):
+        return [_readable(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _readable(item) for key, item in value.items()}
+    return value
+
+
+def step_view(
+    number: int, result: StepResult, lang: Language, story: Story, view: MissedJobsView | None, full: bool
+) -> StepView:
+    commands: list[str] = []
+    for command in result.commands:
+        if full or not is_plumbing(command):
+            commands.append(console(command, lang))
+        else:
+            commands.extend(admin_consoles(command, lang))
+    shown = [c for c in result.commands if full or not is_plumbing(c)]
+    note = step_note(result, lang, story, view)
+    warnings = [w for w in result.warnings if full or PANIC_THRESHOLD not in w]
     return StepView(
         number=number,
         name=result.step,
-        title=step_title(result.step),
-        outcome=outcome_word(result),
-        took=text.seconds(result.duration),
+        title=title_of(result, lang),
+        outcome=outcome_word(result, lang),
+        failed=result.failed,
+        took=lang.seconds(result.duration),
         note=note if len(note) <= NOTE_LIMIT else note[: NOTE_LIMIT - 1] + "…",
         message=result.message,
-        dry_run=result.dry_run,
-        warnings=list(result.warnings),
-        data=[(str(key), text.compact(value)) for key, value in result.data.items()],
+        warnings=warnings,
+        data=[(str(key), text.compact(_readable(value))) for key, value in result.data.items()]
+        if full
+        else [],
         commands=commands,
         console="\n".join(commands),
+        hidden=len(result.commands) - len(shown),
     )
 
 
@@ -372,30 +786,61 @@ def host_record(
     json_name: str | None = None,
     journal_name: str | None = None,
 ) -> HostRecord:
-    """The record of ``run``, ready for a template or the JSON record."""
+    """The record of ``run`` (secrets masked), ready for a template or the JSON record."""
+    run = redactor_for(settings).run(run)
+    lang = Language(settings.lang)
     dry = is_dry(run, settings)
-    verdict = label(run, dry)
+    story = story_of(run)
+    view = missed_view(story.missed[1], lang, settings.zone, _fresh_backup(story)) if story.missed else None
+    left = left_items(story, lang, view, dry)
+    verdict = label(run, dry, len(left), lang)
+    full = settings.details == "full"
     return HostRecord(
         host=run.host,
         outcome=run.outcome.value,
         label=verdict,
-        title=f"Maintenance record — {text.one_line(run.host)} — {verdict}",
-        header=header(run, settings, dry),
-        summary=summary(run, settings, dry),
-        steps=[step_view(n, r) for n, r in enumerate(run.results, 1)],
-        followups=followups_of(run),
+        title=lang._(
+            "Maintenance record — %(host)s — %(verdict)s", host=text.one_line(run.host), verdict=verdict
+        ),
+        header=header(run, settings, story, view, lang),
+        result=result_sentence(run, dry, len(left), lang),
+        found=found_items(story, settings, lang, view),
+        done=done_items(story, lang, view, dry),
+        left=left,
+        before_after=before_after(story, settings, lang, dry),
+        steps=[step_view(n, r, lang, story, view, full) for n, r in enumerate(run.results, 1)],
         error=run.error,
         interrupted=run.interrupted,
         dry_run=dry,
+        details=settings.details,
+        lang=lang.code,
         clock={
-            "before": clock_reading(run.result("check_date")),
-            "after": clock_after(run),
+            "before": _reading(story.before),
+            "after": _reading(story.after),
         },
-        missed=missed_view(run),
+        missed=view,
         json_name=json_name,
         journal_name=journal_name,
-        rendered=text.moment(now, UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        rendered=lang.moment(datetime.fromtimestamp(now, UTC), settings.zone, seconds=True),
+        run=run,
     )
+
+
+def _fresh_backup(story: Story) -> str | None:
+    """The backup's command when this run's backup step found it fresh (not rerun, not failed)."""
+    if story.backup is None:
+        return None
+    result, data = story.backup
+    return data.command if result.outcome is Outcome.OK and not data.rerun else None
+
+
+def _reading(data: ClockCheck | ClockVerify | None) -> dict[str, float] | None:
+    if data is None or data.offset is None:
+        return None
+    reading = {"offset": data.offset}
+    if data.bound is not None:
+        reading["bound"] = data.bound
+    return reading
 
 
 def host_json(
@@ -406,7 +851,7 @@ def host_json(
     journal_name: str | None = None,
     record: HostRecord | None = None,
 ) -> dict[str, Any]:
-    """The JSON record: ``run.to_dict()`` (complete, unclipped output) plus the header and summary.
+    """The JSON record: ``run.to_dict()`` (complete output, secrets masked) plus the header and summary.
 
     ``record``: ``run``'s ``host_record`` if the caller already has it (the Markdown needs it too).
     """
@@ -414,11 +859,14 @@ def host_json(
         record = host_record(
             run, settings, now=time.time() if now is None else now, journal_name=journal_name
         )
-    check = run.result("check_date")
+    masked = record.run if record.run is not None else redactor_for(settings).run(run)
+    story = story_of(masked)
+    before = story.before
     return {
         "format": FORMAT,
         "title": record.title,
         "label": record.label,
+        "lang": record.lang,
         "dry_run": record.dry_run,
         "header": {
             "host": run.host,
@@ -431,17 +879,25 @@ def host_json(
             "window": window_json(settings),
             "operator": settings.operator,
             "runbook_version": runbook_version(),
-            "reference": {key: check.data.get(key) for key in ("server", "stratum", "controller_offset")}
-            if check is not None
+            "reference": {
+                "server": before.server,
+                "stratum": before.stratum,
+                "controller_offset": before.controller_offset,
+            }
+            if before is not None
             else None,
             "clock": record.clock,
             "rows": dict(record.header),
         },
-        "summary": dict(record.summary),
-        "followups": record.followups,
+        "summary": {
+            "result": record.result,
+            "found": record.found,
+            "done": record.done,
+            "left": [{"text": item.text, "command": item.command or None} for item in record.left],
+        },
         "journal": journal_name,
         "rendered": record.rendered,
-        **run.to_dict(),
+        **masked.to_dict(),
     }
 
 

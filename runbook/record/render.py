@@ -18,6 +18,7 @@ from runbook.errors import RecordError
 from runbook.record import fleet as fleet_model
 from runbook.record import model, text
 from runbook.record.before_after import since_before
+from runbook.record.language import Language
 from runbook.results import CommandRecord, FleetRun, HostRun, Outcome, StepResult
 from runbook.settings import Settings
 
@@ -33,8 +34,11 @@ FILTERS = {
 }
 
 
-def environment(template_dir: Path | None = None) -> jinja2.Environment:
-    """Our Jinja2 environment: ``template_dir`` (if given) first, then the package's templates."""
+def environment(template_dir: Path | None = None, lang: str = "en") -> jinja2.Environment:
+    """Our Jinja2 environment: ``template_dir`` (if given) first, then the package's templates.
+
+    Jinja2's i18n extension gives templates ``_()``, translated into ``lang``.
+    """
     loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("runbook", "templates")]
     if template_dir is not None:
         loaders.insert(0, jinja2.FileSystemLoader(str(template_dir)))
@@ -45,7 +49,9 @@ def environment(template_dir: Path | None = None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(Language(lang).catalog, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(FILTERS)
     env.globals["since_before"] = since_before
     return env
@@ -73,7 +79,8 @@ def render_host(
             json_name=json_name,
             journal_name=journal_name,
         )
-    return _render(template_dir, HOST_TEMPLATE, record=record, run=run, settings=settings)
+    masked = record.run if record.run is not None else run
+    return _render(template_dir, settings.lang, HOST_TEMPLATE, record=record, run=masked, settings=settings)
 
 
 def render_fleet(
@@ -88,7 +95,7 @@ def render_fleet(
     record = fleet_model.fleet_record(
         fleet, settings, host_record_names, now=time.time() if now is None else now
     )
-    return _render(template_dir, FLEET_TEMPLATE, record=record, fleet=fleet, settings=settings)
+    return _render(template_dir, settings.lang, FLEET_TEMPLATE, record=record, fleet=fleet, settings=settings)
 
 
 def check_templates(template_dir: Path | None = None) -> None:
@@ -115,16 +122,16 @@ def check_templates(template_dir: Path | None = None) -> None:
 
 
 @functools.lru_cache(maxsize=8)
-def _shared_environment(template_dir: Path | None) -> jinja2.Environment:
-    """One environment per template folder, so each template compiles once per process.
+def _shared_environment(template_dir: Path | None, lang: str) -> jinja2.Environment:
+    """One environment per template folder and language, so each template compiles once per process.
 
     Jinja2 checks a cached template's source for changes before reusing it (``auto_reload``).
     """
-    return environment(template_dir)
+    return environment(template_dir, lang)
 
 
-def _render(template_dir: Path | None, name: str, **context: object) -> str:
-    env = _shared_environment(template_dir)
+def _render(template_dir: Path | None, lang: str, name: str, **context: object) -> str:
+    env = _shared_environment(template_dir, lang)
     template = _load(env, template_dir, name)
     try:
         return template.render(**context)

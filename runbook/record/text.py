@@ -1,4 +1,4 @@
-"""Text helpers for Markdown records: fences, table cells, visible control characters, numbers.
+"""Text helpers for Markdown records: fences, table cells, visible control characters.
 
 Everything that comes from a host (output, messages, data) passes through these before it
 reaches Markdown, so it can neither break the layout nor inject markup.
@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from datetime import datetime, tzinfo
 
 from runbook.durations import format_duration
 
@@ -120,47 +119,3 @@ def seconds(value: float) -> str:
     if value < 60:
         return f"{value:.1f} s"
     return format_duration(value).lstrip("+")
-
-
-def number(value: object) -> float | None:
-    """``value`` as a float when it is a real number (not a bool), else ``None``."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def bound(value: float) -> str:
-    """An error bound: ``±3 ms``, ``±0.4 ms``, ``±1.200 s``."""
-    if value >= 1:
-        return f"±{value:.3f} s"
-    ms = value * 1000
-    return f"±{ms:.0f} ms" if ms >= 1 else f"±{ms:.1f} ms"
-
-
-def offset(value: float, error: float | None = None) -> str:
-    """A clock offset in words (positive = behind true time): ``3h 0m 12s behind (10,812.402 s, ±3 ms)``."""
-    bounds = bound(error) if error is not None else ""
-    if round(value, 3) == 0:
-        return f"0.000 s, in step ({bounds})" if bounds else "0.000 s, in step"
-    words = "behind" if value > 0 else "ahead"
-    size = abs(value)
-    exact = f"{size:,.3f} s" if size >= 0.001 else f"{size * 1000:.3f} ms"
-    if size >= 60:
-        detail = f"{exact}, {bounds}" if bounds else exact
-        return f"{format_duration(size).lstrip('+')} {words} ({detail})"
-    return f"{exact} {words} ({bounds})" if bounds else f"{exact} {words}"
-
-
-def moment(ts: float, zone: tzinfo) -> datetime:
-    """An epoch time as an aware datetime in ``zone``."""
-    return datetime.fromtimestamp(ts, zone)
-
-
-def span(start: datetime, end: datetime | None, seconds_shown: bool = True) -> str:
-    """``2017-08-22 09:12:03–09:12:41 JST``; the end keeps its date when it differs; no end: the start."""
-    fmt = "%H:%M:%S" if seconds_shown else "%H:%M"
-    first = start.strftime(f"%Y-%m-%d {fmt}")
-    if end is None:
-        return f"{first} {start.tzname()}"
-    last = end.strftime(fmt if end.date() == start.date() else f"%Y-%m-%d {fmt}")
-    return f"{first}–{last} {start.tzname()}"

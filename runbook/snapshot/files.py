@@ -1,14 +1,13 @@
 """Snapshot files: ``HOST-before-YYYYMMDDTHHMMSSZ.json`` (and ``.md``) beside the records.
 
-Written like records (atomic, 0600, through ``write_atomic``), secrets in the operator's
-commands and their outputs masked. ``load_snapshot`` checks the file's kind, format and host
+Written like records (atomic, 0600, through ``write_atomic``, secrets masked by the records'
+``Redactor``). ``load_snapshot`` checks the file's kind, format and host
 and raises ``SnapshotError`` with a one-line reason; ``newest_snapshot`` finds a host's latest.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +15,11 @@ from typing import Any
 
 from runbook.errors import RunbookError
 from runbook.record.files import safe_name, stamp, write_atomic
+from runbook.record.redact import Redactor
 from runbook.snapshot.model import HostState
 
 KIND = "runbook-snapshot"
 FORMAT = 1
-_SECRET = re.compile(r"(?i)\b(password|passwd|pwd|secret|token|api[_-]?key|auth)(\s*[=:]\s*|\s+)(\S+)")
 
 
 class SnapshotError(RunbookError):
@@ -58,26 +57,14 @@ class Snapshot:
         }
 
 
-def mask(text: str) -> str:
-    """``text`` with the values after ``password=``, ``token:``, ``secret`` and the like as ``***``."""
-    return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
-
-
-def masked(snapshot: Snapshot) -> dict[str, Any]:
-    """The snapshot's JSON shape with secrets masked in its commands and their outputs."""
-    data = snapshot.to_dict()
-    data["commands"] = [mask(command) for command in data["commands"]]
-    for output in data["state"]["outputs"]:
-        output["text"] = mask(output["text"])
-    return data
-
-
 def snapshot_path(folder: Path, host: str, taken: float) -> Path:
     return Path(folder) / f"{safe_name(host)}-before-{stamp(taken)}.json"
 
 
-def write_snapshot(folder: Path, data: dict[str, Any]) -> list[Path]:
-    """Write a snapshot (``masked``'s shape) as ``.json`` and a short ``.md`` view; return both paths."""
+def write_snapshot(folder: Path, data: dict[str, Any], redactor: Redactor) -> list[Path]:
+    """Write a snapshot (``Snapshot.to_dict``'s shape) as ``.json`` and a short ``.md`` view, secrets
+    masked as in the records; return both paths."""
+    data = redactor.value(data)
     folder.mkdir(parents=True, exist_ok=True)
     json_path = snapshot_path(folder, str(data["host"]), float(data["taken"]))
     write_atomic(json_path, json.dumps(data, indent=2, sort_keys=True) + "\n", sync_folder=False)

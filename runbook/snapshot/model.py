@@ -91,6 +91,8 @@ class HostState:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["services"] = {name: asdict(service) for name, service in sorted(self.services.items())}
+        for name in ("sockets", "mounts", "fstab", "outputs"):
+            data[name] = list(data[name])  # JSON's shape: the records' Redactor walks lists, not tuples
         return data
 
     @classmethod

@@ -17,6 +17,7 @@ from runbook.facts import HostFacts, facts_for, forget_facts
 from runbook.results import Outcome, StepResult
 from runbook.session import session_of, settings_for
 from runbook.settings import BackupSettings, Settings
+from runbook.stepdata import BackupRerun
 from runbook.steps.clock import host_offset
 
 
@@ -37,10 +38,8 @@ def _host_skew(settings: Settings, facts: HostFacts) -> float | None:
         return None
 
 
-def _runs_as(c: Context, settings: Settings) -> str:
-    """The user the backup runs as: root through sudo, else the login user."""
-    user = str(getattr(c, "user", None) or "root")
-    return "root" if settings.sudo_password else user
+RUNS_AS = "root"
+"""The backup reruns as root: a login user other than root goes through sudo."""
 
 
 def _when(epoch: float) -> str:
@@ -55,7 +54,7 @@ def _ago(age: float) -> str:
     return f"{text} ago" if age >= 0 else f"{text} in the future"
 
 
-@step("rerun_backup", title="rerun missed backup")
+@step("rerun_backup", title="rerun missed backup", data=BackupRerun)
 def rerun_backup(
     c: Context,
     rec: StepRecorder,
@@ -100,6 +99,7 @@ def rerun_backup(
         "exit_code": None,
         "tail": [],
         "check_rc": evidence.check_rc if evidence else None,
+        "command": backup.command,
         "evidence_error": evidence.error if evidence else None,
     }
     seen = "no recorded success" if last is None else f"last success {_when(last)}, {_ago(now - last)}"
@@ -119,9 +119,9 @@ def rerun_backup(
         seen = f"{seen} ({evidence.error})"
     if fresh:
         return rec.finish(Outcome.OK, f"backup is fresh: {seen}; not rerun", **data)
-    if session_of(c).already_rerun(_runs_as(c, settings), backup.command):
+    if session_of(c).already_rerun(RUNS_AS, backup.command):
         return rec.finish(Outcome.OK, f"backup already rerun in this run: {seen}", **data)
-    session_of(c).mark_rerun(_runs_as(c, settings), backup.command)
+    session_of(c).mark_rerun(RUNS_AS, backup.command)
     if dry:
         return rec.finish(Outcome.CHANGED, f"would rerun the backup: {seen}", **data)
     record = rec.run(

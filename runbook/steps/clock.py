@@ -6,7 +6,7 @@ import math
 
 from invoke.context import Context
 
-from runbook import clock
+from runbook import clock, ntpconf
 from runbook.commands import StepRecorder, step
 from runbook.daemons.drivers import FAMILIES, driver_for
 from runbook.errors import ClockUnreadable, NTPUnavailable
@@ -15,6 +15,7 @@ from runbook.results import Outcome, StepResult
 from runbook.session import session_of, settings_for
 from runbook.settings import Settings
 from runbook.shell import section_rc, split_sections
+from runbook.stepdata import ClockCheck, ClockVerify
 
 PANIC_THRESHOLD = 1000.0
 """ntpd's panic threshold (s): started without -g, ntpd exits rather than correct more."""
@@ -35,7 +36,7 @@ def host_offset(settings: Settings, facts: HostFacts) -> clock.Measurement:
     return clock.measure(facts.clock, clock.reference_time(settings))
 
 
-@step("check_date", title="check date")
+@step("check_date", title="check date", data=ClockCheck)
 def check_date(
     c: Context,
     rec: StepRecorder,
@@ -63,10 +64,13 @@ def check_date(
             f"offset {measured.offset:+,.1f} s is over ntpd's {PANIC_THRESHOLD:g} s panic threshold: "
             "ntpd started without -g exits instead of correcting it"
         )
-    return rec.finish(Outcome.OK, clock.describe_offset(measured.offset, measured.bound), **measured.data())
+    sync = {"synchronised": facts.sync.synchronised, "peer": facts.sync.peer}
+    return rec.finish(
+        Outcome.OK, clock.describe_offset(measured.offset, measured.bound), **measured.data(), **sync
+    )
 
 
-@step("verify", title="verify", needs=("check_date",))
+@step("verify", title="verify", data=ClockVerify, needs=("check_date",))
 def verify_clock(
     c: Context,
     rec: StepRecorder,
@@ -104,7 +108,7 @@ def verify_clock(
     problems = []
     if abs(measured.offset) > settings.max_offset:
         problems.append(
-            f"offset {measured.offset:+,.3f} s (±{measured.bound * 1000:.0f} ms) "
+            f"offset {measured.offset:+,.3f} s ({clock.format_bound(measured.bound)}) "
             f"is over the {settings.max_offset:g} s tolerance"
         )
     choice = facts.choice()
@@ -122,9 +126,8 @@ def verify_clock(
             )
         return rec.finish(Outcome.FAILED, "; ".join(problems), **data)
     daemon = found[0].daemon if found else "the daemon"
-    within = (
-        f"offset {measured.offset:+.3f} s (±{measured.bound * 1000:.0f} ms) within {settings.max_offset:g} s"
-    )
+    bound = clock.format_bound(measured.bound)
+    within = f"offset {measured.offset:+.3f} s ({bound}) within {settings.max_offset:g} s"
     if sync.synchronised:
         return rec.finish(Outcome.OK, f"{within}; {daemon} synchronised to {sync.peer}", **data)
     if dry:
@@ -133,7 +136,11 @@ def verify_clock(
             f"{within}; would wait up to {settings.sync_wait:g} s for {daemon} to synchronise",
             **data,
         )
-    driver = driver_for(found[0].daemon if found else "ntpd")
+    family = found[0].daemon if found else "ntpd"
+    hopeless = _never_selects(c, rec, family, daemon)
+    if hopeless:
+        return rec.finish(Outcome.FAILED, f"{within}, but {hopeless}", **data)
+    driver = driver_for(family)
     token = section_token(c)
     record = rec.run(
         c,
@@ -156,3 +163,11 @@ def verify_clock(
         f"{within}, but {daemon} did not synchronise within {settings.sync_wait:g} s ({why})",
         **data,
     )
+
+
+def _never_selects(c: Context, rec: StepRecorder, family: str, daemon: str) -> str | None:
+    """For ntpd/ntpsec: why its config can never give it a system peer (so waiting is pointless)."""
+    if family not in ntpconf.CONFIG_FILES:
+        return None
+    record = rec.run(c, ntpconf.read_command(family))
+    return ntpconf.never_selects(ntpconf.parse_sources(record.stdout, family), daemon)

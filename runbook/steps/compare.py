@@ -17,6 +17,7 @@ from invoke.context import Context
 
 from runbook.commands import StepRecorder, step
 from runbook.facts import HostFacts, facts_for, forget_facts, section_token
+from runbook.record.redact import MASK, redactor_for
 from runbook.results import Outcome, StepResult
 from runbook.session import session_of, settings_for
 from runbook.settings import Settings
@@ -30,7 +31,7 @@ from runbook.snapshot.compare import (
     site_findings,
     standing_problems,
 )
-from runbook.snapshot.files import Snapshot, SnapshotError, load_snapshot, masked, newest_snapshot
+from runbook.snapshot.files import Snapshot, SnapshotError, load_snapshot, newest_snapshot
 from runbook.snapshot.model import HostState, Output
 from runbook.snapshot.reading import commands_command, parse_outputs, with_programs
 from runbook.snapshot.restore import restore_commands
@@ -77,7 +78,7 @@ def snapshot(c: Context, rec: StepRecorder, dry_run: bool = False) -> StepResult
         f"{running} services running, {len(state.sockets)} listening sockets, {len(state.mounts)} mounts, "
         f"{len(state.outputs)} operator commands"
     )
-    return rec.finish(Outcome.OK, message, snapshot=masked(taken))
+    return rec.finish(Outcome.OK, message, snapshot=taken.to_dict())
 
 
 @step("compare", title="compare with before")
@@ -199,14 +200,22 @@ def _enable(before: Snapshot, now: HostState, name: str) -> bool:
 def _outputs(
     c: Context, rec: StepRecorder, settings: Settings, now: HostState, before: Snapshot | None
 ) -> dict[str, Output]:
-    """The operator's commands' outputs now, by command: the probe's, and, in one more command,
-    those the snapshot has that the probe did not run (``before_after.commands`` changed)."""
-    outputs = dict(zip(settings.before_after.commands, now.outputs, strict=False))
-    missing = tuple(dict.fromkeys(cmd for cmd in (before.commands if before else ()) if cmd not in outputs))
+    """The operator's commands' outputs now, by command as the snapshot keeps it (secrets masked):
+    the probe's, and, in one more command, those the snapshot has that the probe did not run
+    (``before_after.commands`` changed). A command the snapshot keeps masked cannot run again."""
+    redactor = redactor_for(settings)
+    outputs = {
+        redactor.text(cmd): out for cmd, out in zip(settings.before_after.commands, now.outputs, strict=False)
+    }
+    wanted = before.commands if before else ()
+    missing = tuple(dict.fromkeys(cmd for cmd in wanted if cmd not in outputs and MASK not in cmd))
     if missing:
         token = section_token(c)
         ran = rec.run(c, commands_command(missing, token), timeout=settings.command_timeout)
         outputs.update(zip(missing, parse_outputs(split_sections(ran.stdout, token)), strict=False))
+    for cmd in wanted:
+        if cmd not in outputs:
+            rec.warnings.append(f"`{cmd}` is kept masked in the snapshot: list it in before_after.commands")
     return outputs
 
 

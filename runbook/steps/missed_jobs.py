@@ -39,14 +39,18 @@ from runbook.cron import (
     rerun_command,
     select,
 )
+from runbook.cron.catchup import NOTE as CRON_NOTE
+from runbook.cron.catchup import caught_up_by_cron
 from runbook.durations import parse_duration
 from runbook.errors import ClockUnreadable, NTPUnavailable, RerunError
 from runbook.facts import cached_facts
 from runbook.results import CommandRecord, Outcome, StepResult
 from runbook.session import session_of, settings_for
 from runbook.settings import Settings, Window
+from runbook.stepdata import MissedJobs
 from runbook.steps.backup import true_now as ntp_now
 from runbook.steps.clock import first_offset, host_offset
+from runbook.steps.timesync import clock_changed
 
 DEFAULT_TIMEOUT = 3600.0
 """Seconds a rerun job may take when neither ``timeout`` nor ``backup.timeout`` is set."""
@@ -55,7 +59,7 @@ DEFAULT_TIMEOUT = 3600.0
 NO_WINDOW = "no maintenance window given or inferred (--window START..END)"
 
 
-@step("missed_jobs", title="missed cron jobs", needs=("check_date",))
+@step("missed_jobs", title="missed cron jobs", data=MissedJobs, needs=("check_date",))
 def missed_jobs(
     c: Context,
     rec: StepRecorder,
@@ -112,8 +116,11 @@ def missed_jobs(
         for job in report.due
         if job.entry.id not in picked and session_of(c).already_rerun(job.entry.user, job.entry.command)
     ]
+    to_cron = {job.entry.id for job in chosen if _left_to_cron(c, snapshot, job)}
     reruns = {
-        job.entry.id: _rerun(c, rec, job.entry, dry, limit, output_lines, settings)
+        job.entry.id: _by_cron()
+        if job.entry.id in to_cron
+        else _rerun(c, rec, job.entry, dry, limit, output_lines, settings)
         for job in [*chosen, *by_backup_step]
     }
     rec.data.update(
@@ -180,6 +187,18 @@ def _infer(
     return infer_window(now=now, boot=boot, shutdowns=shutdowns, offset=offset, boot_offset=boot_offset)
 
 
+def _left_to_cron(c: Context, snapshot: CronSnapshot, job: DueJob) -> bool:
+    """Whether the host's cron runs ``job`` itself after this run stepped the clock forward."""
+    measured = first_offset(c)
+    if measured is None or not clock_changed(c):
+        return False
+    return caught_up_by_cron(snapshot.flags, job.runs, measured.host_time, measured.offset)
+
+
+def _by_cron() -> dict[str, Any]:
+    return {"state": "by_cron", "exit_code": None, "duration": None, "tail": [], "note": CRON_NOTE}
+
+
 def _rerun(
     c: Context,
     rec: StepRecorder,
@@ -228,7 +247,7 @@ def _finish(
     head = f"{len(due)} job(s) due in the window ({window.source})"
     states = {state: [job_id for job_id, r in reruns.items() if r["state"] == state] for state in _STATES}
     failed = [job_id for job_id in states["ran"] if reruns[job_id]["exit_code"] != 0]
-    left = len(due) - sum(len(states[state]) for state in ("ran", "would", "by_backup"))
+    left = len(due) - sum(len(states[state]) for state in ("ran", "would", "by_backup", "by_cron"))
     counts = [words.format(len(states[state])) for state, words in _STATES.items() if states[state]]
     tail = ", ".join([*counts, f"{left} not rerun"]) if counts else "none rerun"
     if failed:
@@ -239,7 +258,12 @@ def _finish(
     return rec.finish(Outcome.OK, f"{head}; {tail}")
 
 
-_STATES = {"ran": "reran {}", "would": "would rerun {}", "by_backup": "{} rerun by the backup step"}
+_STATES = {
+    "ran": "reran {}",
+    "would": "would rerun {}",
+    "by_backup": "{} rerun by the backup step",
+    "by_cron": "{} left to the host's cron (it runs what the clock step skipped)",
+}
 
 
 def _patterns(value: Sequence[str] | str) -> list[str]:

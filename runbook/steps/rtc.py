@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 from invoke.context import Context
 
 from runbook.commands import StepRecorder, step
@@ -9,13 +11,14 @@ from runbook.errors import ClockUnreadable, NTPUnavailable
 from runbook.facts import facts_for
 from runbook.results import Outcome, StepResult
 from runbook.session import settings_for
+from runbook.stepdata import RtcWrite
 from runbook.steps.clock import first_offset, host_offset
 from runbook.steps.timesync import clock_changed
 
 NO_RTC = "Cannot access the Hardware Clock"
 
 
-@step("sync_rtc", title="sync hardware clock")
+@step("sync_rtc", title="sync hardware clock", data=RtcWrite)
 def sync_rtc(c: Context, rec: StepRecorder, force: bool = False, dry_run: bool = False) -> StepResult:
     """``hwclock --systohc`` once the clock was fixed, so the next boot starts from the right time.
 
@@ -46,9 +49,8 @@ def sync_rtc(c: Context, rec: StepRecorder, force: bool = False, dry_run: bool =
             f"the clock is still {measured.offset:+,.3f} s off: the RTC is not written",
             offset=measured.offset,
         )
-    record = rec.run(
-        c, f"{hwclock} --systohc", timeout=settings.command_timeout, sudo_password=settings.sudo_password
-    )
+    command = f"{shlex.quote(hwclock)} --systohc"
+    record = rec.run(c, command, timeout=settings.command_timeout, sudo_password=settings.sudo_password)
     said = f"{record.stdout}\n{record.stderr}"
     if NO_RTC in said:
         return rec.finish(Outcome.SKIPPED, "the host has no RTC (hwclock: no hardware clock)", rtc=False)

@@ -14,6 +14,7 @@ from runbook.commands import StepRecorder, step
 from runbook.errors import SettingsError
 from runbook.results import Outcome, StepResult
 from runbook.session import session_of, settings_for
+from runbook.stepdata import SiteAnswers
 
 _BODY_LIMIT = 1 << 20
 
@@ -62,7 +63,7 @@ def fetch(url: str, *, timeout: float, expect_text: str | None = None) -> SiteCh
     return SiteCheck(url, status, latency, error, found)
 
 
-@step("check_site", title="check site")
+@step("check_site", title="check site", data=SiteAnswers)
 def check_site(
     c: Context,
     rec: StepRecorder,

@@ -26,6 +26,7 @@ from runbook.facts import DaemonState, HostFacts, facts_for, forget_facts, secti
 from runbook.results import CommandRecord, Outcome, StepResult
 from runbook.session import session_of, settings_for
 from runbook.settings import Settings
+from runbook.stepdata import ClockSync, DaemonBoot, DaemonRestart
 from runbook.steps.clock import PANIC_THRESHOLD, first_offset, host_offset
 from runbook.timeservice import TimeService, parse_service_actions
 
@@ -144,7 +145,7 @@ def _started(service: TimeService, record: CommandRecord) -> str:
 # -- restart_daemon ----------------------------------------------------------------------
 
 
-@step("restart_daemon", title="restart time daemon", needs=("check_date",))
+@step("restart_daemon", title="restart time daemon", data=DaemonRestart, needs=("check_date",))
 def restart_daemon(
     c: Context,
     rec: StepRecorder,
@@ -168,9 +169,15 @@ def restart_daemon(
     if isinstance(driven, NoDaemon):
         return rec.finish(Outcome.FAILED, driven.reason, **data)
     service, state = driven.service, driven.state
+    data["was_running"] = state.running
+    if driven.driver.exits_on_panic and facts.ntpd_without_g:
+        data["no_panic_override"] = facts.ntpd_without_g
     if data["choice"]:
         rec.warnings.append(str(data["choice"]))
-    rec.warnings.extend(driven.driver.warnings(facts))
+    warnings = driven.driver.warnings(facts)
+    rec.warnings.extend(warnings)
+    if warnings and driven.driver.family == "chronyd":
+        data["makestep_warning"] = warnings[0]
     measured = _measured(rec, settings, facts)
     reasons = []
     if not state.running:
@@ -251,7 +258,7 @@ def _sync(
     return result, f"; {service.daemon} held the NTP socket: stopped it for the sync and started it again"
 
 
-@step("one_shot_sync", title="one-shot sync", needs=("check_date",))
+@step("one_shot_sync", title="one-shot sync", data=ClockSync, needs=("check_date",))
 def one_shot_sync(
     c: Context,
     rec: StepRecorder,
@@ -320,7 +327,7 @@ def one_shot_sync(
 # -- start_enable_daemon -----------------------------------------------------------------
 
 
-@step("start_enable_daemon", title="start + enable daemon", needs=("check_date",))
+@step("start_enable_daemon", title="start + enable daemon", data=DaemonBoot, needs=("check_date",))
 def start_enable_daemon(
     c: Context,
     rec: StepRecorder,
@@ -344,7 +351,13 @@ def start_enable_daemon(
         todo.append(("start", service.start()))
     if state.enabled is not True:
         todo.append(("enable at boot", service.enable()))
-    data.update(running=state.running, enabled=state.enabled)
+    data.update(
+        daemon=service.daemon,
+        was_running=state.running,
+        was_enabled=state.enabled,
+        running=state.running,
+        enabled=state.enabled,
+    )
     if not todo:
         levels = f" (runlevels {state.runlevels[0]}-{state.runlevels[-1]})" if state.runlevels else ""
         return rec.finish(Outcome.OK, f"{service.label} running and enabled at boot{levels}", **data)

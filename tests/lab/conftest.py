@@ -9,6 +9,9 @@
   default scenario changed by the knobs (``offset="-3h"``, ``daemon="stopped"|"running"|"crashed"``,
   ``ntpdate=False``, ``site="down"``, ``user="sudo"``) and returns it: ``host.run("date")`` runs over
   ``ssh -F ssh_config``; ``host.name``, ``host.address``, ``host.user``, ``host.ssh_config``.
+- ``vm`` (function): ``vm(profile, **knobs) -> LabHost``, the session's VM host of a VM profile (vm-ntp,
+  vm-chrony, ...), booted on first use as the next host after the namespace ones (lab7, lab8, ...) and
+  kept for the session (``fresh=True`` reboots it fresh with ``knobs``); see tests/lab/vm_support.py.
 - ``real_clock_unchanged`` is checked around the whole session: the lab must never move the machine's clock.
 
 Only one lab can run on a machine at a time: take a ``.lab`` of your own down before running these.
@@ -21,6 +24,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from vm_support import shared_vm
 
 from lab import Lab, LabHost
 
@@ -54,5 +58,20 @@ def lab_host(lab: Lab) -> Callable[..., LabHost]:
         name = f"lab{len(handed_out) + 1}"
         handed_out.append(name)
         return lab.reset(name, profile=profile, **scenario)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def _vm_cache() -> dict[str, LabHost]:
+    return {}
+
+
+@pytest.fixture
+def vm(lab: Lab, _vm_cache: dict[str, LabHost]) -> Callable[..., LabHost]:
+    def make(profile: str, fresh: bool = False, **knobs: Any) -> LabHost:
+        if fresh and profile in _vm_cache:
+            _vm_cache[profile] = lab.reset(_vm_cache[profile].name, **knobs)
+        return shared_vm(lab, _vm_cache, profile, **knobs)
 
     return make

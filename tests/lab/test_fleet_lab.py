@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from record_checks import validate_fleet
 
 from lab import Lab, network
 
@@ -47,7 +48,9 @@ def post_maint(
 def fleet_record(records: Path) -> dict[str, Any]:
     paths = sorted(records.glob("fleet-*.json"))
     assert len(paths) == 1, list(records.iterdir())
-    return json.loads(paths[0].read_text())  # type: ignore[no-any-return]
+    data: dict[str, Any] = json.loads(paths[0].read_text())
+    validate_fleet(data)
+    return data
 
 
 @pytest.fixture
@@ -85,16 +88,16 @@ def test_fleet_of_twenty_accounts_for_every_host_then_reruns_only_the_failed(
     assert list(outcomes) == [*BROKEN, *FINE, *UNREACHABLE, *REFUSED]
     for name in BROKEN:
         assert outcomes[name]["outcome"] == "changed", outcomes[name]
-        assert "one-shot sync" in outcomes[name]["changed"]
+        assert "one-shot sync" in outcomes[name]["changes"]
         assert lab.clock_offset(name) == pytest.approx(0, abs=1)
     for name in FINE:
         assert outcomes[name]["outcome"] in ("ok", "changed"), outcomes[name]
     for name in UNREACHABLE:
         assert outcomes[name]["outcome"] == "failed"
-        assert "unreachable" in outcomes[name]["failed"][0], outcomes[name]
+        assert "unreachable" in outcomes[name]["left"][0], outcomes[name]
     for name in REFUSED:
         assert outcomes[name]["outcome"] == "failed"
-        assert "authentication failed for nosuchuser@" in outcomes[name]["failed"][0], outcomes[name]
+        assert "authentication failed for nosuchuser@" in outcomes[name]["left"][0], outcomes[name]
     assert record["label"] == "FAILED (5 of 20 hosts)"
     assert record["totals"]["hosts"] == 20 and record["totals"]["connections"] == REAL
     for line in record["hosts"]:
@@ -136,7 +139,8 @@ def test_fail_fast_leaves_the_rest_not_run(lab: Lab, fleet_config: Path, tmp_pat
     assert [line["host"] for line in record["hosts"]] == ["gone1", *[f"lab{n}" for n in range(1, REAL + 1)]]
     assert record["stopped"] == "--fail-fast stopped the fleet after gone1 failed"
     assert all(
-        line["failed"] == [f"host error: not run: {record['stopped']}"] for line in record["hosts"][1:]
+        line["left"] == [f"Host error: not run: {record['stopped']}. Fix it, then run post-maint again."]
+        for line in record["hosts"][1:]
     )
     assert record["totals"]["connections"] == 0
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from offline_names import files_only_resolution
+from record_checks import validate_host
 
 from lab import Lab, LabHost
 
@@ -37,10 +38,12 @@ def post_maint(
 
 
 def host_record(records: Path, host: str) -> dict[str, Any]:
-    """The newest JSON record of ``host``."""
+    """The newest JSON record of ``host``, checked against the host record's schema."""
     paths = sorted(records.glob(f"{host}-*.json"))
     assert paths, f"no JSON record for {host} in {records}: {list(records.iterdir())}"
-    return json.loads(paths[-1].read_text())  # type: ignore[no-any-return]
+    data: dict[str, Any] = json.loads(paths[-1].read_text())
+    validate_host(data)
+    return data
 
 
 def steps_of(record: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from profile_support import THREE_HOURS, clock_error
+from test_post_maint import host_record, post_maint, steps_of
 
-from lab import LabHost
+from lab import Lab, LabHost
 
 pytestmark = pytest.mark.lab
 Factory = Callable[..., LabHost]
@@ -56,3 +58,21 @@ def test_crashed_service_needs_restart_or_zap(lab_host: Factory) -> None:
         ).stdout
         == " * status: started\n"
     )
+
+
+def test_a_date_without_nanoseconds_is_timed_at_the_edge_of_the_second(
+    lab: Lab, lab_host: Factory, tmp_path: Path
+) -> None:
+    """BusyBox built without nanoseconds prints ``1700000000.``: check_date times the edge of the
+    host's second instead of taking whole seconds at ±0.5 s."""
+    host = lab_host(profile="alpine", offset="+90s")
+    assert host.run("touch /etc/runbook-lab/date-no-nanoseconds").returncode == 0
+    reading = host.run("date +%s.%N").stdout.strip()
+    assert reading.endswith(".") and reading[:-1].isdigit()
+
+    done = post_maint(lab, tmp_path, host.name, extra=("--dry-run",))
+    assert done.returncode == 0, done.stdout + done.stderr
+    data = steps_of(host_record(tmp_path, host.name))["check_date"]["data"]
+    assert data["method"] == "date (whole seconds, timed at the edge of the second)"
+    assert data["offset"] == pytest.approx(-90, abs=0.2)
+    assert data["bound"] < 0.1

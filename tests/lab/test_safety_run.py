@@ -127,8 +127,6 @@ def test_hostile_flag_values_run_nothing_on_the_host(
             value,
             "--ntp-server",
             lab.record()["ntp_server"],
-            "--ntp-server",
-            f"ntp{value}",
         )
         done = subprocess.run(
             argv(lab, tmp_path / str(number), host.name, extra=extra),
@@ -150,6 +148,9 @@ def test_hostile_flag_values_run_nothing_on_the_host(
         (("--parallel", "0"), "parallel"),
         (("--template-dir", "/nonexistent/templates"), "/nonexistent/templates"),
         (("--timezone", "Mars/Olympus"), "unknown time zone"),
+        (("--ntp-server", "-q"), "NTP server '-q' is not a host name"),
+        (("--ntp-server", "ntp; touch /tmp/pwned"), "is not a host name or IP address"),
+        (("--host", "web01;echo${IFS}x>>/tmp/f"), "host name 'web01;echo${IFS}x>>/tmp/f'"),
     ],
 )
 def test_bad_input_stops_before_any_host_is_contacted(

@@ -1,21 +1,46 @@
-"""The seed incident as a finished HostRun, with fixed times, for the record tests and docs/record-example.md.
+"""The seed incident as a real lab run, for the record tests and docs/record-example.md.
 
-Regenerate the example with ``.venv/bin/python tests/unit/record_seed.py``.
+``tests/runs/centos6-lab-run.json`` is the JSON record of a real run on a lab host set up
+like the seed's server (CentOS 6: clock 3 h behind after the provider's pause, ntpd stopped and
+off in every runlevel, started without -g, the nightly backup missed). docs/record-example.md
+is rendered from it, in English and in Japanese. Regenerate both with one command::
+
+    RUNBOOK_LAB_INSTANCE=N scripts/record-example      # a fresh lab run (needs root)
+    .venv/bin/python tests/unit/record_seed.py         # only re-render the docs from the JSON
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from unittest import mock
 
 from runbook.record import render_host
-from runbook.results import CommandRecord, HostRun, Outcome, StepResult
-from runbook.settings import Settings, parse_window
+from runbook.results import CommandRecord, HostRun
+from runbook.settings import Settings
 
-T0 = 1503360723.0  # 2017-08-22 00:12:03 UTC = 09:12:03 JST
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "record-example.md"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "docs" / "record-example.md"
+RECORDED = ROOT / "tests" / "runs" / "centos6-lab-run.json"
 VERSION = "0.1.0"
+JSON_NAME = "lab1-run.json"
+JOURNAL_NAME = "run.jsonl"
+
+
+def recorded() -> dict[str, object]:
+    data: dict[str, object] = json.loads(RECORDED.read_text(encoding="utf-8"))
+    return data
+
+
+def seed_run() -> HostRun:
+    return HostRun.from_dict(recorded())
+
+
+T0 = seed_run().started if RECORDED.exists() else 0.0
 
 
 def cmd(
@@ -24,167 +49,80 @@ def cmd(
     return CommandRecord(command, exit_code, stdout=out, stderr=err, started=T0 + at, duration=took)
 
 
-def seed_settings() -> Settings:
-    return Settings(
-        ntp_servers=("ntp1.sakura.ad.jp",),
-        timezone="Asia/Tokyo",
-        window=parse_window("2017-08-22 02:00..05:00 Asia/Tokyo"),
-        operator="ops@monitor01",
-    )
-
-
-def seed_run() -> HostRun:
-    """web01 after the provider's maintenance: 3 h behind, ntpd stopped, backup missed; all fixed."""
-    ntpdate = "LC_ALL=C ntpdate ntp1.sakura.ad.jp"
-    results = [
-        StepResult(
-            "check_date",
-            Outcome.OK,
-            "clock 3h 0m 12s behind (10,812.402 s, ±3 ms)",
-            [cmd("LC_ALL=C date +%s.%N", 0, 0.0, 0.2, "1503349910.598123456\n")],
-            T0,
-            0.2,
-            {
-                "offset": 10812.402,
-                "bound": 0.003,
-                "server": "ntp1.sakura.ad.jp",
-                "stratum": 2,
-                "controller_offset": -0.0008,
-                "samples": 7,
-            },
-        ),
-        StepResult(
-            "restart_daemon",
-            Outcome.CHANGED,
-            "stop FAILED (not running), start OK",
-            [
-                cmd(
-                    "/sbin/service ntpd restart",
-                    0,
-                    0.3,
-                    1.1,
-                    "Shutting down ntpd:                                        [FAILED]\n"
-                    "Starting ntpd:                                             [  OK  ]\n",
-                )
-            ],
-            T0 + 0.3,
-            1.1,
-            {"stop_ok": False, "start_ok": True},
-            warnings=[
-                "ntpd runs without -g (/etc/sysconfig/ntpd): after the next long suspension it will exit "
-                "at its 1000 s panic threshold instead of recovering; consider adding -g"
-            ],
-        ),
-        StepResult(
-            "one_shot_sync",
-            Outcome.CHANGED,
-            "socket in use → stopped ntpd, stepped +10,812.398 s, started ntpd",
-            [
-                cmd(
-                    ntpdate,
-                    1,
-                    1.5,
-                    0.1,
-                    "",
-                    "22 Aug 06:12:05 ntpdate[3663]: the NTP socket is in use, exiting\n",
-                ),
-                cmd("/sbin/service ntpd stop", 0, 1.6, 0.3, "Shutting down ntpd:" + " " * 40 + "[  OK  ]\n"),
-                cmd(
-                    ntpdate,
-                    0,
-                    1.9,
-                    2.9,
-                    "22 Aug 09:12:09 ntpdate[3631]: step time server 61.211.161.11 offset 10812.398214 sec\n",
-                ),
-                cmd("/sbin/service ntpd start", 0, 4.8, 0.1, "Starting ntpd:" + " " * 45 + "[  OK  ]\n"),
-            ],
-            T0 + 1.5,
-            3.4,
-            {"fallback": "socket in use", "stepped": 10812.398214, "server": "ntp1.sakura.ad.jp"},
-        ),
-        StepResult(
-            "start_enable_daemon",
-            Outcome.OK,
-            "ntpd running; enabled in runlevels 2–5",
-            [cmd("chkconfig --list ntpd", 0, 4.9, 0.1, "ntpd  0:off 1:off 2:on 3:on 4:on 5:on 6:off\n")],
-            T0 + 4.9,
-            0.1,
-            {"running": True, "enabled": True},
-        ),
-        StepResult(
-            "verify",
-            Outcome.OK,
-            "offset 0.004 s behind ≤ 0.5 s; * peer ntp1.sakura.ad.jp after 11 s",
-            [
-                cmd(
-                    "LC_ALL=C ntpq -pn",
-                    0,
-                    16.0,
-                    0.1,
-                    "     remote           refid      st t when poll reach   delay   offset  jitter\n"
-                    "==============================================================================\n"
-                    "*61.211.161.11   133.243.238.163  2 u    5   64    1    6.123    3.882   0.512\n",
-                )
-            ],
-            T0 + 5.0,
-            11.2,
-            {"offset": 0.004, "bound": 0.003, "peer": "61.211.161.11", "synced_after": 11.0},
-        ),
-        StepResult(
-            "rerun_backup",
-            Outcome.CHANGED,
-            "last success 2017-08-21 03:30 JST, due 2017-08-22 03:30; rerun exit 0",
-            [
-                cmd(
-                    "/usr/local/bin/backup.sh",
-                    0,
-                    16.3,
-                    42.0,
-                    "dumping database www ... done (212 MB)\narchiving /var/www ... done\nbackup finished\n",
-                )
-            ],
-            T0 + 16.3,
-            42.0,
-            {"last_success": "2017-08-20T18:30:00+00:00", "exit_code": 0},
-        ),
-        StepResult(
-            "check_site",
-            Outcome.OK,
-            "https://www.example.jp/ 200 in 184 ms",
-            [],
-            T0 + 58.4,
-            0.3,
-            {"url": "https://www.example.jp/", "status": 200, "latency_ms": 184},
-        ),
-    ]
-    return HostRun(
-        host="web01.example.jp",
-        results=results,
-        started=T0,
-        finished=T0 + 58.7,
-        facts={
-            "hostname": "web01.example.jp",
-            "address": "203.0.113.10",
-            "os": "CentOS 6.9",
-            "init": "sysv",
-            "daemon": "ntpd",
-        },
-        connections=1,
-    )
+def seed_settings(lang: str = "en") -> Settings:
+    header = recorded()["header"]
+    assert isinstance(header, dict)
+    return Settings(timezone=str(header["timezone"]), operator=str(header["operator"]), lang=lang)
 
 
 def example_markdown() -> str:
-    """docs/record-example.md: the seed run's record, with a fixed runbook version."""
+    """docs/record-example.md: the recorded run's record in English, then in Japanese."""
+    run = seed_run()
     with mock.patch("runbook.record.model.runbook_version", return_value=VERSION):
-        return render_host(
-            seed_run(),
-            seed_settings(),
-            now=T0 + 59.0,
-            json_name="web01.example.jp-20170822T001203Z.json",
-            journal_name="run-20170822T001203Z.jsonl",
+        english, japanese = (
+            render_host(
+                run,
+                seed_settings(lang),
+                now=run.finished + 1,
+                json_name=JSON_NAME,
+                journal_name=JOURNAL_NAME,
+            )
+            for lang in ("en", "ja")
         )
+    intro = (
+        "# A maintenance record, as the runbook writes it\n\n"
+        "The record of a real run on a lab host set up like the seed's server: CentOS 6, the clock\n"
+        "3 hours behind after the provider's pause, ntpd stopped, off in every runlevel and started\n"
+        "without `-g`, the nightly backup missed. Its JSON record is `tests/runs/centos6-lab-run.json`;\n"
+        "`scripts/record-example` makes both anew from a fresh lab run, and a test fails when this page\n"
+        "no longer matches what the runbook renders from that JSON.\n\n"
+        "Below: the record in English (the default), then the same run with `--lang ja`.\n\n"
+    )
+    return f"{intro}---\n\n{_demote(english)}\n---\n\n{_demote(japanese)}"
+
+
+def _demote(markdown: str) -> str:
+    """The record one heading level down, so the page keeps one title."""
+    return "\n".join(f"#{line}" if line.startswith("#") else line for line in markdown.split("\n"))
+
+
+def record_from_lab() -> None:
+    """A fresh lab run like the seed incident; its JSON record becomes ``RECORDED``."""
+    from lab import Lab
+
+    lab = Lab(ROOT / ".lab")
+    try:
+        lab.up(profile="centos6", hosts=1)
+        host = lab.host("lab1")
+        host.run("sed -i 's/^OPTIONS=\"-g /OPTIONS=\"/' /etc/sysconfig/ntpd")
+        with tempfile.TemporaryDirectory() as folder:
+            config = Path(folder) / "runbook.yaml"
+            lab_config = (ROOT / ".lab" / "runbook.yaml").read_text(encoding="utf-8")
+            config.write_text(lab_config + '  operator: "ops@monitor01"\n', encoding="utf-8")
+            subprocess.run(
+                [
+                    str(ROOT / ".venv" / "bin" / "invoke"),
+                    "-f",
+                    str(config),
+                    "post-maint",
+                    "--host",
+                    "lab1",
+                    "--timezone",
+                    "Asia/Tokyo",
+                    "--record-dir",
+                    folder,
+                ],
+                check=True,
+                cwd=ROOT,
+            )
+            (record,) = Path(folder).glob("lab1-*.json")
+            shutil.copyfile(record, RECORDED)
+    finally:
+        lab.down()
 
 
 if __name__ == "__main__":
+    if "--from-lab" in sys.argv:
+        record_from_lab()
     EXAMPLE.write_text(example_markdown(), encoding="utf-8")
     sys.stdout.write(f"wrote {EXAMPLE}\n")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from hostfakes import probe_output, section
-
 from runbook import clock
 from runbook.check.output import perf_label, render, render_json
 from runbook.check.ranges import Thresholds, parse_range
@@ -14,6 +12,7 @@ from runbook.check.verdict import CheckOptions, HostCheck, judge, unknown
 from runbook.facts import HostFacts, parse_boot_id, parse_facts
 from runbook.probe import split_sections
 from runbook.settings import BackupSettings, Settings
+from runbook.testing import probe_output, section
 
 DEFAULT = Thresholds(parse_range("0.5"), parse_range("1"))
 BACKUP = BackupSettings(command="b", evidence_file="/var/lib/backup/last-success")

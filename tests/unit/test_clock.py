@@ -7,15 +7,13 @@ import select
 import shutil
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import ntplib
 import pytest
+from ntpfakes import Behaviour, FakeNTP
 
 from runbook import clock
 from runbook.errors import NTPUnavailable
@@ -23,52 +21,6 @@ from runbook.facts import parse_facts
 from runbook.probe import probe_command, split_sections
 from runbook.results import CommandRecord
 from runbook.settings import BackupSettings, build_settings
-
-# -- a fake NTP server on 127.0.0.1 ---------------------------------------------------------
-
-
-@dataclass
-class Behaviour:
-    offset: float = 0.0
-    stratum: int = 2
-    leap: int = 0
-    kiss: str = ""
-    silent: bool = False
-
-
-class FakeNTP:
-    """Answers NTP client packets on 127.0.0.1 as told by ``behaviour``."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.behaviour = Behaviour()
-        self.queries = 0
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    def serve(self) -> None:
-        while True:
-            try:
-                data, peer = self.sock.recvfrom(512)
-            except OSError:
-                return
-            self.queries += 1
-            b = self.behaviour
-            if b.silent:
-                continue
-            request = ntplib.NTPPacket()
-            request.from_data(data)
-            now = ntplib.system_to_ntp_time(time.time() + b.offset)
-            reply = ntplib.NTPPacket(version=4, mode=4, tx_timestamp=now)
-            reply.leap, reply.stratum = b.leap, 0 if b.kiss else b.stratum
-            reply.ref_id = int.from_bytes(b.kiss.encode().ljust(4, b"\0")) if b.kiss else 0x7F7F0101
-            reply.orig_timestamp, reply.recv_timestamp = request.tx_timestamp, now
-            self.sock.sendto(reply.to_data(), peer)
-
-    def close(self) -> None:
-        self.sock.close()
 
 
 @pytest.fixture
@@ -106,7 +58,7 @@ def test_reference_is_cached(ntp: FakeNTP) -> None:
         (Behaviour(kiss="DENY"), "access denied"),
         (Behaviour(stratum=16), "not synchronised (stratum 16"),
         (Behaviour(leap=3), "leap 3"),
-        (Behaviour(silent=True), "No response"),
+        (Behaviour(silent=True), "no reply within 0.3 s"),
     ],
 )
 def test_unusable_answers_fall_back_then_fail_clearly(ntp: FakeNTP, behaviour: Behaviour, said: str) -> None:
@@ -343,7 +295,7 @@ def test_hostile_backup_values_run_nothing_unintended(tmp_path: Path) -> None:
         evidence = tmp_path / value.replace("/", "_")
         evidence.write_text("1503364325\n")
         settings = build_settings(
-            {"ntp_servers": [value], "backup": BackupSettings(command=value, evidence_file=str(evidence))}
+            {"ntp_servers": ["ntp.test"], "backup": BackupSettings(value, evidence_file=str(evidence))}
         )
         command = probe_command(settings, clock_loop=True)
         record, _, _ = clock.sample_session(LocalConnection(), command, 1, 10.0)
@@ -367,3 +319,30 @@ def test_session_sends_the_last_line_after_the_samples() -> None:
     record, _, timings = clock.sample_session(LocalConnection(None), command, 3, 10.0, last_line)
     assert seen == [("epochrealtime", 3)] and len(timings) == 3
     assert record.stdout.endswith("last=boot\n") and record.round_trips == 4
+
+
+def _timings(start: float, step: float, readings: list[str], rtt: float = 0.002) -> list[clock.Timing]:
+    return [clock.Timing(start + i * step, rtt, reading) for i, reading in enumerate(readings)]
+
+
+def test_whole_seconds_are_timed_at_the_edge_of_the_second() -> None:
+    # the host's second 1700000001 began between the 3rd and 4th request (10 ms apart)
+    timings = _timings(
+        100.0, 0.010, ["1700000000.", "1700000000.", "1700000000.", "1700000001.", "1700000001."]
+    )
+    sample = clock.best_sample("date", timings)
+    assert sample is not None
+    assert sample.method == "date (whole seconds, timed at the edge of the second)"
+    assert sample.remote == 1700000001.0
+    assert sample.wall == pytest.approx((100.020 - 0.001 + 100.030 + 0.001) / 2)
+    assert sample.rtt == pytest.approx(0.012) and sample.granularity == 0.0
+    reference = clock.Reference(server="s", stratum=2, offset=0.0, delay=0.0, measured_at=0.0)
+    assert clock.measure(sample, reference).bound == pytest.approx(0.006, abs=0.002)
+
+
+def test_whole_seconds_without_an_edge_keep_half_a_second_of_bound() -> None:
+    sample = clock.best_sample("date", _timings(100.0, 0.010, ["1700000000.%N"] * 3))
+    assert sample is not None
+    assert sample.granularity == 0.5 and sample.method == "date (whole seconds)"
+    assert clock.whole_seconds(_timings(0, 1, ["1700000000."]))
+    assert not clock.whole_seconds(_timings(0, 1, ["1700000000.123"]))

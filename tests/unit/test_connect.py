@@ -1,4 +1,4 @@
-"""Host keys and ssh_config parsed once per file, checked exactly as paramiko would check them."""
+"""Host keys checked as OpenSSH checks them, known_hosts and ssh_config parsed once per file."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 from fabric import Connection
 from paramiko.hostkeys import HostKeys
 
-from runbook.connect import _known_keys, connection_for
+from runbook import knownhosts
+from runbook.connect import connection_for
+from runbook.knownhosts import Verdict
 from runbook.settings import Settings
 
 connect_module = importlib.import_module("runbook.connect")  # ``runbook.connect`` is also a function
@@ -28,25 +30,10 @@ def _hashed(name: str, key: paramiko.PKey) -> str:
     return _line(HostKeys.hash_host(name), key)
 
 
-def _paramiko_keys(system: Path, files: list[Path], name: str) -> list[tuple[str, paramiko.PKey]]:
-    """What ``SSHClient.connect`` would check the server against, after loading these files."""
-    client = paramiko.SSHClient()
-    if system.is_file():
-        client.load_system_host_keys(str(system))
-    for path in files:
-        if path.is_file():
-            client.load_host_keys(str(path))
-    found = client._system_host_keys.get(name)  # type: ignore[attr-defined]
-    if found is None:
-        found = client.get_host_keys().get(name)
-    if found is None:
-        return []
-    return [(keytype, found[keytype]) for keytype in dict.fromkeys(found.keys())]
-
-
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(connect_module, "_SYSTEM_KNOWN_HOSTS", str(tmp_path / "system_known_hosts"))
+    monkeypatch.setattr(connect_module, "_USER_KNOWN_HOSTS", (str(tmp_path / "user_known_hosts"),))
+    monkeypatch.setattr(connect_module, "_GLOBAL_KNOWN_HOSTS", (str(tmp_path / "global_known_hosts"),))
     return tmp_path
 
 
@@ -63,58 +50,77 @@ def _connection(home: Path, port: int = 22) -> Connection:
     return connection_for("web1", Settings(ssh_config=str(config)))
 
 
+def _verdict(c: Connection, key: paramiko.PKey) -> Verdict:
+    name = connect_module._host_key_name(c)
+    return knownhosts.check(connect_module._known_hosts_for(c), name, key.get_name(), key.get_base64())[0]
+
+
 @pytest.mark.parametrize("port", [22, 2222])
-def test_known_keys_are_those_paramiko_would_check(home: Path, port: int) -> None:
+def test_a_key_passes_when_any_entry_for_the_host_has_it(home: Path, port: int) -> None:
     c = _connection(home, port)
     name = "192.0.2.10" if port == 22 else "[192.0.2.10]:2222"
-    mine, other, rsa_like, later = _key(), _key(), _key(), _key()
-    files = [home / "first", home / "second"]
-    system = home / "system_known_hosts"
+    wild = name.replace(".10", ".*")
+    mine, other = _key(), _key()
+    files = [home / "first", home / "second", home / "global_known_hosts"]
     cases = [
-        ("", "", ""),  # nothing known
-        ("", _line(f"web9,{name}", mine), ""),
-        ("", _hashed(name, mine) + _line(name, other), _line(name, later)),  # first entry wins
-        ("", _line("other", other), _line(name, later) + _hashed(name, mine)),
-        ("", _line(name, mine) + _line(name, mine), _line(name, mine)),  # duplicates dropped
-        (_line("elsewhere", rsa_like), _line(name, mine), ""),  # system file without the host
-        (_line(name, other), _line(name, mine), ""),  # system file wins when it has the host
-        (_hashed(name, other), "", _line(name, mine)),
+        (("", "", ""), Verdict.UNKNOWN),
+        ((_line(f"web9,{name}", mine), "", ""), Verdict.KNOWN),
+        ((_hashed(name, other), _line(name, mine), ""), Verdict.KNOWN),  # any entry, not the first
+        ((_line("other", other), "", _hashed(name, mine)), Verdict.KNOWN),  # global file
+        ((_line(name, other), "", ""), Verdict.CHANGED),
+        ((_line(wild, other), "", ""), Verdict.CHANGED),  # wildcard
+        ((_line(f"{wild},!{name}", other), "", ""), Verdict.UNKNOWN),  # negated
+        (
+            (f"@revoked * {mine.get_name()} {mine.get_base64()}\n" + _line(name, mine), "", ""),
+            Verdict.REVOKED,
+        ),
     ]
-    for system_text, first_text, second_text in cases:
-        for path, text in zip([system, *files], [system_text, first_text, second_text], strict=True):
+    for texts, verdict in cases:
+        for path, text in zip(files, texts, strict=True):
             path.unlink(missing_ok=True)
             if text:
                 path.write_text(text)
-        expected = _paramiko_keys(system, files, name)
-        got = _known_keys(c)
-        assert [(t, k.get_base64()) for t, k in got] == [(t, k.get_base64()) for t, k in expected]
+        assert _verdict(c, mine) is verdict, texts
+
+
+def test_the_user_known_hosts_is_not_read_when_the_config_names_other_files(home: Path) -> None:
+    c = _connection(home)
+    right, stale = _key(), _key()
+    (home / "user_known_hosts").write_text(_line("192.0.2.10", stale))
+    (home / "first").write_text(_line("192.0.2.10", right))
+    assert _verdict(c, right) is Verdict.KNOWN
+    assert [str(p) for p in connect_module._known_hosts_files(c)] == [
+        str(home / "first"),
+        str(home / "second"),
+    ]
 
 
 def test_known_hosts_is_read_again_once_it_changes(home: Path) -> None:
     c = _connection(home)
     first = home / "first"
     first.write_text(_line("other", _key()))
-    assert _known_keys(c) == []
     added = _key()
+    assert _verdict(c, added) is Verdict.UNKNOWN
     with first.open("a") as handle:  # as --accept-new-host-keys appends
         handle.write(_line("192.0.2.10", added))
-    assert [k.get_base64() for _, k in _known_keys(c)] == [added.get_base64()]
+    assert _verdict(c, added) is Verdict.KNOWN
 
 
 def test_parsed_once_per_file(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     c = _connection(home)
-    (home / "first").write_text(_line("192.0.2.10", _key()))
-    loads: list[str] = []
-    real_load = HostKeys.load
+    key = _key()
+    (home / "first").write_text(_line("192.0.2.10", key))
+    parses: list[str] = []
+    real = knownhosts.parse_known_hosts
 
-    def load(self: HostKeys, name: str) -> None:
-        loads.append(name)
-        real_load(self, name)
+    def parse(text: str, source: str) -> knownhosts.KnownHostsFile:
+        parses.append(source)
+        return real(text, source)
 
-    monkeypatch.setattr(HostKeys, "load", load)
+    monkeypatch.setattr(connect_module, "parse_known_hosts", parse)
     for _ in range(5):
-        assert len(_known_keys(c)) == 1
-    assert loads == [str(home / "first")]
+        assert _verdict(c, key) is Verdict.KNOWN
+    assert parses == [str(home / "first")]
 
 
 def test_ssh_config_parsed_once_while_it_is_unchanged(home: Path) -> None:

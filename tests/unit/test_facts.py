@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hostfakes import PROBE, fake_host, probe_output
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from invoke.runners import Result
@@ -24,6 +23,7 @@ from runbook.errors import NTPUnavailable, ProbeError
 from runbook.probe import split_sections
 from runbook.settings import BackupSettings, build_settings
 from runbook.steps.timesync import parse_ntpdate
+from runbook.testing import PROBE, fake_host, probe_output
 from runbook.timeservice import parse_chkconfig, parse_service_actions
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from record_seed import T0, seed_run, seed_settings
+from sample_run import T0, seed_run, seed_settings
 
 from runbook.errors import RecordError
 from runbook.record import Journal, journal_settings, load_journal, render_host, write_records
@@ -195,3 +197,24 @@ def test_records_rendered_from_a_journal(tmp_path: Path) -> None:
     md = paths[0].read_text(encoding="utf-8")
     assert paths[0].name == "web01.example.jp-20170822T001203Z.md"
     assert "INTERRUPTED (after 5 steps; 2 changes made)" in md and "journal: run-20170822T001203Z.jsonl" in md
+
+
+def test_a_journal_rendered_again_in_japanese(tmp_path: Path) -> None:
+    """``post-maint.render JOURNAL --lang ja``: the same run's records for a Japanese reader."""
+    path = tmp_path / "run-20170822T001203Z.jsonl"
+    run = seed_run()
+    with Journal(path) as journal:
+        journal.run_started([run.host], seed_settings())
+        replay(journal, run)
+    command = [sys.executable, "-c", "from runbook.cli import main; main()", "post-maint.render", str(path)]
+    done = subprocess.run(
+        [*command, "--record-dir", str(tmp_path / "ja"), "--lang", "ja"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (markdown,) = (tmp_path / "ja").glob("*.md")
+    title = markdown.read_text(encoding="utf-8").splitlines()[0]
+    assert title == "# 保守記録 — web01.example.jp — 復旧済み（変更 3 件）"

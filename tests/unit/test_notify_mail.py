@@ -19,6 +19,9 @@ from runbook.notify.settings import NotifySettings, SmtpServer, build_notify_set
 from runbook.record import write_records
 from runbook.results import FleetRun
 
+FOUND_JA = "ntpd は停止していました。"
+"""A line of the seed run's Japanese record (Found): the record in the mail body is Japanese text."""
+
 
 def settings_for(port: int, **more: object) -> NotifySettings:
     return build_notify_settings(
@@ -64,7 +67,7 @@ def smtp_port(inbox: Inbox) -> Iterator[int]:
 def test_one_host_one_mail_with_the_record_as_utf8_body_and_json_attached(
     tmp_path: Path, inbox: Inbox, smtp_port: int
 ) -> None:
-    paths = write_records(japanese_run(), seed_settings(), tmp_path, now=T0 + 60)
+    paths = write_records(japanese_run(), seed_settings("ja"), tmp_path, now=T0 + 60)
 
     problems = deliver(FleetRun([japanese_run()]), paths, settings_for(smtp_port))
 
@@ -73,7 +76,7 @@ def test_one_host_one_mail_with_the_record_as_utf8_body_and_json_attached(
     assert envelope.mail_from == "runbook@monitor01.example.jp"
     assert envelope.rcpt_tos == ["ops@example.jp"]
     [message] = inbox.messages()
-    assert message["Subject"] == "runbook: web01.example.jp FIXED"
+    assert message["Subject"] == "runbook: web01.example.jp FIXED, 2 LEFT"
     assert message["To"] == "運用チーム <ops@example.jp>"
     assert message["From"] == "runbook@monitor01.example.jp"
     assert message["Auto-Submitted"] == "auto-generated"
@@ -84,10 +87,13 @@ def test_one_host_one_mail_with_the_record_as_utf8_body_and_json_attached(
     assert body.get_content_charset() == "utf-8"
     text = body.get_content().replace("\r\n", "\n")
     assert text.startswith(paths[0].read_text(encoding="utf-8"))
-    assert JAPANESE in text
+    assert FOUND_JA in text
     assert f"Records: {tmp_path.resolve()} on " in text
     assert json_attachments(message) == {paths[1].name: paths[1].read_bytes()}
-    assert json.loads(paths[1].read_bytes())["label"] == "FIXED (3 changes)"
+    attached = json.loads(json_attachments(message)[paths[1].name])
+    assert attached["label"] == "復旧済み・残課題 2 件（変更 4 件）"
+    [site] = [step for step in attached["results"] if step["step"] == "check_site"]
+    assert site["message"].endswith(JAPANESE)
 
 
 def test_non_ascii_headers_travel_rfc2047_encoded_and_decode_back(
@@ -104,7 +110,7 @@ def test_non_ascii_headers_travel_rfc2047_encoded_and_decode_back(
     assert head.isascii()
     assert b"Subject: runbook: =?utf-8?" in head
     [message] = inbox.messages()
-    assert message["Subject"] == "runbook: ウェブ01 FIXED"
+    assert message["Subject"] == "runbook: ウェブ01 FIXED, 2 LEFT"
     assert message["To"].addresses[0].display_name == "運用チーム"
 
 
@@ -149,7 +155,7 @@ def test_starttls_and_login_with_a_self_signed_certificate(
     assert inbox.logins == [(mechanism, "ops", "s3cret")]
     assert inbox.tls_sessions == [True]
     [message] = inbox.messages()
-    assert message["Subject"] == "runbook: web01.example.jp FIXED"
+    assert message["Subject"] == "runbook: web01.example.jp FIXED, 2 LEFT"
 
 
 def test_a_refused_login_is_reported_and_nothing_is_sent(
@@ -243,7 +249,7 @@ def test_one_refused_recipient_is_reported_and_the_others_get_the_mail(tmp_path:
 def test_a_record_that_cannot_be_read_is_left_out_and_the_mail_still_goes(
     tmp_path: Path, inbox: Inbox, smtp_port: int
 ) -> None:
-    paths = write_records(japanese_run(), seed_settings(), tmp_path, now=T0 + 60)
+    paths = write_records(japanese_run(), seed_settings("ja"), tmp_path, now=T0 + 60)
     paths[1].unlink()
 
     problems = deliver(FleetRun([japanese_run()]), paths, settings_for(smtp_port))
@@ -251,7 +257,7 @@ def test_a_record_that_cannot_be_read_is_left_out_and_the_mail_still_goes(
     assert problems == [f"record {paths[1]} not attached to the mail: No such file or directory"]
     [message] = inbox.messages()
     assert json_attachments(message) == {}
-    assert JAPANESE in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert FOUND_JA in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
 
 def test_without_record_files_the_mail_carries_the_summary(inbox: Inbox, smtp_port: int) -> None:
@@ -262,7 +268,8 @@ def test_without_record_files_the_mail_carries_the_summary(inbox: Inbox, smtp_po
     [message] = inbox.messages()
     assert message["Subject"] == "runbook: 2 hosts, 1 FAILED, 1 FIXED"
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "• db01: FAILED (host error: ssh: connection refused (port 22))" in text
+    assert "• web01: FIXED, 2 LEFT (4 changes)" in text
+    assert "• db01: FAILED (host error) — ssh: connection refused (port 22)" in text
     assert "No record files were written: see the run's own output." in text
 
 

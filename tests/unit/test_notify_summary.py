@@ -31,7 +31,7 @@ def interrupted(run: HostRun) -> HostRun:
 @pytest.mark.parametrize(
     ("runs", "headline", "verdict"),
     [
-        ([japanese_run("web01")], "web01 FIXED", "FIXED"),
+        ([japanese_run("web01")], "web01 FIXED, 2 LEFT", "FIXED"),
         ([ok_run("web01")], "web01 OK", "OK"),
         ([failed_run("web01")], "web01 FAILED", "FAILED"),
         ([dry(japanese_run("web01"))], "web01 DRY RUN", "DRY RUN"),
@@ -63,10 +63,20 @@ def test_a_long_fleet_lists_twenty_hosts_that_need_a_look_and_counts_the_rest() 
     text = summarise(FleetRun(runs), {}).plain_text("Records: /srv/records on monitor01")
     lines = text.splitlines()
     assert lines[0] == "runbook: 26 hosts, 25 FAILED"
-    assert lines[1].startswith("• web00: FAILED (host error:")
+    assert lines[1] == "• web00: FAILED (host error) — ssh: connection refused (port 22)"
     assert lines[21] == "… and 5 more"
     assert lines[22] == "Records: /srv/records on monitor01"
     assert "db01" not in text
+
+
+def test_a_failed_hosts_line_says_why_on_one_short_line() -> None:
+    run = failed_run("db01")
+    run.error = "ssh: Could not resolve hostname db01:\nName or service not known " + "x" * 200
+    fleet = FleetRun([run, ok_run("web01")])
+    [line] = [line for line in summarise(fleet).plain_text("").splitlines() if "db01" in line]
+    assert line.startswith("• db01: FAILED (host error) — ssh: Could not resolve hostname db01: ↵ Name or")
+    assert line.endswith("x…")
+    assert len(line) < 120
 
 
 def test_a_fleet_stopped_early_says_why() -> None:

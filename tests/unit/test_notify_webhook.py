@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from notify_runs import JAPANESE, failed_run, japanese_run
+from notify_runs import failed_run, japanese_run
 from notify_servers import Hook, Inbox, closed_port, http_hook, smtp_server
 from record_seed import T0, seed_settings
 
@@ -42,18 +42,25 @@ def test_the_hook_receives_a_text_and_the_hosts_verdicts(tmp_path: Path) -> None
     payload = json.loads(body.decode("utf-8"))
     assert payload["text"].splitlines() == [
         "runbook: 2 hosts, 1 FAILED, 1 FIXED",
-        "• web01: FIXED (3 changes)",
-        "• db01&lt;x&gt;: FAILED (host error: ssh: connection refused (port 22))",
+        "• web01: FIXED, 2 LEFT (4 changes)",
+        "• db01&lt;x&gt;: FAILED (host error) — ssh: connection refused (port 22)",
         f"Records: {tmp_path.resolve()} on {payload['controller']}",
     ]
     assert payload["verdict"] == "FAILED"
     assert payload["counts"] == {"ok": 0, "changed": 1, "failed": 1, "skipped": 0}
     assert payload["hosts"] == [
-        {"host": "web01", "outcome": "changed", "verdict": "FIXED (3 changes)", "record": paths[0].name},
+        {
+            "host": "web01",
+            "outcome": "changed",
+            "verdict": "FIXED, 2 LEFT (4 changes)",
+            "error": None,
+            "record": paths[0].name,
+        },
         {
             "host": "db01<x>",
             "outcome": "failed",
-            "verdict": "FAILED (host error: ssh: connection refused (port 22))",
+            "verdict": "FAILED (host error)",
+            "error": "ssh: connection refused (port 22)",
             "record": paths[2].name,
         },
     ]
@@ -68,7 +75,9 @@ def test_a_one_host_text_names_the_host_and_its_verdict_in_utf8(tmp_path: Path) 
 
     [(_, _, body)] = hook.requests
     assert "ウェブ01".encode() in body
-    assert json.loads(body)["text"].startswith("runbook: ウェブ01 FIXED\n• ウェブ01: FIXED (3 changes)\n")
+    assert json.loads(body)["text"].startswith(
+        "runbook: ウェブ01 FIXED, 2 LEFT\n• ウェブ01: FIXED, 2 LEFT (4 changes)\n"
+    )
 
 
 def test_an_error_status_is_reported_without_the_secret_path(tmp_path: Path) -> None:
@@ -120,7 +129,7 @@ def test_mail_and_hook_failing_together_are_both_reported_and_the_records_stay(t
 
 
 def test_mail_and_hook_both_go_out_from_one_deliver(tmp_path: Path) -> None:
-    paths = write_records(japanese_run(), seed_settings(), tmp_path, now=T0 + 60)
+    paths = write_records(japanese_run(), seed_settings("ja"), tmp_path, now=T0 + 60)
     inbox, hook = Inbox(), Hook()
     with smtp_server(inbox) as port, http_hook(hook) as url:
         section = {"mail_to": "ops@example.jp", "smtp": f"127.0.0.1:{port}"}
@@ -130,4 +139,4 @@ def test_mail_and_hook_both_go_out_from_one_deliver(tmp_path: Path) -> None:
     assert len(inbox.envelopes) == 1
     assert len(hook.requests) == 1
     [message] = inbox.messages()
-    assert JAPANESE in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "ntpd は停止していました。" in message.get_body(("plain",)).get_content()  # type: ignore[union-attr]

@@ -69,6 +69,21 @@ def test_usage_mistakes_are_one_line_and_exit_2(args: tuple[str, ...], message: 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (("--lang", "fr"), "runbook: lang 'fr' is not one of en, ja"),
+        (("--details", "all"), "runbook: details 'all' is not one of brief, full"),
+        (("--timezone", "Mars/Base"), "runbook: unknown time zone 'Mars/Base'"),
+        (("--window", "2017-08-22 02:00..05:00 Mars/Base"), "runbook: unknown time zone 'Mars/Base'"),
+    ],
+)
+def test_record_options_are_checked_before_any_host(args: tuple[str, ...], message: str) -> None:
+    done = runbook("post-maint", "--host", "web1", *args)
+    assert done.returncode == 2, done
+    assert done.stderr.startswith(message), done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
         (
             ("post-maint", "--host", "web1", "--before", "/nonexistent/web1-before.json"),
             "runbook: --before /nonexistent/web1-before.json: no such file; give an existing file",

@@ -14,7 +14,8 @@ def test_all_is_sorted_and_complete() -> None:
 
 def test_steps_are_fabric_tasks_named_as_they_record() -> None:
     from fabric.tasks import Task
-    from hostfakes import fake_host
+
+    from runbook.testing import fake_host
 
     names = []
     for step in runbook.default_steps():

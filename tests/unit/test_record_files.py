@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from record_seed import T0, seed_run, seed_settings
+from sample_run import T0, seed_run, seed_settings
 
 from runbook.errors import RecordError
 from runbook.record import (
@@ -245,10 +245,12 @@ def test_the_writer_writes_again_at_the_end_what_failed_on_the_way(
 
     monkeypatch.setattr(files, "write_atomic", full)
     writer.host_finished(run)
-    assert list(tmp_path.iterdir()) == []
+    claimed = [path.stat().st_size for path in tmp_path.iterdir()]
+    assert claimed == [0]  # only the name claimed, no record yet
     monkeypatch.setattr(files, "write_atomic", real)
     paths = writer.finish(FleetRun([run]))
     assert [p.suffix for p in paths] == [".md", ".json"] and all(p.exists() for p in paths)
+    assert len(list(tmp_path.iterdir())) == 2 and "-2." not in paths[0].name
 
 
 def test_a_template_failure_on_the_way_is_raised_at_the_end_after_the_other_hosts(tmp_path: Path) -> None:

@@ -9,7 +9,11 @@ from dataclasses import replace
 
 from hypothesis import given
 from hypothesis import strategies as st
-from record_seed import EXAMPLE, T0, cmd, example_markdown, seed_run, seed_settings
+from record_checks import fences, list_items, tables, validate_fleet, validate_host
+from record_seed import EXAMPLE, example_markdown
+from record_seed import seed_run as lab_run
+from record_seed import seed_settings as lab_settings
+from sample_run import T0, cmd, seed_run, seed_settings
 
 from runbook.record import fleet_json, host_json, render_fleet, render_host
 from runbook.record.text import _escape, fence, visible
@@ -20,6 +24,11 @@ CLOSING = re.compile(r"^ {0,3}(`{3,})[ \t]*$")
 
 def render(run: HostRun) -> str:
     return render_host(run, seed_settings(), now=T0 + 60)
+
+
+def lab_markdown() -> str:
+    run = lab_run()
+    return render_host(run, lab_settings(), now=run.finished + 1)
 
 
 def fenced_blocks(markdown: str) -> list[str]:
@@ -52,47 +61,100 @@ def table_rows(markdown: str, first_cell: str) -> list[list[str]]:
 
 def with_output(stdout: str, message: str = "looked") -> HostRun:
     run = seed_run()
-    run.results[0] = replace(run.results[0], message=message, commands=[cmd("cat log", 0, 0, 0.1, stdout)])
+    run.results[0] = replace(
+        run.results[0], message=message, commands=[cmd("cat log", 0, 0, 0.1, stdout)], kind="", data={}
+    )
     return run
 
 
 def test_seed_record_answers_at_a_glance() -> None:
-    md = render(seed_run())
-    lines = md.split("\n")
-    assert lines[0] == "# Maintenance record — web01.example.jp — FIXED (3 changes)"
-    assert "| Host | web01.example.jp (203.0.113.10), CentOS 6.9, SysV init, ntpd |" in md
-    assert "| Maintenance window | 2017-08-22 02:00–05:00 JST (2017-08-21 17:00–20:00 UTC) |" in md
-    assert "2017-08-22 09:12:03–09:13:01 JST (2017-08-22 00:12:03–00:13:01 UTC) by ops@monitor01" in md
-    assert "| Reference time | ntp1.sakura.ad.jp, stratum 2; controller clock 0.800 ms ahead |" in md
-    assert "| Clock before → after | 3h 0m 12s behind (10,812.402 s, ±3 ms) → 0.004 s behind (±3 ms) |" in md
-    assert "| Outcome | 4 ok · 3 changed · 0 failed · 0 skipped |" in md
-    assert "- **Result:** Fixed: 3 steps changed the host and every step passed." in md
-    assert "- **Found:** The clock was 3h 0m 12s behind (10,812.402 s, ±3 ms), beyond the 0.5 s limit." in md
-    assert "- **Left:** 1 follow-up below." in md
+    """The real lab run of the seed incident: what was wrong, what was done, what is left."""
+    md = lab_markdown()
+    assert md.startswith("# Maintenance record — lab1 — FIXED, 2 LEFT (4 changes)\n")
+    assert len(md.splitlines()) < 130
+    header = dict(row for row in tables(md)[0][1:])
+    assert header["Host"] == "lab1 (10.205.0.11), CentOS release 6.10 (Final), SysV init, ntpd"
+    assert re.fullmatch(
+        r"2026-12-06 00:13–03:18 JST \(2026-12-05 15:13–18:18 UTC\); inferred from the 3 h clock lag",
+        header["Clock gap"],
+    )
+    assert "Maintenance window" not in header
+    assert re.match(
+        r"2026-12-06 03:18:10–03:18:18 JST \(2026-12-05 18:18:10–18:18:18 UTC\) by ops@", header["Run"]
+    )
+    items = list_items(md)
+    assert "The clock was 3 h 0 min 0 s behind (10,800.000 s, ±0.1 ms)." in items
+    assert "ntpd was not running." in items
+    assert any(item.startswith("ntpd was not enabled at boot: the root cause") for item in items)
+    assert any(
+        item.startswith("The backup was missed: its last success was 1 d 2 h 49 min ago") for item in items
+    )
+    assert "4 cron jobs were due during the clock gap and did not run." in items
+    assert "1 missed cron job was the backup, rerun by the backup step." in items
+    left = md.split("**Left**")[1].split("## ")[0]
+    assert left.count("\n- ") == 2
+    assert "`runbook post-maint --host lab1 --window '2026-12-05 15:13:18..2026-12-05 18:18:18 UTC'" in left
+    assert "ntpd runs without -g (/etc/sysconfig/ntpd)" in left
+    assert "panic threshold" not in md.split("**Left**")[0]  # said once, as what is left
 
 
-def test_seed_steps_table_and_details() -> None:
-    md = render(seed_run())
-    assert "| 2 | restart time daemon | changed | 1.1 s | stop FAILED (not running), start OK |" in md
-    assert "| 6 | rerun missed backup | changed | 42.0 s |" in md
-    assert "| 7 | check site | ok | 0.3 s | https://www.example.jp/ 200 in 184 ms |" in md
-    assert "### 3. one-shot sync — changed" in md
-    blocks = fenced_blocks(md)
-    assert len(blocks) == 6  # every step with commands; check site runs none
-    sync = blocks[2].split("\n")
-    assert sync[0] == "$ LC_ALL=C ntpdate ntp1.sakura.ad.jp"
-    assert sync[1].endswith("the NTP socket is in use, exiting")
-    assert sync[2] == "(exit 1, 0.1 s)"
-    assert sync[3] == "$ /sbin/service ntpd stop"
-    assert "Data: offset `10812.402` · bound `0.003`" in md
-    assert "## Follow-ups\n- restart time daemon: ntpd runs without -g" in md
-    assert "web01.example.jp-20170822T001203Z.json" not in md  # no JSON name given here
-    assert md.endswith("rendered 2017-08-22 00:13:03 UTC</sub>\n")
+def test_before_after_and_steps_tables() -> None:
+    md = lab_markdown()
+    before_after = {row[0]: row[1:] for row in tables(md)[1][1:]}
+    assert before_after["clock"] == ["3 h 0 min 0 s behind (10,800.000 s, ±0.1 ms)", "in step (±0.1 ms)"]
+    assert before_after["ntpd running"] == ["no", "yes"]
+    assert before_after["ntpd enabled at boot"] == ["no", "yes"]
+    assert before_after["last backup"][1].endswith(", rerun")
+    steps = tables(md)[2]
+    assert steps[0] == ["#", "step", "outcome", "took", "note"]
+    assert [row[1] for row in steps[1:]] == [
+        "check date",
+        "restart time daemon",
+        "one-shot sync",
+        "start + enable daemon",
+        "verify",
+        "sync hardware clock",
+        "rerun missed backup",
+        "missed cron jobs",
+        "check site",
+    ]
+    assert steps[3][4] == "stepped +10,800.000 s with ntpdate; daemon stopped around it"
+    assert steps[8][4] == "4 due, 1 rerun, 3 not rerun"
+
+
+def test_details_show_only_what_an_admin_would_type() -> None:
+    md = lab_markdown()
+    blocks = fences(md)
+    commands = [line for _, body in blocks for line in body.splitlines() if line.startswith("$ ")]
+    assert commands == [
+        "$ LC_ALL=C /sbin/service ntpd restart",
+        "$ LC_ALL=C /usr/sbin/ntpdate 10.205.0.2",
+        "$ LC_ALL=C /sbin/service ntpd stop",
+        "$ LC_ALL=C /usr/sbin/ntpdate 10.205.0.2",
+        "$ LC_ALL=C /sbin/service ntpd start",
+        "$ LC_ALL=C chkconfig ntpd on",
+        "$ ntpq -pn",  # what verify's wait loop read last
+        "$ LC_ALL=C /usr/sbin/hwclock --systohc",
+        "$ sh -c /usr/local/bin/backup.sh 2>&1",
+    ]
+    assert all(info == "console" for info, _ in blocks)
+    assert "@@runbook" not in md and "\\x0d" not in md and " 0a " not in md
+    assert all(re.search(r"^\(exit \d+(, \d+\.\d s)?\)$", body.splitlines()[-1]) for _, body in blocks)
+    assert "\n*10.205.0.2 " in md  # the system peer, as ntpq shows it
+
+
+def test_details_full_restores_the_probe() -> None:
+    run = lab_run()
+    md = render_host(run, replace(lab_settings(), details="full"), now=run.finished + 1)
+    assert "@@runbook:" in md
+    assert "Data: offset `10800" in md
+    assert len(fences(md)) == 8  # every step but check site, which runs no command
 
 
 def test_docs_example_is_current() -> None:
     assert EXAMPLE.read_text(encoding="utf-8") == example_markdown(), (
-        "docs/record-example.md is stale: run .venv/bin/python tests/unit/record_seed.py"
+        "docs/record-example.md is stale: run .venv/bin/python tests/unit/record_seed.py "
+        "(or scripts/record-example for a fresh lab run)"
     )
 
 
@@ -164,9 +226,9 @@ def test_dry_run_says_what_would_change() -> None:
     md = render(run)
     assert md.startswith("# Maintenance record — web01.example.jp — DRY RUN (would change 2)\n")
     assert "> **DRY RUN:** nothing was changed on the host" in md
-    assert "| 2 | restart time daemon | would change | 0.0 s | would restart ntpd (not running) |" in md
-    assert "→ unchanged (dry run) |" in md
-    assert "- **Result:** Dry run: 2 steps would change the host; nothing was changed." in md
+    assert "| 2 | restart daemon | would change | 0.0 s | would restart ntpd (not running) |" in md
+    assert "| clock | 3 h 0 min 12 s behind (10,812.402 s, ±3.0 ms) | unchanged (dry run) |" in md
+    assert "\nDry run: 2 steps would change the host; nothing was changed.\n" in md
     assert "The clock is now" not in md
 
 
@@ -179,9 +241,9 @@ def test_interrupted_run_says_so_first() -> None:
         "# Maintenance record — web01.example.jp — INTERRUPTED (after 3 steps; 2 changes made)\n"
     )
     assert "> **INTERRUPTED:** this run did not finish" in md
-    assert "| Run | 2017-08-22 09:12:03 JST (2017-08-22 00:12:03 UTC) by ops@monitor01, runbook " in md
-    assert "; did not finish |" in md
-    assert "- The run was interrupted after 3 steps; later steps did not run." in md
+    assert "| Run | 2017-08-22 09:12:03 JST (00:12:03 UTC) by ops@monitor01, runbook " in md
+    assert ", did not finish |" in md
+    assert "- The run was interrupted; later steps did not run: run post-maint again." in md
     assert "### 3. one-shot sync — changed" in md
 
 
@@ -190,10 +252,8 @@ def test_host_error_keeps_what_was_done_before() -> None:
     run.results = run.results[:2]
     run.error = "connection dropped: Socket is closed"
     md = render(run)
-    assert md.startswith(
-        "# Maintenance record — web01.example.jp — FAILED (host error: connection dropped: Socket is closed; "
-        "1 change made)\n"
-    )
+    assert md.startswith("# Maintenance record — web01.example.jp — FAILED (host error; 1 change made)\n")
+    assert "- Host error: connection dropped: Socket is closed. Fix it, then run post-maint again." in md
     assert "> **HOST ERROR:** connection dropped: Socket is closed" in md
     assert "### 2. restart time daemon — changed" in md
     assert "### Host error\n```text\nconnection dropped: Socket is closed\n```" in md
@@ -202,10 +262,11 @@ def test_host_error_keeps_what_was_done_before() -> None:
 def test_unreachable_host_with_no_steps() -> None:
     run = HostRun("db01", started=T0, finished=T0 + 5, error="unreachable: [Errno 113] No route to host")
     md = render(run)
-    assert "— FAILED (host error: unreachable: [Errno 113] No route to host)" in md
+    assert "— FAILED (host error)\n" in md
     assert "| Host | db01 |" in md
     assert "No step ran." in md
-    assert "- **Found:** The clock was not measured." in md
+    assert "**Found**\n- Nothing wrong." not in md or "No route to host" in md
+    assert "- Host error: unreachable: [Errno 113] No route to host. Fix it" in md
 
 
 def test_failed_step_is_bold_and_followed_up() -> None:
@@ -214,8 +275,8 @@ def test_failed_step_is_bold_and_followed_up() -> None:
     md = render(run)
     assert "— FAILED (verify failed; 3 changes made)" in md
     assert "| 5 | verify | **failed** | 11.2 s | ntpd is not running |" in md
-    assert "- verify failed: ntpd is not running" in md
-    assert "- **Left:** Not finished: see the 2 follow-ups below and run post-maint again." in md
+    assert "- Step 5, verify, failed: ntpd is not running. See its details below" in md
+    assert "### 5. verify — failed\nntpd is not running\n" in md
 
 
 def test_nothing_to_do() -> None:
@@ -223,14 +284,29 @@ def test_nothing_to_do() -> None:
     run.results = [replace(r, outcome=Outcome.OK, warnings=[]) for r in run.results]
     md = render(run)
     assert "— OK (nothing to do)\n" in md
-    assert "- **Left:** Nothing." in md
-    assert "## Follow-ups\nNone." in md
+    assert "**Left**\n- Nothing.\n" in md
+    assert "**Done**\n- Nothing was changed.\n" in md
 
 
 def test_unknown_step_names_read_well() -> None:
     run = seed_run()
     run.results.append(StepResult("flush_dns_cache", Outcome.OK, "flushed"))
-    assert "| 8 | flush dns cache | ok |" in render(run)
+    assert "| 8 | flush dns cache | ok | 0.0 s | flushed |" in render(run)
+
+
+def test_a_custom_clock_step_fills_the_clock_rows_by_its_data_type() -> None:
+    """No lookup by name: a custom runbook's own clock steps declare ClockCheck / ClockVerify."""
+    run = seed_run()
+    before, after = run.results[0], run.results[4]
+    run.results = [
+        replace(before, step="measure_offset", title="measure offset"),
+        replace(after, step="confirm_clock", title="confirm clock"),
+    ]
+    md = render(run)
+    assert "| clock | 3 h 0 min 12 s behind (10,812.402 s, ±3.0 ms) | 4.0 ms behind (±3.0 ms) |" in md
+    assert "| 1 | measure offset | ok | 0.2 s | 3 h 0 min 12 s behind (10,812.402 s, ±3.0 ms) |" in md
+    untyped = [replace(r, kind="") for r in run.results]
+    assert "| clock |" not in render(replace(run, results=untyped))
 
 
 def test_host_json_has_the_run_and_the_header() -> None:
@@ -245,7 +321,8 @@ def test_host_json_has_the_run_and_the_header() -> None:
     }
     assert data["header"]["window"]["start"] == "2017-08-22T02:00:00+09:00"
     assert data["header"]["reference"]["server"] == "ntp1.sakura.ad.jp"
-    assert data["summary"]["Result"].startswith("Fixed")
+    assert data["summary"]["result"].startswith("Fixed")
+    validate_host(data)
     assert data["journal"] == "run-x.jsonl"
 
 
@@ -256,16 +333,24 @@ def test_fleet_record_links_each_host() -> None:
     names = {"web01.example.jp": "web01.example.jp-20170822T001203Z.md", "db|01": "db_01-20170822T001203Z.md"}
     md = render_fleet(fleet, seed_settings(), names, now=T0 + 60)
     assert md.startswith("# Maintenance record — 2 hosts — FAILED (1 of 2 hosts)\n")
+    assert tables(md)[1][0] == ["host", "verdict", "changes", "left", "record"]
     web = table_rows(md, "web01.example.jp")[0]
     assert web[1] == "FIXED (3 changes)"
-    assert web[2] == "3h 0m 12s behind (10,812.402 s, ±3 ms) → 0.004 s behind (±3 ms)"
-    assert web[3] == "restart time daemon, one-shot sync, rerun missed backup"
+    assert web[2] == "restart time daemon, one-shot sync, rerun missed backup"
+    assert web[3] == "—"
     assert web[4] == "[web01.example.jp-20170822T001203Z.md](web01.example.jp-20170822T001203Z.md)"
-    assert table_rows(md, r"db\|01")[0][1] == "FAILED (host error: Authentication failed.)"
-    assert "- **db|01:** host error: Authentication failed." in md
+    db = table_rows(md, r"db\|01")[0]
+    assert db[1:4] == [
+        "FAILED (host error)",
+        "—",
+        "Host error: Authentication failed. Fix it, then run post-maint again.",
+    ]
     data = fleet_json(fleet, seed_settings(), names, now=T0 + 60)
+    validate_fleet(data)
     assert [h["record"] for h in data["hosts"]] == list(names.values())
-    assert data["hosts"][1]["failed"] == ["host error: Authentication failed."]
+    assert data["hosts"][1]["left"] == [
+        "Host error: Authentication failed. Fix it, then run post-maint again."
+    ]
 
 
 MARKDOWNISH = st.text(
@@ -286,21 +371,18 @@ def test_any_output_stays_in_its_fence_and_visible(stdout: str, message: str) ->
 def test_messages_cannot_open_blocks() -> None:
     for message in ["```python", "# Injected", "> quote", "- item", "1. first", "---", "~~~"]:
         run = with_output("ok", message=message)
-        run.results[1] = replace(run.results[1], warnings=[message])
+        run.results[1] = replace(run.results[1], warnings=[message], outcome=Outcome.FAILED, message=message)
         md = render(run)
         assert len(fenced_blocks(md)) == 6, message
         assert f"\n{message}" not in md and f"\n- {message}" not in md, message
-        assert "\n## Follow-ups\n" in md
+        assert "\n**Left**\n" in md
 
 
-def test_title_clips_a_long_host_error_at_a_word() -> None:
-    from runbook.record.model import label
-    from runbook.results import HostRun
-
+def test_a_long_host_error_stays_out_of_the_title() -> None:
     error = "host key for web1 (203.0.113.10:22) has CHANGED (got ssh-ed25519 " + "A" * 60
-    run = HostRun(host="web1", error=error)
-    title = label(run, dry=False)
-    assert title == "FAILED (host error: host key for web1 (203.0.113.10:22) has CHANGED (got …)"
+    md = render(HostRun(host="web1", started=T0, finished=T0 + 1, error=error))
+    assert md.startswith("# Maintenance record — web1 — FAILED (host error)\n")
+    assert f"> **HOST ERROR:** {error}" in md
 
 
 def test_fleet_record_counts_round_trips_and_says_why_it_stopped() -> None:
@@ -359,3 +441,17 @@ def test_a_long_script_shows_its_ends_in_markdown_and_all_of_it_in_json() -> Non
     assert "… 280 lines of the command omitted (the JSON record has them all) …" in markdown
     data = host_json(run, seed_settings())
     assert data["results"][0]["commands"][0]["command"] == script
+
+
+def test_output_that_looks_like_a_probe_section_cannot_hide_its_command() -> None:
+    md = render(with_output("@@runbook:cron@@\nnot ours\n"))
+    assert "$ cat log\n@@runbook:cron@@\nnot ours\n" in fences(md)[0][1]
+
+
+def test_an_unreachable_host_is_not_found_healthy() -> None:
+    run = HostRun(host="web9", started=T0, finished=T0 + 5, error="ssh: connection refused (port 22)")
+    markdown = render(run)
+    assert "Nothing wrong." not in markdown
+    assert "The host could not be checked: ssh: connection refused (port 22)." in list_items(markdown)
+    japanese = render_host(run, replace(seed_settings(), lang="ja"), now=T0 + 60)
+    assert "ホストを確認できませんでした: ssh: connection refused (port 22)。" in japanese

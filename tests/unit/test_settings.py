@@ -97,3 +97,42 @@ def test_window_with_offsets() -> None:
 def test_bad_window(text: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         parse_window(text)
+
+
+@pytest.mark.parametrize(
+    ("given", "zone"),
+    [
+        ("JST", "Asia/Tokyo"),
+        ("jst", "Asia/Tokyo"),
+        ("UTC", "UTC"),
+        ("Asia/Tokyo", "Asia/Tokyo"),
+        ("KST", "Asia/Seoul"),
+    ],
+)
+def test_timezone_and_window_take_the_same_zone_names(given: str, zone: str) -> None:
+    assert build_settings({"timezone": given}).timezone == zone
+    window = parse_window(f"2017-08-22 02:00..05:00 {given}")
+    assert str(window.start.tzinfo) == zone
+
+
+@pytest.mark.parametrize("given", ["XYZ", "Mars/Olympus", "CST"])
+def test_timezone_and_window_refuse_the_same_zone_names(given: str) -> None:
+    with pytest.raises(SettingsError) as by_flag:
+        build_settings({"timezone": given})
+    with pytest.raises(SettingsError) as by_window:
+        parse_window(f"2017-08-22 02:00..05:00 {given}")
+    assert str(by_flag.value) == str(by_window.value)
+    assert str(by_flag.value).startswith(f"unknown time zone {given!r}: use an IANA name")
+
+
+def test_record_language_and_details_are_checked() -> None:
+    assert build_settings({"lang": "JA", "details": "full"}).lang == "ja"
+    with pytest.raises(SettingsError, match="lang 'fr' is not one of en, ja"):
+        build_settings({"lang": "fr"})
+    with pytest.raises(SettingsError, match="details 'all' is not one of brief, full"):
+        build_settings({"details": "all"})
+
+
+def test_a_window_without_start_and_end_is_not_read_as_a_zone() -> None:
+    with pytest.raises(SettingsError, match=r"is not START\.\.END"):
+        parse_window("yesterday night")

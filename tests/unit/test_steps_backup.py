@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from hostfakes import commands, fake_host, fixed_reference, probe_output
 from invoke.exceptions import CommandTimedOut
 from invoke.runners import Result
 
@@ -13,6 +12,7 @@ from runbook import clock
 from runbook.results import Outcome
 from runbook.settings import BackupSettings
 from runbook.steps import rerun_backup
+from runbook.testing import commands, fake_host, fixed_reference, probe_output
 
 RUN = "sh -c /usr/local/bin/backup.sh 2>&1"
 FILE_ONLY = BackupSettings(

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from hostfakes import (
+from invoke.runners import Result
+
+from runbook import clock
+from runbook.errors import NTPUnavailable
+from runbook.facts import forget_facts
+from runbook.results import Outcome
+from runbook.steps import check_date, verify_clock
+from runbook.testing import (
     CLOCK,
     NTPQ_INIT,
     NTPQ_SYNCED,
@@ -15,13 +22,6 @@ from hostfakes import (
     fixed_reference,
     probe_output,
 )
-from invoke.runners import Result
-
-from runbook import clock
-from runbook.errors import NTPUnavailable
-from runbook.facts import forget_facts
-from runbook.results import Outcome
-from runbook.steps import check_date, verify_clock
 
 
 @pytest.fixture(autouse=True)
@@ -145,3 +145,19 @@ def test_verify_dry_run_does_not_wait() -> None:
     result = verify_clock(c, dry_run=True)
     assert result.outcome is Outcome.SKIPPED and "would wait" in result.message
     assert len(commands(c)) == 2
+
+
+@pytest.mark.parametrize(
+    ("bound", "said"), [(0.0001, "±0.1 ms"), (0.0042, "±4.2 ms"), (0.25, "±250 ms"), (1.5, "±1.5 s")]
+)
+def test_one_bound_format_everywhere(bound: float, said: str) -> None:
+    """Issue 14: the header said ±0.1 ms where verify said ±0 ms for the same bound."""
+    assert clock.format_bound(bound) == said
+    assert clock.describe_offset(10800.0, bound).endswith(f"({said})")
+
+
+def test_verify_says_the_bound_as_check_date_does() -> None:
+    host = fake_host(offset=0.001, probe=probe_output(daemon="running", enabled=True, synced=True))
+    said = verify_clock(host).message  # the module's reference fixture answers for NTP
+    bound = said.split("(", 1)[1].split(")", 1)[0]
+    assert bound != "±0 ms" and bound.startswith("±") and bound.endswith(" ms"), said

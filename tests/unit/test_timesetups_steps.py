@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from hostfakes import commands, fake_host, fixed_reference
 from invoke.runners import Result
 from timesetup_fakes import TRACKING_SYNCED, setup_probe
 
@@ -13,6 +12,7 @@ from runbook import clock
 from runbook.results import Outcome
 from runbook.steps import one_shot_sync, restart_daemon, start_enable_daemon, sync_rtc, verify_clock
 from runbook.steps.clock import check_date
+from runbook.testing import commands, fake_host, fixed_reference
 
 FORTY_YEARS = 40 * 365.25 * 86400
 CHRONY_UP = {"chronyd": ("chronyd", True, True)}

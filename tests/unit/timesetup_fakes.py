@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from hostfakes import NTPQ_INIT, NTPQ_SYNCED, section
+from runbook.testing import NTPQ_INIT, NTPQ_SYNCED, section
 
 TRACKING_SYNCED = """\
 Reference ID    : 0ACD0001 (10.205.0.1)

@@ -1,20 +1,38 @@
-"""Fake hosts for step tests: MockContext answering the clock batch, the probe and given commands."""
+"""Unit-testing steps without a host: a fake host that answers the probe and records commands.
+
+``fake_host(offset=..., probe=..., run={command or regex: Result})`` is an Invoke
+``MockContext`` with a runbook session attached: it answers the clock samples and the probe
+(``probe_output(...)``: a CentOS 6 host in the state asked for) and the commands given, and
+records every command (``commands(host)``). ``reference(offset)`` stands in for the NTP
+reference while a test runs, so steps that measure the clock need no NTP server::
+
+    host = fake_host(offset=10800, run={"LC_ALL=C df -P /": Result("...")})
+    with reference():
+        result = disk_space(host)
+    assert result.ok and commands(host)[-1] == "LC_ALL=C df -P /"
+
+docs/custom-runbook.md has a tested example.
+"""
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from unittest import mock
 
 from invoke.context import MockContext
 from invoke.runners import Result
 
-from runbook import clock
+from runbook import clock, ntpconf
 from runbook.session import attach
 from runbook.settings import BackupSettings, Settings, build_settings
 
 CLOCK = re.compile(r"^LC_ALL=C sh -c 'echo @@runbook:clock@@")
 PROBE = re.compile(r"^LC_ALL=C LC_ALL=C; export LC_ALL; rb_s='.*exec </dev/null", re.DOTALL)
+NTP_CONF = re.compile(r"^LC_ALL=C grep -HE .*ntp\.conf")
 SYNC_WAIT = re.compile(r"^LC_ALL=C sh -c 'PATH=.*rb_i=0", re.DOTALL)
 
 NTPQ_SYNCED = """\
@@ -34,6 +52,7 @@ Starting ntpd:                                             [  OK  ]
 
 
 def section(name: str, body: str, rc: int | None = None) -> str:
+    """One probe section as the probe prints it (with its ``.rc`` section when ``rc`` is given)."""
     text = f"@@runbook:{name}@@\n{body.rstrip()}\n" if body.strip() else f"@@runbook:{name}@@\n"
     return text + (f"@@runbook:{name}.rc@@\n{rc}\n" if rc is not None else "")
 
@@ -93,6 +112,7 @@ def fake_host(
     answers: dict[Any, Any] = {
         CLOCK: Result(clock_output(offset)),
         PROBE: Result(probe if probe is not None else probe_output()),
+        NTP_CONF: Result(f"{ntpconf.CONFIG_FILES['ntpd'][0]}:server ntp.test iburst\n"),
     }
     answers.update(run or {})
     c = MockContext(run=answers)
@@ -105,10 +125,36 @@ def fake_host(
 
 
 def fixed_reference(offset: float = 0.0, delay: float = 0.002) -> clock.Reference:
+    """An NTP reference from ``ntp.test`` measured now: this controller ``offset`` s off true time."""
     return clock.Reference(server="ntp.test", stratum=2, offset=offset, delay=delay, measured_at=time.time())
+
+
+@contextmanager
+def reference(offset: float = 0.0) -> Iterator[clock.Reference]:
+    """While inside, steps take ``fixed_reference(offset)`` as their NTP reference (no NTP query)."""
+    made = fixed_reference(offset)
+    with mock.patch.object(clock, "reference_time", lambda settings, **_: made):
+        yield made
 
 
 def commands(c: MockContext) -> list[str]:
     """The commands run on ``c``, in order."""
     run: Any = c.run
     return [call.args[0] for call in run.call_args_list]
+
+
+__all__ = [
+    "CLOCK",
+    "NTPQ_INIT",
+    "NTPQ_SYNCED",
+    "PROBE",
+    "RESTART_SEED",
+    "SYNC_WAIT",
+    "clock_output",
+    "commands",
+    "fake_host",
+    "fixed_reference",
+    "probe_output",
+    "reference",
+    "section",
+]
