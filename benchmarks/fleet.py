@@ -8,7 +8,8 @@ For each size N it brings up N centos6 lab hosts (the default scenario: clock 3 
 ntpd stopped, backup missed) and times, each as its own process:
 
 - ``broken``: ``invoke post-maint`` fixing the N broken hosts (once: it fixes them);
-- ``healthy``: ``invoke post-maint`` on the same hosts, now healthy (best of ``--repeat``);
+- ``healthy``: ``invoke post-maint`` on the same hosts, now healthy (best of ``--repeat``), each
+  with the snapshot ``invoke pre-maint`` took of it after the fix, so ``compare`` compares;
 - ``ansible``: ``ansible-playbook`` running the same four checks as shell tasks (date, service
   status, backup evidence, site GET), forks = N, pipelining on, no fact gathering;
 - ``fabric``: a Fabric ``ThreadingGroup`` running just runbook's probe command, as runbook
@@ -152,6 +153,23 @@ def post_maint(lab: Lab, hosts: list[str], records: Path, log: Path) -> Timing:
     return timed(argv, cwd=ROOT, log=log)
 
 
+def pre_maint(lab: Lab, hosts: list[str], records: Path, log: Path) -> Timing:
+    """``invoke pre-maint``: the snapshots the healthy runs' ``compare`` step compares with."""
+    argv = [sys.executable, "-m", "invoke", "-r", str(ROOT), "-f", str(lab.layout.runbook_yaml), "pre-maint"]
+    for host in hosts:
+        argv += ["--host", host]
+    argv += ["--parallel", str(len(hosts)), "--record-dir", str(records)]
+    return timed(argv, cwd=ROOT, log=log)
+
+
+def with_snapshots(snapshots: Path, records: Path) -> Path:
+    """``records`` holding a copy of every snapshot, so post-maint's compare finds each host's."""
+    records.mkdir(parents=True, exist_ok=True)
+    for snapshot in snapshots.glob("*-before-*.json"):
+        shutil.copy2(snapshot, records / snapshot.name)
+    return records
+
+
 def ansible(lab: Lab, hosts: list[str], work: Path, log: Path) -> Timing:
     record = lab.record()
     check = record["profiles"]["centos6"]["check_command"]
@@ -216,9 +234,13 @@ def measure(size: int, base: Path, repeat: int, with_ansible: bool) -> Row:
         broken = post_maint(lab, hosts, work / "broken", work / "broken.log")
         if broken.status != 0:
             raise SystemExit(f"the fixing run failed (exit {broken.status}): see {work / 'broken.log'}")
+        taken = pre_maint(lab, hosts, work / "snapshots", work / "snapshots.log")
+        if taken.status != 0:
+            raise SystemExit(f"pre-maint failed (exit {taken.status}): see {work / 'snapshots.log'}")
         runs = []
         for n in range(repeat):
-            runs.append(post_maint(lab, hosts, work / f"healthy{n}", work / f"healthy{n}.log"))
+            records = with_snapshots(work / "snapshots", work / f"healthy{n}")
+            runs.append(post_maint(lab, hosts, records, work / f"healthy{n}.log"))
             if runs[-1].status != 0:
                 raise SystemExit(f"the healthy run failed: see {work / f'healthy{n}.log'}")
         fabs = [fabric(lab, hosts, work, work / f"fabric{n}.log") for n in range(repeat)]

@@ -28,6 +28,7 @@ from runbook.engine import Broadcast, FailurePolicy, FleetInterrupted, default_s
 from runbook.errors import RecordError, SettingsError
 from runbook.hosts import failed_hosts, groups_of, select_hosts
 from runbook.notify.deliver import deliver
+from runbook.premaint import before_after_flags, pre_maint
 from runbook.program import RunbookProgram
 from runbook.progress import progress_for
 from runbook.record import (
@@ -75,6 +76,8 @@ _FLAG_HELP = {
     "only": "run only this step (repeatable; names as in the record; steps it needs still run)",
     "skip": "do not run this step (repeatable; recorded as skipped by choice)",
     "quiet": "print nothing when every host is ok, a short summary otherwise (for cron)",
+    "before": "snapshot to compare with (default: the host's newest HOST-before-*.json in the record folder)",
+    "restore": "start again (and enable) the services that ran before the maintenance and are stopped now",
     "mail_to": "mail the run's result to this address (repeatable; SMTP through --smtp)",
     "smtp": "SMTP server HOST[:PORT] for --mail-to (default localhost:25)",
     "webhook": "POST a short JSON summary (a 'text' field) to this chat webhook URL",
@@ -119,6 +122,8 @@ def run(
     only: list[str] | None = None,
     skip: list[str] | None = None,
     quiet: bool = False,
+    before: str | None = None,
+    restore: bool = False,
     mail_to: list[str] | None = None,
     smtp: str | None = None,
     webhook: str | None = None,
@@ -152,6 +157,7 @@ def run(
                 port=port,
                 only=only or None,
                 skip=skip or None,
+                before_after=before_after_flags(before, restore),
                 notify=_given(mail_to=mail_to or None, smtp=smtp, webhook=webhook),
             ),
         )
@@ -196,7 +202,11 @@ class Run:
 
 def _check_files(settings: Settings) -> None:
     """Files named by settings must exist before any host is contacted."""
-    for name, value in (("--ssh-config", settings.ssh_config), ("--identity", settings.identity)):
+    for name, value in (
+        ("--ssh-config", settings.ssh_config),
+        ("--identity", settings.identity),
+        ("--before", settings.before_after.before),
+    ):
         if value and not Path(value).expanduser().is_file():
             raise SettingsError(f"{name} {value}: no such file; give an existing file")
 
@@ -371,6 +381,7 @@ def _write(writer: RecordWriter, fleet: FleetRun, journal: Path) -> list[Path]:
 
 namespace = Collection()
 namespace.add_collection(post_maint)
+namespace.add_collection(pre_maint)
 namespace.add_task(config)
 namespace.add_task(check)
 program = RunbookProgram(namespace=namespace, version=__version__, name="runbook", binary="runbook")

@@ -35,7 +35,7 @@ RUN_WIDE = frozenset(
     {"parallel", "record_dir", "timezone", "operator", "ssh_config", "dry_run", "window", "notify"}
 )
 """Settings of the whole run: a ``for:`` entry may not change them."""
-_MERGED = frozenset({"backup", "notify"})  # mappings merged key by key across sources
+_MERGED = frozenset({"backup", "before_after", "notify"})  # mappings merged key by key across sources
 _KNOWN = frozenset({item.name for item in fields(Settings)} | {"ntp_server"})
 
 

@@ -32,6 +32,7 @@ from runbook.session import attach, session_of
 from runbook.settings import Settings
 from runbook.steps.backup import rerun_backup
 from runbook.steps.clock import check_date, verify_clock
+from runbook.steps.compare import compare
 from runbook.steps.missed_jobs import missed_jobs
 from runbook.steps.rtc import sync_rtc
 from runbook.steps.site import check_site
@@ -140,6 +141,7 @@ def default_steps() -> list[Step]:
         rerun_backup,
         missed_jobs,
         check_site,
+        compare,
     ]
 
 
@@ -295,7 +297,7 @@ def _run_steps(
                 return
             if step_name(step) in left_out:
                 result = _made(step, Outcome.SKIPPED, left_out[step_name(step)], Ended.NOT_RUN)
-            elif failed is not None:
+            elif failed is not None and not getattr(step, "runs_after_failure", False):
                 result = _made(
                     step,
                     Outcome.SKIPPED,

@@ -34,7 +34,8 @@ class HostSession:
     - ``cron_section``: the cron fragment's output when it came without the probe;
     - ``probe_token``: the probe's section marker; ``None`` draws a fresh random one per probe;
     - ``deadline``: when the running step's time is up (``time.monotonic()``); commands end before it;
-    - ``sealed``: why nothing more may reach the host in this run (a step timed out), else ``None``.
+    - ``sealed``: why nothing more may reach the host in this run (a step timed out), else ``None``;
+    - ``site_checks``: ``check_site``'s answers in this run (``compare`` reads them, not the site again).
     """
 
     settings: Settings
@@ -46,6 +47,7 @@ class HostSession:
     probe_token: str | None = None
     deadline: float | None = None
     sealed: str | None = None
+    site_checks: list[dict[str, Any]] | None = None
 
     def seal(self, reason: str) -> None:
         """From now on no command of this run reaches the host; ``reason`` says why."""

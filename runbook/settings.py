@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from runbook.durations import parse_duration
 from runbook.errors import DurationError, SettingsError
 from runbook.notify.settings import NotifySettings, build_notify_settings
+from runbook.snapshot.settings import BeforeAfterSettings, parse_before_after
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Settings:
     connect_timeout: float = 10.0
     step_timeout: float = 3600.0
     accept_new_host_keys: bool = False
+    before_after: BeforeAfterSettings = field(default_factory=BeforeAfterSettings)
     notify: NotifySettings = field(default_factory=NotifySettings)
     lang: str = "en"
     details: str = "brief"
@@ -154,6 +156,8 @@ def build_settings(raw: dict[str, Any]) -> Settings:
         values["timezone"] = zone_name(str(raw["timezone"]))
     if raw.get("backup") is not None:
         values["backup"] = _backup(raw["backup"])
+    if raw.get("before_after") is not None:
+        values["before_after"] = parse_before_after(raw["before_after"])
     if raw.get("notify") is not None:
         notify = raw["notify"]
         values["notify"] = notify if isinstance(notify, NotifySettings) else build_notify_settings(notify)

@@ -16,7 +16,7 @@ NTPD_FILES = ("/usr/sbin/ntpd", "/usr/bin/ntpq", "/etc/init.d/ntpd")
 
 def populate(template: Path, cache: Path) -> None:
     parts.base(template)
-    for program in ("rc-service", "rc-update", "openrc-run"):
+    for program in ("rc-service", "rc-update", "openrc-run", "rc-status"):
         parts.standin(template, "openrc", f"usr/sbin/{program}")
     parts.install(MACHINE_DATE, template / parts.LAB_LIB / "gnu-date")
     parts.standin(template, "busybox-date", "usr/bin/date")

@@ -11,6 +11,7 @@ from runbook.daemons import SyncState
 from runbook.daemons.chrony import Makestep
 from runbook.facts.backup import BackupEvidence
 from runbook.facts.daemons import DaemonChoice, DaemonState, choose_daemon
+from runbook.snapshot.model import HostState
 from runbook.timeservice import TimeService
 
 
@@ -31,6 +32,7 @@ class HostFacts:
     makestep: Makestep | None = None
     ntpdate_flavour: str | None = None
     rtc: bool | None = None
+    state: HostState | None = None
     boot_id: str | None = None
     ntpd_without_g: str | None = None
 

@@ -32,6 +32,7 @@ from runbook.facts.host import (
 from runbook.facts.ntpd_options import without_panic_gate
 from runbook.facts.types import HostFacts
 from runbook.settings import BackupSettings, Settings
+from runbook.snapshot.reading import parse_state, state_arguments
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,14 @@ FACTS: tuple[Fact, ...] = (
         "backup",
         (Fragment("runbook.facts", "backup.sh", backup_arguments),),
         lambda r: None if r.backup is None else parse_backup(r.sections, r.backup),
+    ),
+    Fact(
+        "state",
+        (
+            Fragment("runbook.snapshot", "state.sh"),
+            Fragment("runbook.snapshot", "commands.sh", lambda s: state_arguments(s.before_after.commands)),
+        ),
+        lambda r: parse_state(r.sections),
     ),
     Fact(
         "cron",

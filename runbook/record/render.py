@@ -17,6 +17,7 @@ import jinja2
 from runbook.errors import RecordError
 from runbook.record import fleet as fleet_model
 from runbook.record import model, text
+from runbook.record.before_after import since_before
 from runbook.record.language import Language
 from runbook.results import CommandRecord, FleetRun, HostRun, Outcome, StepResult
 from runbook.settings import Settings
@@ -52,6 +53,7 @@ def environment(template_dir: Path | None = None, lang: str = "en") -> jinja2.En
     )
     env.install_gettext_translations(Language(lang).catalog, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(FILTERS)
+    env.globals["since_before"] = since_before
     return env
 
 

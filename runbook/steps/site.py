@@ -13,7 +13,7 @@ from invoke.context import Context
 from runbook.commands import StepRecorder, step
 from runbook.errors import SettingsError
 from runbook.results import Outcome, StepResult
-from runbook.session import settings_for
+from runbook.session import session_of, settings_for
 from runbook.stepdata import SiteAnswers
 
 _BODY_LIMIT = 1 << 20
@@ -83,6 +83,7 @@ def check_site(
         for url in settings.urls
     ]
     data: dict[str, Any] = {"checks": [asdict(check) for check in checks]}
+    session_of(c).site_checks = data["checks"]
     parts = [_describe(check) for check in checks]
     outcome = Outcome.OK if all(check.ok for check in checks) else Outcome.FAILED
     return rec.finish(outcome, "; ".join(parts), **data)

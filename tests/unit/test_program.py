@@ -79,3 +79,22 @@ def test_record_options_are_checked_before_any_host(args: tuple[str, ...], messa
     done = runbook("post-maint", "--host", "web1", *args)
     assert done.returncode == 2, done
     assert done.stderr.startswith(message), done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("post-maint", "--host", "web1", "--before", "/nonexistent/web1-before.json"),
+            "runbook: --before /nonexistent/web1-before.json: no such file; give an existing file",
+        ),
+        (
+            ("pre-maint", "--host", "web1", "--ssh-config", "/nonexistent/ssh_config"),
+            "runbook: --ssh-config /nonexistent/ssh_config: no such file; give an existing file",
+        ),
+    ],
+)
+def test_before_after_usage_errors_exit_2_in_one_line(args: tuple[str, ...], message: str) -> None:
+    done = runbook(*args)
+    assert done.returncode == 2
+    assert done.stderr.strip() == message

@@ -204,7 +204,12 @@ def test_package_templates_are_the_top_level_ones() -> None:
     shipped = Path(runbook.__file__).parent / "templates"
     source = Path(__file__).resolve().parents[2] / "templates"
     assert shipped.resolve() == source.resolve()
-    assert {p.name for p in source.glob("*.j2")} == {"host.md.j2", "fleet.md.j2", "macros.md.j2"}
+    assert {p.name for p in source.glob("*.j2")} == {
+        "host.md.j2",
+        "fleet.md.j2",
+        "macros.md.j2",
+        "before_after.md.j2",
+    }
 
 
 def test_the_writer_writes_each_host_when_it_finishes_and_the_summary_at_the_end(tmp_path: Path) -> None:

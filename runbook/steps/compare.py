@@ -1,0 +1,223 @@
+"""Before and after: ``snapshot`` (pre-maint's one step) and ``compare`` (post-maint's, after check_site).
+
+``snapshot`` reads the host's state from the probe (the ``state`` fact unit) and the site checks,
+and returns the snapshot as its data (``pre-maint`` writes it to a file). ``compare`` loads the
+host's newest snapshot (or ``before_after.before``), reports what changed as failures, warnings
+and information, and with ``restore`` starts the services that ran before and are stopped now.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from invoke.context import Context
+
+from runbook.commands import StepRecorder, step
+from runbook.facts import HostFacts, facts_for, forget_facts, section_token
+from runbook.record.redact import MASK, redactor_for
+from runbook.results import Outcome, StepResult
+from runbook.session import session_of, settings_for
+from runbook.settings import Settings
+from runbook.shell import split_sections
+from runbook.snapshot.compare import (
+    Finding,
+    Level,
+    command_findings,
+    compare_states,
+    merged,
+    site_findings,
+    standing_problems,
+)
+from runbook.snapshot.files import Snapshot, SnapshotError, load_snapshot, newest_snapshot
+from runbook.snapshot.model import HostState, Output
+from runbook.snapshot.reading import commands_command, parse_outputs, with_programs
+from runbook.snapshot.restore import restore_commands
+from runbook.steps.site import expand_url, fetch
+
+
+def host_name(c: Context) -> str:
+    """The name the host was selected by (what records and snapshots are named after)."""
+    return str(getattr(c, "original_host", None) or getattr(c, "host", None) or "local")
+
+
+def _site(c: Context, settings: Settings) -> list[dict[str, Any]]:
+    return [
+        asdict(fetch(expand_url(url, c), timeout=settings.http_timeout, expect_text=settings.expect_text))
+        for url in settings.urls
+    ]
+
+
+def _state(facts: HostFacts) -> HostState:
+    return facts.state if facts.state is not None else HostState(init=facts.init)
+
+
+@step("snapshot", title="snapshot")
+def snapshot(c: Context, rec: StepRecorder, dry_run: bool = False) -> StepResult:
+    """Read the host's state for a later ``compare``: the probe's facts, which program listens on each
+    socket (``ss -tulnp``, the one command beyond the probe) and the site checks. Read-only."""
+    settings = settings_for(c)
+    facts = facts_for(c, rec, settings)
+    listening = rec.run(c, "ss -tulnp", timeout=settings.command_timeout)
+    state = with_programs(_state(facts), listening.stdout if listening.exit_code == 0 else "")
+    found = facts.service()
+    taken = Snapshot(
+        host=host_name(c),
+        hostname=facts.hostname,
+        taken=time.time(),
+        state=state,
+        commands=settings.before_after.commands,
+        site=tuple(_site(c, settings)),
+        clock_offset=facts.clock.remote - facts.clock.wall if facts.clock else None,
+        daemon={"service": found[0].name, "running": found[1].running} if found else None,
+    )
+    running = sum(1 for s in state.services.values() if s.running)
+    message = (
+        f"{running} services running, {len(state.sockets)} listening sockets, {len(state.mounts)} mounts, "
+        f"{len(state.outputs)} operator commands"
+    )
+    return rec.finish(Outcome.OK, message, snapshot=taken.to_dict())
+
+
+@step("compare", title="compare with before")
+def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run: bool = False) -> StepResult:
+    """Compare the host with its snapshot from before the maintenance; ``restore`` starts services again.
+
+    Without a snapshot, reports what needs no history (enabled services not running, failed units,
+    fstab mounts not mounted). A snapshot that cannot serve (another host's, damaged, newer format)
+    skips the step with a one-line reason.
+    """
+    settings = settings_for(c)
+    options = settings.before_after
+    restore = options.restore if restore is None else restore
+    facts = facts_for(c, rec, settings)
+    host = host_name(c)
+    path = Path(options.before) if options.before else newest_snapshot(Path(settings.record_dir), host)
+    before: Snapshot | None = None
+    if path is not None:
+        try:
+            before = load_snapshot(path, host)
+        except SnapshotError as exc:
+            return rec.finish(Outcome.SKIPPED, str(exc), snapshot=str(path))
+    outputs = _outputs(c, rec, settings, _state(facts), before)
+    answered = session_of(c).site_checks
+    findings = _findings(c, settings, _state(facts), before, outputs, answered)
+    restored: list[str] = []
+    lost = [f.subject for f in findings if f.kind == "service" and f.before == "running"]
+    if restore and lost and before is not None:
+        plan = {
+            name: restore_commands(facts.init, name, enable=_enable(before, _state(facts), name))
+            for name in lost
+        }
+        if dry_run:
+            restored = [
+                f"would start {name}" + (" and enable it" if len(cmds) > 1 else "")
+                if cmds
+                else f"cannot restore {name} (init {facts.init})"
+                for name, cmds in plan.items()
+            ]
+        else:
+            for name, commands in plan.items():
+                records = [
+                    rec.run(
+                        c, command, timeout=settings.command_timeout, sudo_password=settings.sudo_password
+                    )
+                    for command in commands
+                ]
+                if not records:
+                    restored.append(f"cannot restore {name} (init {facts.init})")
+                    continue
+                worked = all(r.exit_code == 0 for r in records)
+                restored.append(f"started {name}" if worked else f"could not start {name}")
+            forget_facts(c)
+            findings = _findings(c, settings, _state(facts_for(c, rec, settings)), before, outputs, None)
+    failures = [f for f in findings if f.level is Level.FAILURE]
+    rec.warnings.extend(f.message for f in findings if f.level is Level.WARNING)
+    data: dict[str, Any] = {
+        "snapshot": path.name if path else None,
+        "taken_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(before.taken)) if before else None,
+        "findings": [f.to_dict() for f in findings],
+        "restored": restored,
+    }
+    since = f"since {data['taken_utc']}" if before else f"no snapshot of {host} (take one with pre-maint)"
+    info = [f.message for f in findings if f.level is Level.INFO]
+    if failures:
+        detail = "; ".join(f.message for f in failures)
+        prefix = (
+            f"{'; '.join(restored)}; "
+            if dry_run and restored
+            else f"{'; '.join(restored)}; still "
+            if restored
+            else ""
+        )
+        return rec.finish(Outcome.FAILED, f"{prefix}{_count(len(failures))} {since}: {detail}", **data)
+    if restored:
+        outcome = Outcome.CHANGED
+        message = f"{'; '.join(restored)} ({since})"
+    else:
+        outcome = Outcome.OK
+        message = f"nothing broken {since}"
+    if info:
+        message += f"; {'; '.join(info)}"
+    return rec.finish(outcome, message, **data)
+
+
+compare.runs_after_failure = True  # type: ignore[attr-defined]  # it only reads (unless restoring): a
+# failed step before it must not hide what the maintenance broke; the engine runs it anyway
+
+
+def _findings(
+    c: Context,
+    settings: Settings,
+    now: HostState,
+    before: Snapshot | None,
+    now_outputs: dict[str, Output],
+    answered: list[dict[str, Any]] | None,
+) -> list[Finding]:
+    """With a snapshot: what changed, and standing problems that are new since it (failures).
+    Without: standing problems as warnings (nothing says the maintenance caused them). The site's
+    answers are ``answered`` (``check_site``'s in this run), else fetched now."""
+    if before is None:
+        return merged([replace(f, level=Level.WARNING) for f in standing_problems(now)])
+    site = []
+    if before.site and settings.urls:
+        site = site_findings(before.site, answered if answered is not None else _site(c, settings))
+    changes = compare_states(before.state, now, disk_growth=settings.before_after.disk_growth)
+    outputs = command_findings(dict(zip(before.commands, before.state.outputs, strict=False)), now_outputs)
+    known = {(f.kind, f.subject) for f in standing_problems(before.state)}
+    new = [f for f in standing_problems(now) if (f.kind, f.subject) not in known]
+    return merged(changes, site, outputs, new)
+
+
+def _enable(before: Snapshot, now: HostState, name: str) -> bool:
+    """Whether restoring ``name`` enables it too: enabled at boot before, and not now."""
+    was, is_now = before.state.services.get(name), now.services.get(name)
+    return bool(was and was.enabled) and not (is_now and is_now.enabled)
+
+
+def _outputs(
+    c: Context, rec: StepRecorder, settings: Settings, now: HostState, before: Snapshot | None
+) -> dict[str, Output]:
+    """The operator's commands' outputs now, by command as the snapshot keeps it (secrets masked):
+    the probe's, and, in one more command, those the snapshot has that the probe did not run
+    (``before_after.commands`` changed). A command the snapshot keeps masked cannot run again."""
+    redactor = redactor_for(settings)
+    outputs = {
+        redactor.text(cmd): out for cmd, out in zip(settings.before_after.commands, now.outputs, strict=False)
+    }
+    wanted = before.commands if before else ()
+    missing = tuple(dict.fromkeys(cmd for cmd in wanted if cmd not in outputs and MASK not in cmd))
+    if missing:
+        token = section_token(c)
+        ran = rec.run(c, commands_command(missing, token), timeout=settings.command_timeout)
+        outputs.update(zip(missing, parse_outputs(split_sections(ran.stdout, token)), strict=False))
+    for cmd in wanted:
+        if cmd not in outputs:
+            rec.warnings.append(f"`{cmd}` is kept masked in the snapshot: list it in before_after.commands")
+    return outputs
+
+
+def _count(n: int) -> str:
+    return f"{n} problem" if n == 1 else f"{n} problems"
