@@ -41,10 +41,10 @@ def _checked(host: str, settings: Settings, options: CheckOptions) -> HostCheck:
         return unknown(host, str(exc))
     attach(c, settings)
     try:
-        # the reference first: with no NTP answer the check is UNKNOWN before it reaches the host,
-        # and the probe's clock samples are not held open while the servers are waited for
-        reference = clock.reference_time(settings)
         open_verified(c, settings)
+        # the reference before the probe: its clock samples are not held open (against the probe's
+        # host-side limit) while the NTP servers are waited for
+        reference = clock.reference_time(settings)
         facts = facts_for(c, StepRecorder("check"), settings)
         if facts.clock is None:
             return unknown(host, "the host's clock could not be read (no valid time in its samples)")
