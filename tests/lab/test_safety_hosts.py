@@ -199,10 +199,12 @@ def test_step_timeout_stops_the_host_and_closes_its_connection(
     lab: Lab, lab_host: Callable[..., LabHost]
 ) -> None:
     host = lab_host()
+    release = threading.Event()
 
     @step("slow")
     def slow(c: Any, rec: StepRecorder) -> StepResult:
-        rec.run(c, "sleep 600", parse=False)
+        rec.run(c, "true", parse=False)
+        release.wait(600)  # slow work on the controller: a command's own limit now ends inside the step
         return rec.finish(Outcome.OK, "never")
 
     @step("after")
@@ -216,6 +218,7 @@ def test_step_timeout_stops_the_host_and_closes_its_connection(
     assert [r.outcome for r in run.results] == [Outcome.FAILED]
     assert "did not finish within the step timeout (2 s)" in run.results[0].message
     assert run.error == run.results[0].message
+    release.set()
 
 
 def test_connect_timeout_to_an_address_nobody_answers(lab: Lab, tmp_path: Path) -> None:
