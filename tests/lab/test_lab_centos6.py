@@ -72,7 +72,7 @@ def test_stopping_ntpd_lets_ntpdate_step_the_clock(lab: Lab, lab_host: LabHostFa
     assert "Shutting down ntpd: [  OK  ]" in stopped.stdout
     synced = host.run(f"ntpdate {ntp_server(lab)}")
     assert synced.returncode == 0, synced.stdout + synced.stderr
-    step = re.search(r"ntpdate\[\d+\]: step time server (\S+) offset (\d+\.\d{6}) sec", synced.stdout)
+    step = re.search(r"ntpdate\[\d+\]: step time server (\S+) offset \+(\d+\.\d{6}) sec", synced.stdout)
     assert step is not None, synced.stdout
     assert step.group(1) == ntp_server(lab)
     assert float(step.group(2)) == pytest.approx(THREE_HOURS, abs=2)
