@@ -95,6 +95,21 @@ def test_service_ntpd_start_status_stop(lab_host: LabHostFactory) -> None:
     assert host.run("/sbin/service ntpd status").returncode == 3
 
 
+def test_service_runs_init_scripts_with_only_path_and_term(lab_host: LabHostFactory) -> None:
+    """CentOS 6's service (initscripts 9.03) runs the script under ``env -i PATH=... TERM=...`` in /: a
+    caller's LC_ALL=C never reaches it (Debian's service passes the locale variables on)."""
+    host = lab_host()
+    script = '#!/bin/sh\npwd\nenv | cut -d= -f1 | sort\necho "$@"\n'
+    assert host.run("cat >/etc/init.d/showenv && chmod 755 /etc/init.d/showenv", input=script).returncode == 0
+    done = host.run("cd /tmp && LC_ALL=C LANG=ja_JP.UTF-8 TERM=dumb service showenv status now")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "/" and lines[-1] == "status now"
+    assert set(lines[1:-1]) - {"PWD", "SHLVL", "_"} == {"PATH", "TERM"}
+    missing = host.run("service nosuch start")
+    assert (missing.returncode, missing.stdout, missing.stderr) == (1, "", "nosuch: unrecognized service\n")
+
+
 def test_crashed_daemon_leaves_a_stale_pid_file(lab_host: LabHostFactory) -> None:
     host = lab_host(daemon="crashed")
     status = host.run("/sbin/service ntpd status")
