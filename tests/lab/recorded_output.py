@@ -1,9 +1,10 @@
 """Stand-ins checked against real outputs: the recorded cases of tests/cases (captured on the VM hosts).
 
 A case's ``input`` is what the real tool printed, ``rc`` its exit code and ``stream`` where it printed it
-(``stdout`` or ``stderr``). A stand-in matches a case when it prints the same text on the same stream,
-nothing on the other one, and exits the same; times, pids and other numbers may differ (they are compared
-as numbers, not as values).
+(``stdout`` or ``stderr``); cases kept only for this comparison (no runbook parser reads them, e.g.
+tests/cases/systemctl) also name the ``command`` that printed them. A stand-in matches a case when it
+prints the same text on the same stream, nothing on the other one, and exits the same; times, pids and
+other numbers may differ (only the format is compared).
 """
 
 from __future__ import annotations
@@ -21,18 +22,19 @@ _NUMBER = re.compile(r" ?\d+")
 
 @dataclass(frozen=True)
 class Recorded:
-    """One real output: its text, exit code, stream and where it was captured."""
+    """One real output: its text, exit code, stream, where it was captured and the command ("" unknown)."""
 
     text: str
     rc: int
     stream: str
     source: str
+    command: str
 
 
 def recorded(case: str) -> Recorded:
     """The case ``PARSER/NAME`` of tests/cases; it must say its stream."""
     data = json.loads((CASES / f"{case}.json").read_text())
-    return Recorded(data["input"], data["rc"], data["stream"], data["source"])
+    return Recorded(data["input"], data["rc"], data["stream"], data["source"], data.get("command", ""))
 
 
 def shape(text: str) -> str:
