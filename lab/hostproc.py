@@ -90,6 +90,14 @@ def session_locale(lang: str) -> str:
     return f"sed -i 's/^SetEnv /SetEnv LANG={lang} /' /etc/ssh/sshd_config\n"
 
 
+def sudo_requiretty(requiretty: bool) -> str:
+    """start.sh lines adding sudoers' ``Defaults requiretty`` (CentOS 6.0-6.7's default); none without it."""
+    if not requiretty:
+        return ""
+    rule = "/etc/sudoers.d/zz-requiretty"
+    return f"echo 'Defaults requiretty' >{rule} && chmod 440 {rule}\n"
+
+
 def prepare_host(
     host_dir: Path,
     node: Node,
@@ -112,7 +120,9 @@ def prepare_host(
     write_proc_stat(proc_stat_file(host_dir), scenario.uptime, scenario.offset)
     write_boot_id(boot_id_file(host_dir))
     (state / "authorized_keys").write_text(authorized_keys)
-    (state / "start.sh").write_text(profile.start_script(scenario) + session_locale(scenario.lang))
+    (state / "start.sh").write_text(
+        profile.start_script(scenario) + session_locale(scenario.lang) + sudo_requiretty(scenario.requiretty)
+    )
     seeds = {
         "etc/hostname": f"{name}\n",
         "etc/hosts": f"127.0.0.1\tlocalhost\n{node.address}\t{name}\n",

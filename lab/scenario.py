@@ -32,7 +32,9 @@ class Scenario:
     empty for the C locale;
     ``uptime`` is how long the host has been up in seconds, on its own clock: its /proc/stat's
     ``btime`` is the host's clock when the host starts minus ``uptime`` (default 40 days: a
-    long-running server, no recent boot).
+    long-running server, no recent boot);
+    ``requiretty`` adds ``Defaults requiretty`` to sudoers, as CentOS 6.0-6.7 shipped it: sudo then refuses
+    to run without a terminal (``sudo: sorry, you must have a tty to run sudo``).
     """
 
     offset: float = -3 * 3600.0
@@ -44,6 +46,7 @@ class Scenario:
     rtc: bool = True
     lang: str = ""
     uptime: float = DEFAULT_UPTIME
+    requiretty: bool = False
 
     def __post_init__(self) -> None:
         if self.lang and not re.fullmatch(r"[A-Za-z]+_[A-Za-z]+(\.[A-Za-z0-9-]+)?", self.lang):

@@ -36,6 +36,7 @@ DIR_HELP = "lab directory (default .lab)"
         "user": "login user: root or sudo",
         "second_daemon": "another time daemon installed but disabled: ntpd or chronyd (per profile)",
         "no_rtc": "no hardware clock (hwclock fails)",
+        "requiretty": "sudoers has 'Defaults requiretty' (CentOS 6.0-6.7): no sudo without a terminal",
         "uptime": "time the hosts have been up by their clock (btime in /proc/stat), e.g. 2h (default 40d)",
         "dir": DIR_HELP,
     }
@@ -51,6 +52,7 @@ def up(
     user: str | None = None,
     second_daemon: str | None = None,
     no_rtc: bool = False,
+    requiretty: bool = False,
     uptime: str | None = None,
     dir: str = ".lab",
 ) -> None:
@@ -71,6 +73,8 @@ def up(
         knobs["site"] = "down"
     if no_rtc:
         knobs["rtc"] = False
+    if requiretty:
+        knobs["requiretty"] = True
     lab = Lab(Path(dir))
     started = time.monotonic()
     try:

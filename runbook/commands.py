@@ -151,8 +151,19 @@ def _as_root(command: str, password: str | None) -> tuple[str, str, _SudoAnswer 
     return sent, marker, _SudoAnswer(prompt, password)
 
 
+def _sudo_needs_a_terminal(host: str, user: str) -> SudoRefused:
+    """sudoers' ``Defaults requiretty`` (CentOS 6.0-6.7's default): no password or NOPASSWD rule helps."""
+    return SudoRefused(
+        f"sudo on {host} requires a terminal (sudoers 'Defaults requiretty', as CentOS 6.0-6.7 shipped) "
+        "and the runbook runs sudo without one: the command was not run; add "
+        f"'Defaults:{user} !requiretty' to sudoers with visudo, or log in as root"
+    )
+
+
 def _sudo_refused(c: Context, stderr: str, exited: int | None) -> SudoRefused:
     user, host = getattr(c, "user", "?"), getattr(c, "original_host", "?")
+    if "must have a tty" in stderr:
+        return _sudo_needs_a_terminal(host, user)
     if exited == 127 or "sudo: not found" in stderr or "sudo: command not found" in stderr:
         said = f"is not available for {user}"
     else:

@@ -29,6 +29,7 @@ STANDINS = {
     "chkconfig": ("usr/sbin/chkconfig", 0o755),
     "ntpd.init": ("etc/init.d/ntpd", 0o755),
     "ntpd.sysconfig": ("etc/sysconfig/ntpd", 0o644),
+    "service-el6": ("usr/sbin/service", 0o755),
 }
 NTP_CONF = f"""\
 # CentOS 6 style ntp.conf: the lab's chronyd is the only upstream.

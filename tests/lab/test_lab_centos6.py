@@ -72,7 +72,7 @@ def test_stopping_ntpd_lets_ntpdate_step_the_clock(lab: Lab, lab_host: LabHostFa
     assert "Shutting down ntpd: [  OK  ]" in stopped.stdout
     synced = host.run(f"ntpdate {ntp_server(lab)}")
     assert synced.returncode == 0, synced.stdout + synced.stderr
-    step = re.search(r"ntpdate\[\d+\]: step time server (\S+) offset (\d+\.\d{6}) sec", synced.stdout)
+    step = re.search(r"ntpdate\[\d+\]: step time server (\S+) offset \+(\d+\.\d{6}) sec", synced.stdout)
     assert step is not None, synced.stdout
     assert step.group(1) == ntp_server(lab)
     assert float(step.group(2)) == pytest.approx(THREE_HOURS, abs=2)
@@ -93,6 +93,21 @@ def test_service_ntpd_start_status_stop(lab_host: LabHostFactory) -> None:
     assert host.run("cat /proc/$(cat /var/run/ntpd.pid)/comm", check=True).stdout.strip() == "ntpd"
     assert host.run("/sbin/service ntpd stop").returncode == 0
     assert host.run("/sbin/service ntpd status").returncode == 3
+
+
+def test_service_runs_init_scripts_with_only_path_and_term(lab_host: LabHostFactory) -> None:
+    """CentOS 6's service (initscripts 9.03) runs the script under ``env -i PATH=... TERM=...`` in /: a
+    caller's LC_ALL=C never reaches it (Debian's service passes the locale variables on)."""
+    host = lab_host()
+    script = '#!/bin/sh\npwd\nenv | cut -d= -f1 | sort\necho "$@"\n'
+    assert host.run("cat >/etc/init.d/showenv && chmod 755 /etc/init.d/showenv", input=script).returncode == 0
+    done = host.run("cd /tmp && LC_ALL=C LANG=ja_JP.UTF-8 TERM=dumb service showenv status now")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "/" and lines[-1] == "status now"
+    assert set(lines[1:-1]) - {"PWD", "SHLVL", "_"} == {"PATH", "TERM"}
+    missing = host.run("service nosuch start")
+    assert (missing.returncode, missing.stdout, missing.stderr) == (1, "", "nosuch: unrecognized service\n")
 
 
 def test_crashed_daemon_leaves_a_stale_pid_file(lab_host: LabHostFactory) -> None:

@@ -40,17 +40,34 @@ def test_busybox_date_has_no_nanoseconds_and_no_epochrealtime(lab_host: Factory)
 def test_start_then_makestep_fixes_the_clock(lab_host: Factory) -> None:
     host = lab_host(profile="alpine")
     started = host.run("rc-service chronyd start; echo rc=$?; rc-service chronyd status")
-    assert started.stdout == " * Starting chronyd ...\n [ ok ]\nrc=0\n * status: started\n"
+    assert started.stdout == " * Starting chronyd ... [ ok ]\nrc=0\n * status: started\n"
     assert host.run("chronyc burst 4/4 && chronyc makestep").stdout == "200 OK\n200 OK\n"
     assert clock_error(host) == pytest.approx(0, abs=2)
+
+
+def test_one_line_per_action_unless_on_a_terminal(lab_host: Factory) -> None:
+    """libeinfo's ebegin ends its line only on a terminal; without one eend finishes it (OpenRC's
+    src/libeinfo/libeinfo.c); warnings go to stderr."""
+    host = lab_host(profile="alpine", daemon="running")
+    piped = host.run("rc-service chronyd restart; rc-service chronyd stop; rc-service chronyd stop")
+    assert piped.stdout == " * Stopping chronyd ... [ ok ]\n * Starting chronyd ... [ ok ]\n" + (
+        " * Stopping chronyd ... [ ok ]\n"
+    )
+    assert piped.stderr == " * WARNING: chronyd is already stopped\n"
+    on_terminal = host.run("script -qec 'rc-service chronyd start' /dev/null")
+    assert on_terminal.stdout == " * Starting chronyd ...\n [ ok ]\n"
 
 
 def test_crashed_service_needs_restart_or_zap(lab_host: Factory) -> None:
     host = lab_host(profile="alpine", daemon="crashed")
     status = host.run("rc-service chronyd status")
-    assert (status.returncode, status.stdout) == (32, " * status: crashed\n")
+    assert (status.returncode, status.stdout, status.stderr) == (32, "", " * status: crashed\n")
     again = host.run("rc-service chronyd start")
-    assert (again.returncode, again.stdout) == (0, " * WARNING: chronyd has already been started\n")
+    assert (again.returncode, again.stdout, again.stderr) == (
+        0,
+        "",
+        " * WARNING: chronyd has already been started\n",
+    )
     assert (
         host.run(
             "rc-service chronyd zap >/dev/null; rc-service chronyd start >/dev/null; "

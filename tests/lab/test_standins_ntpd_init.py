@@ -157,7 +157,7 @@ def test_seed_story_socket_in_use_then_step(network: NtpNetwork, tmp_path: Path)
     assert refused.err.endswith("the NTP socket is in use, exiting\n")
     assert stop.out == "Shutting down ntpd: " + OK
     assert stepped.rc == 0, stepped.err
-    assert f"step time server {server} offset 108" in stepped.out
+    assert f"step time server {server} offset +108" in stepped.out
     assert int(after.out) - time.time() == pytest.approx(0, abs=5)
     assert read_clock_offset(tmp_path / "clock.rc") == pytest.approx(0, abs=2)
     assert restart.rc == 0
