@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from runbook.configvalues import boolean
 from runbook.durations import parse_duration
 from runbook.errors import DurationError, SettingsError
 from runbook.notify.settings import NotifySettings, build_notify_settings
@@ -140,7 +141,7 @@ def build_settings(raw: dict[str, Any]) -> Settings:
             values[name] = _strings(name, raw[name])
     for name in ("dry_run", "stop_on_failure", "accept_new_host_keys", "allow_backward_step"):
         if name in raw:
-            values[name] = _bool(name, raw[name])
+            values[name] = boolean(name, raw[name])
     for name in ("record_dir", "operator", "expect_text", "sudo_password", "ssh_config"):
         if name in raw and raw[name] is not None:
             values[name] = str(raw[name])
@@ -354,16 +355,6 @@ def _positive_int(name: str, value: Any) -> int:
         raise SettingsError(f"{name} must be a whole number above zero, not {value!r}")
     return number
 
-
-def _bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off"}:
-        return False
-    raise SettingsError(f"{name} must be true or false, not {value!r}")
 
 
 def _backup(value: Any) -> BackupSettings:

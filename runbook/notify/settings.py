@@ -18,6 +18,7 @@ from email.headerregistry import Address
 from typing import Any
 from urllib.parse import urlsplit
 
+from runbook.configvalues import boolean
 from runbook.durations import parse_duration
 from runbook.errors import DurationError, SettingsError
 
@@ -116,7 +117,7 @@ def build_notify_settings(section: dict[str, Any] | None = None, **overrides: An
     if raw.get("smtp") is not None:
         values["smtp"] = parse_smtp_server(str(raw["smtp"]))
     if raw.get("starttls") is not None:
-        values["starttls"] = _bool("starttls", raw["starttls"])
+        values["starttls"] = boolean("starttls", raw["starttls"])
     if raw.get("mail_from") is not None:
         values["mail_from"] = parse_address("mail_from", raw["mail_from"])
     if raw.get("webhook") is not None:
@@ -245,16 +246,6 @@ def _items(name: str, value: Any) -> list[str]:
         raise SettingsError(f"{name} must be a list or a comma-separated string, not {value!r}")
     return [part.strip() for part in parts if part.strip()]
 
-
-def _bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off"}:
-        return False
-    raise SettingsError(f"{name} must be true or false, not {value!r}")
 
 
 def _timeout(value: Any) -> float:
