@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from offline_names import files_only_resolution
+from record_files import newest_last
 
 from lab import Lab, LabHost
 
@@ -36,7 +37,7 @@ def runbook(
 
 
 def compare_result(records: Path, host: str) -> dict[str, Any]:
-    newest = sorted(p for p in records.glob(f"{host}-2*.json"))[-1]
+    newest = sorted(records.glob(f"{host}-2*.json"), key=newest_last)[-1]
     record = json.loads(newest.read_text())
     found: dict[str, Any] = next(r for r in record["results"] if r["step"] == "compare")
     return found
@@ -75,7 +76,7 @@ def test_snapshot_then_broken_services_sockets_mounts_named_and_restored(
         ("mount", "failure", "/mnt/data"),
         ("command", "warning", OPERATOR),
     }
-    record = sorted(tmp_path.glob(f"{host.name}-2*.md"))[-1].read_text()
+    record = sorted(tmp_path.glob(f"{host.name}-2*.md"), key=newest_last)[-1].read_text()
     assert "## Since before the maintenance" in record
     assert "| **FAILED** | service | httpd | running | → stopped |" in record
     assert "httpd ran before and is stopped now" in record.split("## Summary")[1].split("## Steps")[0]
@@ -118,7 +119,7 @@ def test_a_bad_snapshot_skips_compare_with_one_line(
     assert result["outcome"] == "skipped"
     assert said in result["message"] and "\n" not in result["message"]
     assert done.returncode == 0, done.stdout + done.stderr
-    record = sorted(tmp_path.glob(f"{host.name}-2*.md"))[-1].read_text()
+    record = sorted(tmp_path.glob(f"{host.name}-2*.md"), key=newest_last)[-1].read_text()
     assert f"Not compared: snapshot {bad}" in record
 
 
