@@ -141,7 +141,7 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
         "findings": [f.to_dict() for f in findings],
         "restored": restored,
     }
-    since = f"since {data['taken_utc']}" if before else f"no snapshot of {host} (take one with pre-maint)"
+    since = f"since {data['taken_utc']}" if before else f"(no snapshot of {host}: take one with pre-maint)"
     info = [f.message for f in findings if f.level is Level.INFO]
     if failures:
         detail = "; ".join(f.message for f in failures)
