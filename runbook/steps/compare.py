@@ -134,7 +134,6 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
             forget_facts(c)
             findings = _findings(c, settings, _state(facts_for(c, rec, settings)), before, outputs, None)
     failures = [f for f in findings if f.level is Level.FAILURE]
-    rec.warnings.extend(f.message for f in findings if f.level is Level.WARNING)
     data: dict[str, Any] = {
         "snapshot": path.name if path else None,
         "taken_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(before.taken)) if before else None,

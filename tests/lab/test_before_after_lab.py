@@ -78,6 +78,8 @@ def test_snapshot_then_broken_services_sockets_mounts_named_and_restored(
     }
     record = sorted(tmp_path.glob(f"{host.name}-2*.md"), key=newest_last)[-1].read_text()
     assert "## Since before the maintenance" in record
+    assert f"| warning | command | {OPERATOR} |" in record  # in the section's table ...
+    assert "- Warning:" not in record  # ... and not again as the compare step's warnings
     assert "| **FAILED** | service | httpd | running | → stopped |" in record
     assert "httpd ran before and is stopped now" in record.split("## Summary")[1].split("## Steps")[0]
 
