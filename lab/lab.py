@@ -185,11 +185,14 @@ class Lab:
         )
 
     def _other_owner(self) -> str | None:
-        """The directory of another lab that is up on this machine, if any."""
-        owner = OWNER_FILE.read_text().strip() if OWNER_FILE.is_file() else None
+        """The directory of another lab that is up on this machine, if any.
+
+        A lab whose processes are all gone (its session was killed before it went down) is not up.
+        """
+        owner = _owner()
         if owner is None or owner == str(self.layout.root) or not Path(owner, "lab.json").is_file():
             return None
-        return owner
+        return owner if _lab_processes() else None
 
     def _claim(self, wait: float) -> None:
         """Take the network: wait up to ``wait`` s for another lab to go down; clear leftovers nobody owns."""
@@ -198,7 +201,7 @@ class Lab:
         owner = self._other_owner()
         if owner is not None:
             raise LabError(f"another lab is up at {owner}: run `invoke lab.down --dir {owner}` first")
-        if not OWNER_FILE.is_file() and (network.bridge_exists() or network.existing_namespaces()):
+        if _owner() != str(self.layout.root) and (network.bridge_exists() or network.existing_namespaces()):
             self.down()
         OWNER_FILE.write_text(f"{self.layout.root}\n")
 
@@ -280,6 +283,21 @@ class Lab:
     def _reap(self) -> None:
         """Collect launchers that have exited, so none lingers as a zombie."""
         self._children = [child for child in self._children if child.poll() is None]
+
+
+def _owner() -> str | None:
+    """The lab directory named in the owner file, if there is one."""
+    return OWNER_FILE.read_text().strip() if OWNER_FILE.is_file() else None
+
+
+def _lab_processes() -> list[int]:
+    """Live processes in any of this instance's lab namespaces."""
+    inodes = [
+        inode
+        for name in network.existing_namespaces()
+        if LAB_NAMESPACE.match(name) and (inode := netns_inode(name)) is not None
+    ]
+    return [pid for pids in pids_by_netns(inodes).values() for pid in pids]
 
 
 def _index(name: str) -> int:

@@ -15,9 +15,10 @@ from invoke.config import Config
 from invoke.context import Context
 
 from lab import Lab, network
+from lab.errors import LabError
 from lab.lab import OWNER_FILE
 from lab.network import BRIDGE, NTP_SERVER
-from lab.processes import pids_by_netns
+from lab.processes import kill_namespaces, pids_by_netns
 from runbook.session import settings_for
 
 pytestmark = pytest.mark.lab
@@ -132,6 +133,29 @@ def test_down_leaves_nothing_behind(lab: Lab) -> None:
                 continue
             assert root not in command + mounts, f"left behind: {proc.name} {command}"
     finally:
+        lab.up(hosts=size)
+
+
+def test_a_live_lab_of_another_directory_is_not_taken_over(lab: Lab, tmp_path: Path) -> None:
+    with pytest.raises(LabError, match=f"another lab is up at {lab.layout.root}: run `invoke lab.down"):
+        Lab(tmp_path / ".lab").up(hosts=1, wait=0)
+    assert lab.status().ntp_answers
+
+
+def test_a_lab_killed_before_it_went_down_does_not_block_the_next(lab: Lab, tmp_path: Path) -> None:
+    size = len(lab.hosts())
+    lab.down()
+    dead = Lab(tmp_path / ".lab")
+    try:
+        dead.up(hosts=size + 1)
+        kill_namespaces(network.existing_namespaces())  # its session was SIGKILLed: nothing runs
+        assert OWNER_FILE.read_text().strip() == str(dead.layout.root)
+        hosts = lab.up(hosts=size, wait=0)
+        assert OWNER_FILE.read_text().strip() == str(lab.layout.root)
+        assert network.host_node(size + 1).namespace not in network.existing_namespaces()
+        assert hosts[0].run("hostname", check=True).stdout.strip() == "lab1"
+    finally:
+        dead.down()
         lab.up(hosts=size)
 
 
