@@ -49,9 +49,7 @@ def populate(template: Path, cache: Path) -> None:
         _install(ntpsec_root / relative, template / relative, 0o755)
     for source, (target, mode) in STANDINS.items():
         if not (STANDINS_DIR / source).is_file():
-            raise LabError(
-                f"stand-in {STANDINS_DIR / source} is missing (lab/standins is incomplete)"
-            )
+            raise LabError(f"stand-in {STANDINS_DIR / source} is missing (lab/standins is incomplete)")
         _install(STANDINS_DIR / source, template / target, mode)
     (template / "etc/ntp.conf").write_text(NTP_CONF)
     for service in ("ntpd", "httpd"):

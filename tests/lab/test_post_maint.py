@@ -66,7 +66,16 @@ def test_seed_incident_fixed_then_left_alone(
     record = host_record(tmp_path, host.name)
     steps = steps_of(record)
     assert [result["outcome"] for result in record["results"]] == [
-        "ok", "changed", "changed", "changed", "ok", "skipped", "changed", "ok", "ok", "ok"
+        "ok",
+        "changed",
+        "changed",
+        "changed",
+        "ok",
+        "skipped",
+        "changed",
+        "ok",
+        "ok",
+        "ok",
     ]
     assert "no RTC" in steps["sync_rtc"]["message"]
     assert steps["start_enable_daemon"]["data"]["enabled"] is True

@@ -34,9 +34,7 @@ def seen(at: float, offset: float, boot_id: str | None = A, btime: float | None 
 def test_first_check_and_a_steady_host_detect_nothing() -> None:
     assert detect(None, seen(0, 0.0), 2.0) is None
     assert detect(seen(0, 0.001), seen(300, -0.002), 2.0) is None
-    assert (
-        detect(seen(0, 0.0), seen(300, 0.0, btime=BOOT + 1), 2.0) is None
-    )  # btime's whole seconds
+    assert detect(seen(0, 0.0), seen(300, 0.0, btime=BOOT + 1), 2.0) is None  # btime's whole seconds
 
 
 def test_a_new_boot_id_is_a_reboot() -> None:
@@ -76,16 +74,12 @@ def test_remember_adds_the_warning_and_writes_the_file(tmp_path: Path) -> None:
     path = tmp_path / "state" / "check.json"
 
     def check(boot_id: str, at: float) -> HostCheck:
-        found = HostCheck(
-            "web01", [Finding(State.OK, offset_text(0.0))], offset=0.0, boot_id=boot_id
-        )
+        found = HostCheck("web01", [Finding(State.OK, offset_text(0.0))], offset=0.0, boot_id=boot_id)
         found.boot_time, found.checked_at = BOOT, at
         return found
 
     first = check(A, 100)
-    remember(
-        [first, HostCheck("gone", [Finding(State.UNKNOWN, "unreachable")])], path, jump=2, hold=60
-    )
+    remember([first, HostCheck("gone", [Finding(State.UNKNOWN, "unreachable")])], path, jump=2, hold=60)
     assert first.state is State.OK
     assert set(load(path)) == {"web01"}  # an unmeasured host leaves no entry
     second = check(B, 200)
@@ -105,9 +99,7 @@ def test_unreadable_files_say_what_to_do(tmp_path: Path) -> None:
     path.write_text('{"hosts": []}')
     with pytest.raises(StateFileError, match="has no hosts map"):
         load(path)
-    path.write_text(
-        '{"hosts": {"a": {"checked_at": "x", "offset": 0}, "b": {"checked_at": 1, "offset": 2}}}'
-    )
+    path.write_text('{"hosts": {"a": {"checked_at": "x", "offset": 0}, "b": {"checked_at": 1, "offset": 2}}}')
     assert load(path) == {"b": Seen(1, 2)}
 
 

@@ -74,7 +74,10 @@ def test_smtp_is_host_and_optional_port(text: str, server: SmtpServer, shown: st
         ({"starttls": "maybe"}, "starttls must be true or false, not 'maybe'"),
         ({"timeout": "soon"}, "timeout: not a duration: 'soon'"),
         ({"timeout": "0s"}, "timeout must be more than zero, not '0s'"),
-        ({"webhook": "ftp://hooks.example.jp/x"}, "webhook 'ftp://hooks.example.jp'… is not an http:// or https://"),
+        (
+            {"webhook": "ftp://hooks.example.jp/x"},
+            "webhook 'ftp://hooks.example.jp'… is not an http:// or https://",
+        ),
         ({"webhook": "https://"}, "is not an http:// or https:// URL: give the hook's full URL"),
         ({"webhook": "https://hooks.example.jp:x/T0/SECRET"}, "is not an http:// or https:// URL"),
         ({"webhook": "https://hooks.example.jp/T0/a b"}, "has spaces or control characters in it"),

@@ -162,7 +162,10 @@ def test_evidence_and_ntpdate_flavour_read_alike_in_every_shell(shell: str, tmp_
         assert sections["backup.file"] == "started\n1503254047" and sections["backup.file.rc"] == "0"
     done = subprocess.run(
         [*argv, probe_script(), "probe", *probe_arguments(gone, clock_loop=False)],
-        env=env, capture_output=True, timeout=60, check=True
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=True,
     )
     sections = split_sections(done.stdout.decode())
     assert sections["backup.file.rc"] == "1" and "No such file" in sections["backup.file"]

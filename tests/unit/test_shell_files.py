@@ -70,7 +70,7 @@ def test_timesyncd_wait_polls_until_synchronised(shell: str, tmp_path: Path) -> 
     _tool(
         tmp_path,
         "timedatectl",
-        f'n=$(cat {count} 2>/dev/null || echo 0); echo $((n + 1)) >{count}\n'
+        f"n=$(cat {count} 2>/dev/null || echo 0); echo $((n + 1)) >{count}\n"
         'if [ "$n" -ge 1 ]; then echo NTPSynchronized=yes; else echo NTPSynchronized=no; fi\n',
     )
     sections = _run(shell, TIMESYNCD.wait_command(5, "c0ffee"), tmp_path)

@@ -19,8 +19,8 @@ STOP = "LC_ALL=C /sbin/service ntpd stop"
 START = "LC_ALL=C /sbin/service ntpd start"
 RESTART = "LC_ALL=C /sbin/service ntpd restart"
 ENABLE = (
-    "LC_ALL=C sh -c 'if command -v chkconfig >/dev/null 2>&1; then chkconfig \"$0\" on; "
-    "else update-rc.d \"$0\" enable; fi' ntpd"
+    'LC_ALL=C sh -c \'if command -v chkconfig >/dev/null 2>&1; then chkconfig "$0" on; '
+    'else update-rc.d "$0" enable; fi\' ntpd'
 )
 IN_USE = Result(stdout="22 Aug 06:12:05 ntpdate[3663]: the NTP socket is in use, exiting\n", exited=1)
 STEPPED = Result(
