@@ -19,12 +19,13 @@ import re
 import tempfile
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from runbook.errors import RecordError
-from runbook.record.fleet import fleet_json
-from runbook.record.model import host_json, host_record
+from runbook.record.fleet import fleet_json, fleet_record
+from runbook.record.model import HostRecord, host_json, host_record
 from runbook.record.render import render_fleet, render_host
 from runbook.results import FleetRun, HostRun, StepResult
 from runbook.settings import Settings
@@ -102,6 +103,24 @@ def write_host_records(
     The JSON goes first, so a template failure (``RecordError``) never loses the run.
     ``sync_folder=False``: the caller fsyncs the folder afterwards.
     """
+    paths, _ = _write_host_files(
+        run, settings, record_dir, template_dir, journal, now, stem=stem, sync_folder=sync_folder
+    )
+    return paths
+
+
+def _write_host_files(
+    run: HostRun,
+    settings: Settings,
+    record_dir: Path | None,
+    template_dir: Path | None,
+    journal: Path | None,
+    now: float | None,
+    *,
+    stem: str | None,
+    sync_folder: bool,
+) -> tuple[list[Path], HostRecord]:
+    """``write_host_records``, also returning the record it wrote (a fleet's line reuses it)."""
     folder = _folder(record_dir, settings)
     stem = stem or record_stem(run.host, run.started)
     json_path, md_path = folder / f"{stem}.json", folder / f"{stem}.md"
@@ -115,7 +134,7 @@ def write_host_records(
     )
     markdown = render_host(run, settings, template_dir=template_dir, record=record)
     write_atomic(md_path, markdown, sync_folder=sync_folder)
-    return [md_path, json_path]
+    return [md_path, json_path], record
 
 
 def write_fleet_records(
@@ -128,19 +147,26 @@ def write_fleet_records(
     now: float | None = None,
     stem: str | None = None,
     sync_folder: bool = True,
+    host_records: Mapping[str, HostRecord] | None = None,
 ) -> list[Path]:
     """Write a fleet's summary ``fleet-YYYYMMDDTHHMMSSZ.md`` and ``.json``; return ``[md, json]``.
 
+    ``host_records``: the hosts' records already made (by host), so their lines reuse them.
     ``sync_folder=False``: the caller fsyncs the folder afterwards.
     """
     folder = _folder(record_dir, settings)
     stem = stem or f"fleet-{stamp(fleet.started or min((r.started for r in fleet.runs), default=0.0))}"
     json_path, md_path = folder / f"{stem}.json", folder / f"{stem}.md"
     when = time.time() if now is None else now
+    record = fleet_record(fleet, settings, host_record_names, now=when, host_records=host_records)
     write_atomic(
-        json_path, _dumps(fleet_json(fleet, settings, host_record_names, now=when)), sync_folder=sync_folder
+        json_path,
+        _dumps(fleet_json(fleet, settings, host_record_names, now=when, record=record)),
+        sync_folder=sync_folder,
     )
-    markdown = render_fleet(fleet, settings, host_record_names, template_dir=template_dir, now=when)
+    markdown = render_fleet(
+        fleet, settings, host_record_names, template_dir=template_dir, now=when, record=record
+    )
     write_atomic(md_path, markdown, sync_folder=sync_folder)
     return [md_path, json_path]
 
@@ -193,6 +219,7 @@ class RecordWriter:
         self._stems: dict[int, str] = {}
         self._names: dict[str, str] = {}
         self._done: dict[int, list[Path]] = {}
+        self._records: dict[str, HostRecord] = {}
         self._failed: list[RecordError] = []
 
     def host_started(self, run: HostRun) -> None:
@@ -231,6 +258,7 @@ class RecordWriter:
                     now=self._when(),
                     stem=stem,
                     sync_folder=False,
+                    host_records=dict(self._records),
                 )
         finally:
             _fsync_dir(folder)
@@ -246,13 +274,13 @@ class RecordWriter:
             )
             self._stems[id(run)] = stem  # claimed: written again under it after an I/O error
         try:
-            paths = write_host_records(
+            paths, record = _write_host_files(
                 run,
                 self.settings,
                 self.record_dir,
-                template_dir=self.template_dir,
-                journal=self.journal,
-                now=self._when(),
+                self.template_dir,
+                self.journal,
+                self._when(),
                 stem=stem,
                 sync_folder=False,
             )
@@ -263,6 +291,7 @@ class RecordWriter:
             return []
         with self._lock:
             self._names[run.host] = paths[0].name
+            self._records[run.host] = record
             self._done[id(run)] = paths
         return paths
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,9 +40,12 @@ class FleetRecord:
     rendered: str
 
 
-def host_line(run: HostRun, settings: Settings, record: str | None, now: float) -> HostLine:
-    """The host's verdict, what changed and what is left, as its own record says them."""
-    host = model.host_record(run, settings, now=now)
+def host_line(
+    run: HostRun, settings: Settings, record: str | None, now: float, host: model.HostRecord | None = None
+) -> HostLine:
+    """The host's verdict, what changed and what is left, as its own record (``host``, made
+    when not given) says them."""
+    host = host or model.host_record(run, settings, now=now)
     return HostLine(
         host=run.host,
         outcome=run.outcome.value,
@@ -74,11 +78,21 @@ def fleet_label(lines: list[HostLine], dry: bool, interrupted: int, lang: Langua
 
 
 def fleet_record(
-    fleet: FleetRun, settings: Settings, host_record_names: dict[str, str], *, now: float
+    fleet: FleetRun,
+    settings: Settings,
+    host_record_names: dict[str, str],
+    *,
+    now: float,
+    host_records: Mapping[str, model.HostRecord] | None = None,
 ) -> FleetRecord:
-    """The fleet's record: a verdict, when and by whom, and a line per host."""
+    """The fleet's record: a verdict, when and by whom, and a line per host (from the hosts'
+    records in ``host_records`` where given, so none is made twice)."""
     lang = Language(settings.lang)
-    lines = [host_line(run, settings, host_record_names.get(run.host), now) for run in fleet.runs]
+    made = host_records or {}
+    lines = [
+        host_line(run, settings, host_record_names.get(run.host), now, made.get(run.host))
+        for run in fleet.runs
+    ]
     dry = any(model.is_dry(run, settings) for run in fleet.runs)
     verdict = fleet_label(lines, dry, sum(run.interrupted for run in fleet.runs), lang)
     header = [(lang._("Hosts"), ", ".join(line.host for line in lines) or "—")]
@@ -98,10 +112,16 @@ def fleet_record(
 
 
 def fleet_json(
-    fleet: FleetRun, settings: Settings, host_record_names: dict[str, str], *, now: float | None = None
+    fleet: FleetRun,
+    settings: Settings,
+    host_record_names: dict[str, str],
+    *,
+    now: float | None = None,
+    record: FleetRecord | None = None,
 ) -> dict[str, Any]:
     """The fleet's JSON record: header and a line per host (each host's JSON record has the rest)."""
-    record = fleet_record(fleet, settings, host_record_names, now=time.time() if now is None else now)
+    when = time.time() if now is None else now
+    record = record or fleet_record(fleet, settings, host_record_names, now=when)
     return {
         "format": model.FORMAT,
         "title": record.title,

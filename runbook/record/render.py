@@ -90,9 +90,10 @@ def render_fleet(
     *,
     template_dir: Path | None = None,
     now: float | None = None,
+    record: fleet_model.FleetRecord | None = None,
 ) -> str:
     """The Markdown record of a fleet: a line per host, linking to ``host_record_names[host]``."""
-    record = fleet_model.fleet_record(
+    record = record or fleet_model.fleet_record(
         fleet, settings, host_record_names, now=time.time() if now is None else now
     )
     return _render(template_dir, settings.lang, FLEET_TEMPLATE, record=record, fleet=fleet, settings=settings)

@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sample_run import T0, seed_run, seed_settings
@@ -15,6 +16,7 @@ from runbook.record import (
     RecordWriter,
     check_templates,
     files,
+    model,
     render_host,
     safe_name,
     write_atomic,
@@ -231,6 +233,30 @@ def test_the_writer_writes_each_host_when_it_finishes_and_the_summary_at_the_end
     ]
     assert len(list(tmp_path.iterdir())) == 6
     assert "[db01-20170822T001204Z.md](db01-20170822T001204Z.md)" in paths[-2].read_text(encoding="utf-8")
+
+
+def test_the_fleet_summary_reuses_each_host_record_the_writer_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[str] = []
+    real = model.host_record
+
+    def counted(run: HostRun, *args: Any, **kwargs: Any) -> model.HostRecord:
+        made.append(run.host)
+        return real(run, *args, **kwargs)
+
+    monkeypatch.setattr(model, "host_record", counted)
+    monkeypatch.setattr(files, "host_record", counted)
+    writer = RecordWriter(seed_settings(), tmp_path, now=T0 + 60)
+    web, db = seed_run(), HostRun("db01", started=T0 + 1, finished=T0 + 3, error="unreachable")
+    for run in (web, db):
+        writer.host_finished(run)
+    paths = writer.finish(FleetRun([web, db], started=T0, finished=T0 + 60))
+    assert sorted(made) == ["db01", "web01.example.jp"]
+    summary = json.loads(paths[-1].read_text(encoding="utf-8"))
+    assert [line["label"] for line in summary["hosts"]] == [
+        json.loads(path.read_text(encoding="utf-8"))["label"] for path in (paths[1], paths[3])
+    ]
 
 
 def test_the_writer_writes_again_at_the_end_what_failed_on_the_way(
