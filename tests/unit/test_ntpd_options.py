@@ -39,3 +39,22 @@ def test_fragment_reads_an_options_file_under_sh(tmp_path: Path) -> None:
     out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout
     section = split_sections(out)["ntpd.options"]
     assert ntpd_options.without_panic_gate(section) == str(options)
+
+
+@pytest.mark.parametrize("shell", ["dash", "bash", "busybox"])
+def test_fragment_reads_the_option_lines_as_grep_did_in_each_shell(shell: str, tmp_path: Path) -> None:
+    options, unit = tmp_path / "ntpd", tmp_path / "ntpd.service"
+    options.write_text(
+        '# OPTIONS="-g"\nOPTIONSX="-x"\n \t OPTIONS="-u ntp:ntp -p /var/run/ntpd.pid"\nNTPD_OPTS=-g'
+    )
+    unit.write_text("[Service]\nExecStartPre=/bin/true\nExecStart=/usr/sbin/ntpd -n -u ntp:ntp -g\n")
+    fragment = FRAGMENT.replace("/etc/sysconfig/ntpd", str(options)).replace(
+        '"$rb_d/ntpd.service"', f'"{unit}"'
+    )
+    script = 'rb_sec() { printf "@@runbook:%s@@\\n" "$1"; }\n' + fragment
+    argv = [shell, "sh", "-c"] if shell == "busybox" else [shell, "-c"]
+    out = subprocess.run([*argv, script], capture_output=True, text=True, check=True).stdout
+    section = split_sections(out)["ntpd.options"]
+    lines = [f"file {options}", ' \t OPTIONS="-u ntp:ntp -p /var/run/ntpd.pid"', "NTPD_OPTS=-g"]
+    assert section.splitlines()[:3] == lines
+    assert section.splitlines()[3:] == [f"file {unit}", "ExecStart=/usr/sbin/ntpd -n -u ntp:ntp -g"] * 3
