@@ -96,7 +96,7 @@ def test_groups_come_from_the_ssh_config(tmp_path: Path) -> None:
     ("section", "message"),
     [
         ({"for": {"web1": {"parallel": 3}}}, "for web1: parallel is a setting of the whole run"),
-        ({"for": {"web1": {"backpu": "x"}}}, "for web1: unknown setting(s) backpu"),
+        ({"for": {"web1": {"backpu": "x"}}}, "for web1: unknown runbook setting(s): backpu; known: "),
         ({"max_offset": "soon"}, "max_offset"),
         ({"for": ["web1"]}, "'for' must map host names"),
     ],
@@ -135,8 +135,8 @@ def test_gather_keeps_flags_above_for_entries(tmp_path: Path) -> None:
     )
     config.load_runtime()
     sources = gather(config, {"max_offset": "1s"}, cwd=tmp_path)
-    assert sources.for_host("web1", lambda _: set()).max_offset == 1.0
-    assert gather(config, {}, cwd=tmp_path).for_host("web1", lambda _: set()).max_offset == 3.0
+    assert sources.for_host("web1", lambda _: set()).ntp.max_offset == 1.0
+    assert gather(config, {}, cwd=tmp_path).for_host("web1", lambda _: set()).ntp.max_offset == 3.0
 
 
 def test_only_keeps_what_a_step_needs_and_skip_refuses_to_break_it() -> None:
