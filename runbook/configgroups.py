@@ -21,14 +21,20 @@ Path = tuple[str, ...]
 
 
 def build_group(
-    cls: type[Group], raw: Mapping[str, Any], *, path: Path = (), names: Mapping[Path, str] | None = None
+    cls: type[Group],
+    raw: Mapping[str, Any],
+    *,
+    path: Path = (),
+    names: Mapping[Path, str] | None = None,
+    section: str = "",
 ) -> Group:
     """``cls`` from ``raw`` (config-file shapes); a value of ``None`` counts as not given.
 
     ``path`` is where the group sits (``("backup",)``); ``names`` gives the name a setting is
-    known by where that is not its dotted path (a flat key such as ``ntp_timeout``).
+    known by where that is not its dotted path (a flat key such as ``ntp_timeout``); ``section``
+    names the group in messages when it is not ``path`` (``notify``).
     """
-    where = ".".join(path) or "runbook"
+    where = section or ".".join(path) or "runbook"
     known = [item.name for item in fields(cls) if item.init]  # type: ignore[arg-type]
     unknown = sorted(set(raw) - set(known))
     if unknown:

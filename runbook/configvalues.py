@@ -143,10 +143,10 @@ class Parsed(Kind):
     """A value read by ``parse`` (its own checks and messages), or already a ``ready`` instance."""
 
     parse: Callable[[Any], Any]
-    ready: type
+    ready: type | None = None
 
     def convert(self, name: str, value: Any) -> Any:
-        return value if isinstance(value, self.ready) else self.parse(value)
+        return value if self.ready and isinstance(value, self.ready) else self.parse(value)
 
 
 @dataclass(frozen=True)
