@@ -11,6 +11,7 @@ from __future__ import annotations
 import types
 from collections.abc import Mapping
 from dataclasses import MISSING, fields, is_dataclass
+from functools import cache
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from runbook.configvalues import Check, Items, Kind, boolean
@@ -41,7 +42,7 @@ def build_group(
         raise SettingsError(
             f"unknown {where} setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
-    hints = get_type_hints(cls, include_extras=True)
+    hints = _hints(cls)
     values: dict[str, Any] = {}
     for item in fields(cls):  # type: ignore[arg-type]
         required = item.default is MISSING and item.default_factory is MISSING
@@ -50,6 +51,12 @@ def build_group(
         if raw.get(item.name) is not None:
             values[item.name] = convert(hints[item.name], raw[item.name], (*path, item.name), names or {})
     return cls(**values)
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    """``cls``'s field annotations, evaluated once per class (settings are built per step call)."""
+    return get_type_hints(cls, include_extras=True)
 
 
 def convert(hint: Any, value: Any, path: Path, names: Mapping[Path, str]) -> Any:
