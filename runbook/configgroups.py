@@ -11,7 +11,6 @@ from __future__ import annotations
 import types
 from collections.abc import Mapping
 from dataclasses import MISSING, fields, is_dataclass
-from functools import cache
 from typing import Annotated, Any, TypeVar, Union, get_args, get_origin, get_type_hints
 
 from runbook.configvalues import Check, Items, Kind, boolean
@@ -53,10 +52,14 @@ def build_group(
     return cls(**values)
 
 
-@cache
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
 def _hints(cls: type) -> dict[str, Any]:
     """``cls``'s field annotations, evaluated once per class (settings are built per step call)."""
-    return get_type_hints(cls, include_extras=True)
+    if cls not in _HINTS:
+        _HINTS[cls] = get_type_hints(cls, include_extras=True)
+    return _HINTS[cls]
 
 
 def convert(hint: Any, value: Any, path: Path, names: Mapping[Path, str]) -> Any:
