@@ -1,4 +1,11 @@
-"""The runbook's settings: defaults, Invoke config (``runbook:`` section) and overrides.
+"""The runbook's settings: groups of frozen fields, and how config keys and overrides reach them.
+
+``Settings`` holds the groups ``ssh``, ``ntp``, ``fleet``, ``site``, ``records``, the nested
+sections ``backup``, ``before_after``, ``notify``, and the run's ``window``, ``dry_run``,
+``rerun``. Each field's annotation says what it accepts (``runbook.configvalues``); one builder
+(``runbook.configgroups.build_group``) reads them. Config files and flags name settings by the
+flat keys of ``FLAT_KEYS`` (``max_offset`` is ``ntp.max_offset``); a file may also write a group
+as a section (``ntp: {max_offset: 1s}``).
 
 Settings come from built-in defaults, then the ``runbook`` section of the Invoke config
 (``invoke.yaml``, ``invoke -f FILE``, ``Connection(config=...)``), then flags or keyword
