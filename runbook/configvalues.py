@@ -87,15 +87,20 @@ class Whole(Kind):
 
 @dataclass(frozen=True)
 class Matching(Kind):
-    """Text that matches ``pattern`` in full; ``refusal`` completes "NAME 'VALUE' is not ..."."""
+    """Text that matches ``pattern`` in full, not starting with ``-`` (it could read as an option).
+
+    ``refusal`` completes "NOUN 'VALUE' is not ..."; ``noun`` is what one value is called
+    (``NTP server``), the setting's name when not given.
+    """
 
     pattern: str
     refusal: str
+    noun: str = ""
 
     def convert(self, name: str, value: Any) -> str:
         text = str(value).strip()
         if not re.fullmatch(self.pattern, text, re.ASCII) or text.startswith("-"):
-            raise SettingsError(f"{name} {text!r} is not {self.refusal}")
+            raise SettingsError(f"{self.noun or name} {text!r} is not {self.refusal}")
         return text
 
 
@@ -183,13 +188,18 @@ PositiveSeconds = Annotated[float, Seconds()]
 PositiveInt = Annotated[int, Whole()]
 Port = Annotated[int, Whole(65535)]
 Login = Annotated[
-    str, Matching(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}", "a login name (letters, digits, '_', '.', '-')")
+    str,
+    Matching(
+        r"[A-Za-z_][A-Za-z0-9_.-]{0,31}",
+        "a login name: use letters, digits, '_', '.' and '-', starting with a letter or '_'",
+    ),
 ]
-HostName = Annotated[
+NtpServer = Annotated[
     str,
     Matching(
         r"[A-Za-z0-9._:-]{1,253}",
         "a host name or IP address: use letters, digits, '.', '-', '_' and ':' only, not starting with '-'",
+        noun="NTP server",
     ),
 ]
 Pattern = Annotated[str, Regex()]

@@ -27,10 +27,10 @@ from zoneinfo import ZoneInfo
 from runbook.configgroups import build_group
 from runbook.configvalues import (
     Choice,
-    HostName,
     Items,
     Login,
     NotEmpty,
+    NtpServer,
     Parsed,
     Pattern,
     Port,
@@ -89,9 +89,9 @@ class SshSettings:
 class NtpSettings:
     """The reference servers, how they are asked, and the clock policy measured against them."""
 
-    servers: Annotated[tuple[HostName, ...], NotEmpty("give at least one NTP server (--ntp-server HOST)")] = (
-        "pool.ntp.org",
-    )
+    servers: Annotated[
+        tuple[NtpServer, ...], NotEmpty("give at least one NTP server (--ntp-server HOST)")
+    ] = ("pool.ntp.org",)
     port: Port = 123
     timeout: PositiveSeconds = 5.0
     max_offset: PositiveSeconds = 0.5

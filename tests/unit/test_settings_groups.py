@@ -10,10 +10,10 @@ import pytest
 from runbook.configgroups import build_group
 from runbook.configvalues import (
     Choice,
-    HostName,
     Items,
     Login,
     NotEmpty,
+    NtpServer,
     Pattern,
     Port,
     PositiveInt,
@@ -50,7 +50,7 @@ class Sample:
     count: PositiveInt = 1
     port: Port = 1
     user: Login | None = None
-    hosts: Annotated[tuple[HostName, ...], NotEmpty("name one host")] = ("h",)
+    hosts: Annotated[tuple[NtpServer, ...], NotEmpty("name one host")] = ("h",)
     urls: Annotated[tuple[str, ...], Scheme(("http://", "https://"))] = ()
     lang: Annotated[str, Choice("en", "ja")] = "en"
     patterns: Annotated[tuple[Pattern, ...], Items(split_commas=False)] = ()
@@ -104,7 +104,7 @@ def test_each_kind_accepts_what_it_says(raw: dict[str, Any], field: str, value: 
         ({"count": 0}, "count must be a whole number above zero, not 0"),
         ({"port": 70000}, "port must be from 1 to 65535, not 70000"),
         ({"user": "root;id"}, "user 'root;id' is not a login name"),
-        ({"hosts": ["ok", "-o"]}, "hosts '-o' is not a host name or IP address"),
+        ({"hosts": ["ok", "-o"]}, "NTP server '-o' is not a host name or IP address"),
         ({"hosts": []}, "hosts is empty: name one host"),
         ({"hosts": 3}, "hosts must be a list or a comma-separated string, not 3"),
         ({"urls": "ftp://x/"}, "urls: 'ftp://x/' is not http:// or https://: give a full URL"),
