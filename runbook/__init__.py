@@ -30,10 +30,24 @@ from runbook.errors import (
     SudoRefused,
     UsageError,
 )
+from runbook.notify.settings import NotifySettings
 from runbook.record import Journal, load_journal, render_host, write_records
 from runbook.results import CommandRecord, FleetRun, HostRun, Outcome, StepResult
 from runbook.session import HostSession, session_of, settings_for
-from runbook.settings import BackupSettings, Settings, Window, parse_window
+from runbook.settings import (
+    BackupSettings,
+    FleetSettings,
+    NtpSettings,
+    RecordSettings,
+    Settings,
+    SiteSettings,
+    SshSettings,
+    Window,
+    build_settings,
+    parse_window,
+    with_overrides,
+)
+from runbook.snapshot.settings import BeforeAfterSettings
 from runbook.steps import (
     check_date,
     check_site,
@@ -53,12 +67,14 @@ except PackageNotFoundError:  # a source tree that is not installed
 
 __all__ = [
     "BackupSettings",
+    "BeforeAfterSettings",
     "ClockUnreadable",
     "CommandRecord",
     "CronError",
     "DurationError",
     "FleetInterrupted",
     "FleetRun",
+    "FleetSettings",
     "HostError",
     "HostRun",
     "HostSelectionError",
@@ -66,15 +82,20 @@ __all__ = [
     "HostUnavailable",
     "Journal",
     "NTPUnavailable",
+    "NotifySettings",
+    "NtpSettings",
     "Outcome",
     "ProbeError",
     "RecordError",
+    "RecordSettings",
     "RerunError",
     "RunListener",
     "RunbookError",
     "ScheduleError",
     "Settings",
     "SettingsError",
+    "SiteSettings",
+    "SshSettings",
     "StateFileError",
     "StepRecorder",
     "StepResult",
@@ -82,6 +103,7 @@ __all__ = [
     "UsageError",
     "Window",
     "__version__",
+    "build_settings",
     "check_date",
     "check_site",
     "connect",
@@ -101,5 +123,6 @@ __all__ = [
     "step",
     "sync_rtc",
     "verify_clock",
+    "with_overrides",
     "write_records",
 ]

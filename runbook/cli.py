@@ -12,7 +12,7 @@ import getpass
 import io
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +163,7 @@ def run(
         )
         settings = sources.settings()
         _check_files(settings)
-        selection = select(default_steps(), settings.only, settings.skip)
+        selection = select(default_steps(), settings.fleet.only, settings.fleet.skip)
         templates = Path(template_dir) if template_dir else None
         check_templates(templates)
         hosts = _hosts(host, hosts_file or [], rerun_failed, settings)
@@ -176,8 +176,10 @@ def run(
         return
     if ask_sudo_password:
         password = getpass.getpass("sudo password: ")
-        settings = replace(settings, sudo_password=password)
-        per_host = {name: replace(chosen, sudo_password=password) for name, chosen in per_host.items()}
+        settings = with_overrides(settings, {"sudo_password": password})
+        per_host = {
+            name: with_overrides(chosen, {"sudo_password": password}) for name, chosen in per_host.items()
+        }
     for needed, needer in selection.kept_for.items():
         if not quiet:
             print(f"{needed} runs too: {needer} needs it")
@@ -203,8 +205,8 @@ class Run:
 def _check_files(settings: Settings) -> None:
     """Files named by settings must exist before any host is contacted."""
     for name, value in (
-        ("--ssh-config", settings.ssh_config),
-        ("--identity", settings.identity),
+        ("--ssh-config", settings.ssh.config),
+        ("--identity", settings.ssh.identity),
         ("--before", settings.before_after.before),
     ):
         if value and not Path(value).expanduser().is_file():
@@ -215,7 +217,7 @@ def _per_host(sources: Sources, hosts: list[str], settings: Settings) -> dict[st
     """Each host's own settings where a ``for:`` entry names it; checked now, not at its turn."""
     if not sources.per_host:
         return {}
-    members = groups_of(settings.ssh_config)
+    members = groups_of(settings.ssh.config)
     per_host = {}
     for name in hosts:
         chosen = sources.for_host(name, members)
@@ -237,10 +239,10 @@ def _percent(text: str | None) -> float | None:
 def _hosts(entries: list[str], files: list[str], rerun_failed: str | None, settings: Settings) -> list[str]:
     """The hosts to run on; with ``--rerun-failed`` only the earlier run's failed ones (plus any named)."""
     if rerun_failed is None:
-        return select_hosts(entries, hosts_files=files, ssh_config=settings.ssh_config)
+        return select_hosts(entries, hosts_files=files, ssh_config=settings.ssh.config)
     earlier = failed_hosts(rerun_failed)
     named = (
-        select_hosts(entries, hosts_files=files, ssh_config=settings.ssh_config) if entries or files else []
+        select_hosts(entries, hosts_files=files, ssh_config=settings.ssh.config) if entries or files else []
     )
     return list(dict.fromkeys([*earlier, *named]))
 
@@ -292,7 +294,7 @@ def _given(**flags: Any) -> dict[str, Any] | None:
 
 def _run_with_journal(run: Run) -> FleetRun:
     settings = run.settings
-    directory = Path(settings.record_dir)
+    directory = Path(settings.records.dir)
     directory.mkdir(parents=True, exist_ok=True)
     journal = Journal.create(directory, time.time())
     journal_file = journal.path
@@ -360,7 +362,7 @@ def config(c: Context, host: str | None = None, ssh_config: str | None = None) -
     """Print the settings in effect and where each came from (a file, a flag or the default)."""
     try:
         sources = gather(c.config, {"ssh_config": ssh_config})
-        members = groups_of(sources.settings().ssh_config) if host else None
+        members = groups_of(sources.settings().ssh.config) if host else None
         rows = sources.explain(host, members)
     except (SettingsError, ValueError) as exc:
         raise Exit(f"runbook: {exc}", code=2) from None

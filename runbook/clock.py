@@ -151,15 +151,15 @@ _cache_lock = threading.Lock()
 
 
 def reference_time(settings: Settings, *, max_age: float = REFERENCE_TTL) -> Reference:
-    """The controller's offset from ``settings.ntp_servers`` (reused for ``max_age`` seconds).
+    """The controller's offset from ``settings.ntp.servers`` (reused for ``max_age`` seconds).
 
     Servers are asked in order until ``MAX_SERVERS`` gave a sane answer; Kiss-o'-Death,
     unsynchronised (stratum 0 or 16, leap 3) and unchecked replies count as problems. Two or
-    more answers that differ by more than ``settings.max_offset`` are refused; otherwise the
+    more answers that differ by more than ``settings.ntp.max_offset`` are refused; otherwise the
     median answer is kept (of two, the one with the smaller delay). Raises ``NTPUnavailable``
     naming every server's answer or problem.
     """
-    key = (settings.ntp_servers, settings.ntp_port, settings.max_offset)
+    key = (settings.ntp.servers, settings.ntp.port, settings.ntp.max_offset)
     with _cache_lock:
         cached = _cache.get(key)
         if cached is not None and time.monotonic() - cached[0] <= max_age:
@@ -173,11 +173,11 @@ def reference_time(settings: Settings, *, max_age: float = REFERENCE_TTL) -> Ref
 def _consensus(settings: Settings) -> Reference:
     answers: list[Reference] = []
     said: list[str] = []
-    for server in settings.ntp_servers:
+    for server in settings.ntp.servers:
         if len(answers) == MAX_SERVERS:
             break
         try:
-            reference = query_server(server, port=settings.ntp_port, timeout=settings.ntp_timeout)
+            reference = query_server(server, port=settings.ntp.port, timeout=settings.ntp.timeout)
         except NTPUnavailable as exc:
             said.append(str(exc))
             continue
@@ -190,9 +190,9 @@ def _consensus(settings: Settings) -> Reference:
         raise NTPUnavailable("no NTP server answered usably: " + "; ".join(said))
     by_offset = sorted(answers, key=lambda answer: answer.offset)
     spread = by_offset[-1].offset - by_offset[0].offset
-    if spread > settings.max_offset:
+    if spread > settings.ntp.max_offset:
         raise NTPUnavailable(
-            f"NTP servers disagree by {spread:,.3f} s, more than max_offset ({settings.max_offset:g} s): "
+            f"NTP servers disagree by {spread:,.3f} s, more than max_offset ({settings.ntp.max_offset:g} s): "
             + "; ".join(said)
             + ": fix or drop the wrong server"
         )

@@ -26,7 +26,7 @@ import yaml
 from invoke.config import Config
 
 from runbook.errors import SettingsError
-from runbook.settings import Settings, build_settings
+from runbook.settings import FLAT_KEYS, SETTING_NAMES, Settings, build_settings, flat, setting
 
 LOCAL_FILE = "runbook.yaml"
 FLAGS = "flag"
@@ -36,7 +36,6 @@ RUN_WIDE = frozenset(
 )
 """Settings of the whole run: a ``for:`` entry may not change them."""
 _MERGED = frozenset({"backup", "before_after", "notify"})  # mappings merged key by key across sources
-_KNOWN = frozenset({item.name for item in fields(Settings)} | {"ntp_server"})
 
 
 @dataclass(frozen=True)
@@ -71,15 +70,15 @@ class Sources:
         origin: dict[str, str] = {}
         for layer in layers:
             for key in layer.values:
-                origin["ntp_servers" if key == "ntp_server" else key] = layer.label
+                origin[key] = layer.label
         rows = []
-        for item in fields(Settings):
-            value = getattr(settings, item.name)
-            if item.name == "notify":
+        for name in (key for key, path in FLAT_KEYS.items() if SETTING_NAMES[path] == key):
+            value = setting(settings, name)
+            if name == "notify":
                 shown = ", ".join(f"{key}={text}" for key, text in value.shown().items())
             else:
-                shown = "(hidden)" if item.name == "sudo_password" and value else _shown(value)
-            rows.append((item.name, shown, origin.get(item.name, DEFAULT)))
+                shown = "(hidden)" if name == "sudo_password" and value else _shown(value)
+            rows.append((name, shown, origin.get(name, DEFAULT)))
         return rows
 
     def _host_layers(self, host: str, groups: Callable[[str], set[str]]) -> list[Source]:
@@ -109,7 +108,7 @@ def gather(config: Config, flags: Mapping[str, Any], cwd: Path | None = None) ->
     if runtime is not None:
         data = getattr(config, "_runtime", None) or {}
         _add(layers, per_host, str(runtime), _section(data, str(runtime), whole=runtime.name == LOCAL_FILE))
-    given = {key: value for key, value in flags.items() if value is not None}
+    given = flat({key: value for key, value in flags.items() if value is not None})
     if given:
         layers.append(Source(FLAGS, given))
     build_settings(_merged(layer.values for layer in layers))  # a bad value fails now, naming itself
@@ -124,21 +123,22 @@ def _add(
     entries = section.pop("for", None) or {}
     if not isinstance(entries, dict):
         raise SettingsError(f"{label}: 'for' must map host names, patterns or @groups to settings")
-    for key, values in entries.items():
-        if not isinstance(values, dict):
-            raise SettingsError(f"{label}: for {key}: give a mapping of settings, not {values!r}")
+    for key, given in entries.items():
+        if not isinstance(given, dict):
+            raise SettingsError(f"{label}: for {key}: give a mapping of settings, not {given!r}")
+        try:
+            values = flat(given)
+        except SettingsError as exc:
+            raise SettingsError(f"{label}: for {key}: {exc}") from None
         fleet_wide = sorted(RUN_WIDE & set(values))
         if fleet_wide:
             raise SettingsError(
                 f"{label}: for {key}: {', '.join(fleet_wide)} is a setting of the whole run and cannot "
                 "differ per host; move it out of 'for'"
             )
-        unknown = sorted(set(values) - _KNOWN)
-        if unknown:
-            raise SettingsError(f"{label}: for {key}: unknown setting(s) {', '.join(unknown)}")
-        per_host.append((str(key), Source(f"{label} (for {key})", dict(values))))
+        per_host.append((str(key), Source(f"{label} (for {key})", values)))
     if section:
-        layers.append(Source(label, section))
+        layers.append(Source(label, flat(section)))
 
 
 def _section(data: Any, label: str, *, whole: bool) -> dict[str, Any]:
@@ -163,8 +163,7 @@ def _load(path: Path) -> Any:
 def _merged(sections: Any) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for section in sections:
-        for given, value in section.items():
-            key = "ntp_servers" if given == "ntp_server" else given
+        for key, value in section.items():
             if key in _MERGED and isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
                 merged[key] = {**merged[key], **value}
             else:

@@ -72,8 +72,8 @@ def connection_for(host: str, settings: Settings) -> Connection:
         check_host_name(host, "the host to connect to")
     except HostSelectionError as exc:
         raise HostUnavailable(str(exc)) from None
-    if settings.ssh_config:
-        path = Path(settings.ssh_config).expanduser()
+    if settings.ssh.config:
+        path = Path(settings.ssh.config).expanduser()
         if not path.is_file():
             raise HostUnavailable(f"ssh config {path} does not exist: check --ssh-config")
         parsed = _parsed_ssh_config(str(path))
@@ -85,14 +85,14 @@ def connection_for(host: str, settings: Settings) -> Connection:
     config.run.in_stream = False  # no task of a run reads the controller's stdin
     config.runners.remote = CappedRemote  # output kept within a limit (runbook.output)
     given: dict[str, Any] = {}
-    if settings.identity:
-        given["connect_kwargs"] = {"key_filename": [str(Path(settings.identity).expanduser())]}
+    if settings.ssh.identity:
+        given["connect_kwargs"] = {"key_filename": [str(Path(settings.ssh.identity).expanduser())]}
     return SealableConnection(
         host,
-        user=settings.user,
-        port=settings.port,
+        user=settings.ssh.user,
+        port=settings.ssh.port,
         config=config,
-        connect_timeout=int(settings.connect_timeout),
+        connect_timeout=int(settings.ssh.connect_timeout),
         **given,
     )
 
@@ -226,9 +226,9 @@ def open_verified(c: Connection, settings: Settings) -> None:
     for hop in chain:
         jump_for = None if hop is c else c
         hop.client.set_missing_host_key_policy(
-            _VerifyHostKey(hop, accept_new=settings.accept_new_host_keys, jump_for=jump_for)
+            _VerifyHostKey(hop, accept_new=settings.ssh.accept_new_host_keys, jump_for=jump_for)
         )
-        hop.connect_timeout = int(settings.connect_timeout)
+        hop.connect_timeout = int(settings.ssh.connect_timeout)
     try:
         c.open()
     except UnicodeError as exc:

@@ -162,7 +162,7 @@ def run_host(
 ) -> HostRun:
     """Run ``steps`` (default: the whole runbook) on one host and return everything that happened.
 
-    ``host`` is a name (looked up in ``settings.ssh_config``) or an existing Context/Connection.
+    ``host`` is a name (looked up in ``settings.ssh.config``) or an existing Context/Connection.
     Steps named in ``left_out`` are recorded as skipped, with its reason (``runbook.selection``).
     Never raises for a host's failure; KeyboardInterrupt marks the run interrupted and propagates.
     """
@@ -205,7 +205,7 @@ def run_fleet(
     left_out: Mapping[str, str] | None = None,
     host_settings: Callable[[str], Settings] | None = None,
 ) -> FleetRun:
-    """Run the runbook on every host, ``settings.parallel`` at a time, keeping every host's result.
+    """Run the runbook on every host, ``settings.fleet.parallel`` at a time, keeping every host's result.
 
     ``host_settings(name)`` gives a host settings of its own (``runbook.configuration``'s
     ``for:`` entries); ``left_out`` is as for ``run_host``.
@@ -247,7 +247,7 @@ def run_fleet(
         collect.host_finished(run)
         return run
 
-    pool = ThreadPoolExecutor(max_workers=max(1, min(settings.parallel, len(names) or 1)))
+    pool = ThreadPoolExecutor(max_workers=max(1, min(settings.fleet.parallel, len(names) or 1)))
     futures = {name: pool.submit(start, name) for name in names}
     try:
         for future in futures.values():
@@ -306,7 +306,7 @@ def _run_steps(
                 )
             else:
                 result = _call_within(step, c, settings, worker)
-                if result.failed and settings.stop_on_failure:
+                if result.failed and settings.fleet.stop_on_failure:
                     failed = result.step
             run.results.append(result)
             facts = cached_facts(c)
@@ -381,21 +381,21 @@ class _StepWorker:
 
 
 def _call_within(step: Step, c: Context, settings: Settings, worker: _StepWorker) -> StepResult:
-    """Run ``step`` bounded by ``settings.step_timeout``; past it the host is sealed off and stops.
+    """Run ``step`` bounded by ``settings.fleet.step_timeout``; past it the host is sealed off and stops.
 
     The session's deadline makes each command's own limit end before the step's; once a
     step timed out the connection is sealed, so the abandoned step cannot reach the host again.
     """
     session = session_of(c)
     started = time.time()
-    session.deadline = time.monotonic() + settings.step_timeout
+    session.deadline = time.monotonic() + settings.fleet.step_timeout
     try:
-        ending = worker.call(lambda: _call(step, c, settings), settings.step_timeout)
+        ending = worker.call(lambda: _call(step, c, settings), settings.fleet.step_timeout)
     finally:
         session.deadline = None
     name = step_name(step)
     if ending is None:
-        reason = f"{name} did not finish within the step timeout ({settings.step_timeout:g} s)"
+        reason = f"{name} did not finish within the step timeout ({settings.fleet.step_timeout:g} s)"
         session.seal(f"{reason}: nothing more is sent to this host in this run")
         if isinstance(c, Connection):
             c.close()
@@ -405,7 +405,7 @@ def _call_within(step: Step, c: Context, settings: Settings, worker: _StepWorker
             f"{reason}: closed the connection and stopped this host",
             Ended.TIMED_OUT,
             started=started,
-            duration=settings.step_timeout,
+            duration=settings.fleet.step_timeout,
         )
     duration = time.time() - started
     if isinstance(ending, _Died):

@@ -110,14 +110,14 @@ def take(
             ),
         )
         settings = _with_commands(sources.settings(), command or [])
-        for name, value in (("--ssh-config", settings.ssh_config), ("--identity", settings.identity)):
+        for name, value in (("--ssh-config", settings.ssh.config), ("--identity", settings.ssh.identity)):
             if value and not Path(value).expanduser().is_file():
                 raise SettingsError(f"{name} {value}: no such file; give an existing file")
-        hosts = select_hosts(host, hosts_files=hosts_file or [], ssh_config=settings.ssh_config)
+        hosts = select_hosts(host, hosts_files=hosts_file or [], ssh_config=settings.ssh.config)
         per_host = _per_host(sources, hosts, settings, command or [])
     except (SettingsError, ValueError) as exc:
         raise Exit(f"runbook: {exc}", code=2) from None
-    folder = Path(settings.record_dir)
+    folder = Path(settings.records.dir)
     folder.mkdir(parents=True, exist_ok=True)
     journal_file = journal_path(folder, time.time())
     journal = Journal(journal_file)
@@ -161,7 +161,7 @@ def _per_host(
     """Each host's own settings where a ``for:`` entry names it (as ``post-maint``)."""
     if not sources.per_host:
         return {}
-    members = groups_of(settings.ssh_config)
+    members = groups_of(settings.ssh.config)
     return {name: _with_commands(sources.for_host(name, members), commands) for name in hosts}
 
 

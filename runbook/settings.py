@@ -1,4 +1,11 @@
-"""The runbook's settings: defaults, Invoke config (``runbook:`` section) and overrides.
+"""The runbook's settings: groups of frozen fields, and how config keys and overrides reach them.
+
+``Settings`` holds the groups ``ssh``, ``ntp``, ``fleet``, ``site``, ``records``, the nested
+sections ``backup``, ``before_after``, ``notify``, and the run's ``window``, ``dry_run``,
+``rerun``. Each field's annotation says what it accepts (``runbook.configvalues``); one builder
+(``runbook.configgroups.build_group``) reads them. Config files and flags name settings by the
+flat keys of ``FLAT_KEYS`` (``max_offset`` is ``ntp.max_offset``); a file may also write a group
+as a section (``ntp: {max_offset: 1s}``).
 
 Settings come from built-in defaults, then the ``runbook`` section of the Invoke config
 (``invoke.yaml``, ``invoke -f FILE``, ``Connection(config=...)``), then flags or keyword
@@ -11,16 +18,29 @@ from __future__ import annotations
 
 import getpass
 import os
-import re
 import socket
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated, Any, ClassVar
+from zoneinfo import ZoneInfo
 
-from runbook.configvalues import boolean
-from runbook.durations import parse_duration
-from runbook.errors import DurationError, SettingsError
+from runbook.configgroups import build_group
+from runbook.configvalues import (
+    Choice,
+    Items,
+    Login,
+    NotEmpty,
+    NtpServer,
+    Parsed,
+    Pattern,
+    Port,
+    PositiveInt,
+    PositiveSeconds,
+    Scheme,
+    ZoneName,
+    zone_name,
+)
+from runbook.errors import SettingsError
 from runbook.notify.settings import NotifySettings, build_notify_settings
 from runbook.snapshot.settings import BeforeAfterSettings, parse_before_after
 
@@ -42,135 +62,235 @@ class BackupSettings:
     seconds or ISO 8601) and/or ``check_command`` (exit 0 means the backup is fresh).
     """
 
+    SHORTHAND: ClassVar[str] = "command"  # ``backup: CMD`` is ``backup: {command: CMD}``
+
     command: str
     evidence_file: str | None = None
     check_command: str | None = None
-    max_age: float = 26 * 3600.0
-    timeout: float = 3600.0
-    output_lines: int = 20
+    max_age: PositiveSeconds = 26 * 3600.0
+    timeout: PositiveSeconds = 3600.0
+    output_lines: PositiveInt = 20
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Everything a step may need to know beyond the host itself."""
+class SshSettings:
+    """How to reach and log in to the hosts (OpenSSH config, user, key, port) and sudo there."""
 
-    ntp_servers: tuple[str, ...] = ("pool.ntp.org",)
-    ntp_port: int = 123
-    ntp_timeout: float = 5.0
-    max_offset: float = 0.5
-    samples: int = 7
-    sync_wait: float = 90.0
-    command_timeout: float = 120.0
-    dry_run: bool = False
-    max_backward_step: float = 300.0
-    allow_backward_step: bool = False
-    backup: BackupSettings | None = None
-    urls: tuple[str, ...] = ()
-    rerun: tuple[str, ...] = ()
-    expect_text: str | None = None
-    http_timeout: float = 10.0
-    record_dir: str = "records"
-    timezone: str = "UTC"
-    window: Window | None = None
-    sudo_password: str | None = field(default=None, repr=False)
-    operator: str = ""
-    parallel: int = 10
-    stop_on_failure: bool = True
-    ssh_config: str | None = None
-    user: str | None = None
+    config: str | None = None
+    user: Login | None = None
     identity: str | None = None
-    port: int | None = None
+    port: Port | None = None
+    connect_timeout: PositiveSeconds = 10.0
+    accept_new_host_keys: bool = False
+    sudo_password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class NtpSettings:
+    """The reference servers, how they are asked, and the clock policy measured against them."""
+
+    servers: Annotated[
+        tuple[NtpServer, ...], NotEmpty("give at least one NTP server (--ntp-server HOST)")
+    ] = ("pool.ntp.org",)
+    port: Port = 123
+    timeout: PositiveSeconds = 5.0
+    max_offset: PositiveSeconds = 0.5
+    samples: PositiveInt = 7
+    sync_wait: PositiveSeconds = 90.0
+    max_backward_step: PositiveSeconds = 300.0
+    allow_backward_step: bool = False
+
+
+@dataclass(frozen=True)
+class FleetSettings:
+    """How a run goes over its hosts and steps: parallelism, failure policy, step choice, time limits."""
+
+    parallel: PositiveInt = 10
+    stop_on_failure: bool = True
     only: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
-    connect_timeout: float = 10.0
-    step_timeout: float = 3600.0
-    accept_new_host_keys: bool = False
-    before_after: BeforeAfterSettings = field(default_factory=BeforeAfterSettings)
-    notify: NotifySettings = field(default_factory=NotifySettings)
-    lang: str = "en"
-    details: str = "brief"
-    redact: tuple[str, ...] = ()
+    step_timeout: PositiveSeconds = 3600.0
+    command_timeout: PositiveSeconds = 120.0
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """The web pages ``check_site`` fetches, the text they must hold, and how long it waits."""
+
+    urls: Annotated[tuple[str, ...], Scheme(("http://", "https://"))] = ()
+    expect_text: str | None = None
+    timeout: PositiveSeconds = 10.0
+
+
+@dataclass(frozen=True)
+class RecordSettings:
+    """Where the maintenance records go and how they read: folder, zone, language, detail, secrets."""
+
+    dir: str = "records"
+    timezone: ZoneName = "UTC"
+    lang: Annotated[str, Choice("en", "ja")] = "en"
+    details: Annotated[str, Choice("brief", "full")] = "brief"
+    redact: Annotated[tuple[Pattern, ...], Items(split_commas=False)] = ()
+    operator: str = ""
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
 
+def _window(value: Any) -> Window:
+    return parse_window(str(value))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a step may need to know beyond the host itself, in groups.
+
+    ``settings.ssh.user``, ``settings.ntp.max_offset``, ``settings.fleet.parallel``,
+    ``settings.site.urls``, ``settings.records.lang``; ``backup``, ``before_after`` and
+    ``notify`` are the config file's nested sections.
+    """
+
+    ssh: SshSettings = SshSettings()
+    ntp: NtpSettings = NtpSettings()
+    fleet: FleetSettings = FleetSettings()
+    site: SiteSettings = SiteSettings()
+    records: RecordSettings = RecordSettings()
+    backup: BackupSettings | None = None
+    before_after: Annotated[BeforeAfterSettings, Parsed(parse_before_after, BeforeAfterSettings)] = field(
+        default_factory=BeforeAfterSettings
+    )
+    notify: Annotated[NotifySettings, Parsed(build_notify_settings, NotifySettings)] = field(
+        default_factory=NotifySettings
+    )
+    window: Annotated[Window | None, Parsed(_window, Window)] = None
+    dry_run: bool = False
+    rerun: tuple[str, ...] = ()
+
+
+FLAT_KEYS: dict[str, tuple[str, ...]] = {
+    "ssh_config": ("ssh", "config"),
+    "user": ("ssh", "user"),
+    "identity": ("ssh", "identity"),
+    "port": ("ssh", "port"),
+    "connect_timeout": ("ssh", "connect_timeout"),
+    "accept_new_host_keys": ("ssh", "accept_new_host_keys"),
+    "sudo_password": ("ssh", "sudo_password"),
+    "ntp_servers": ("ntp", "servers"),
+    "ntp_server": ("ntp", "servers"),
+    "ntp_port": ("ntp", "port"),
+    "ntp_timeout": ("ntp", "timeout"),
+    "max_offset": ("ntp", "max_offset"),
+    "samples": ("ntp", "samples"),
+    "sync_wait": ("ntp", "sync_wait"),
+    "max_backward_step": ("ntp", "max_backward_step"),
+    "allow_backward_step": ("ntp", "allow_backward_step"),
+    "parallel": ("fleet", "parallel"),
+    "stop_on_failure": ("fleet", "stop_on_failure"),
+    "only": ("fleet", "only"),
+    "skip": ("fleet", "skip"),
+    "step_timeout": ("fleet", "step_timeout"),
+    "command_timeout": ("fleet", "command_timeout"),
+    "urls": ("site", "urls"),
+    "expect_text": ("site", "expect_text"),
+    "http_timeout": ("site", "timeout"),
+    "record_dir": ("records", "dir"),
+    "timezone": ("records", "timezone"),
+    "lang": ("records", "lang"),
+    "details": ("records", "details"),
+    "redact": ("records", "redact"),
+    "operator": ("records", "operator"),
+    "backup": ("backup",),
+    "before_after": ("before_after",),
+    "notify": ("notify",),
+    "window": ("window",),
+    "dry_run": ("dry_run",),
+    "rerun": ("rerun",),
+}
+"""Each key of the config file's ``runbook:`` section (and of the flags) and the setting it sets.
+
+The first key for a setting is its name in messages and ``--explain``; ``ntp_server`` is the
+singular spelling of ``ntp_servers``."""
+
+SETTING_NAMES = {path: key for key, path in reversed(FLAT_KEYS.items())}
+"""Each setting's name in messages: the first flat key for it."""
+GROUPS = tuple(item.name for item in fields(Settings) if (item.name,) not in SETTING_NAMES)
+"""The groups a config file may also write as sections (``ntp: {max_offset: 1}``)."""
+
+
+def flat(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` with group sections (``ntp: {max_offset: 1}``) as the flat keys they stand for.
+
+    Flat keys pass as they are (``ntp_server`` becomes ``ntp_servers``); a key that is neither
+    raises ``SettingsError`` listing the known ones.
+    """
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in GROUPS:
+            if not isinstance(value, dict):
+                raise SettingsError(f"{key} must be a mapping of {key} settings, not {value!r}")
+            for inner, item in value.items():
+                name = SETTING_NAMES.get((key, inner))
+                if name is None:
+                    known = sorted(path[1] for path in SETTING_NAMES if path[0] == key and len(path) == 2)
+                    raise SettingsError(f"unknown {key} setting(s): {inner}; known: {', '.join(known)}")
+                values[name] = item
+        elif key in FLAT_KEYS:
+            values[SETTING_NAMES[FLAT_KEYS[key]]] = value
+        else:
+            known = sorted({*FLAT_KEYS, *GROUPS})
+            unknown = sorted(set(raw) - set(known))
+            raise SettingsError(
+                f"unknown runbook setting(s): {', '.join(unknown)}; known: {', '.join(known)}"
+            )
+    return values
+
+
+def setting(settings: Settings, key: str) -> Any:
+    """The value of flat key ``key`` (``max_offset``) in ``settings``."""
+    value: Any = settings
+    for part in FLAT_KEYS[key]:
+        value = getattr(value, part)
+    return value
+
+
 def with_overrides(base: Settings, overrides: dict[str, Any]) -> Settings:
-    """``base`` with the settings named in ``overrides`` validated and replaced."""
+    """``base`` with the settings named in ``overrides`` (flat keys or groups) validated and replaced."""
     if not overrides:
         return base
-    parsed = build_settings(overrides)
-    names = {"ntp_servers" if k == "ntp_server" else k for k in overrides}
-    return replace(base, **{name: getattr(parsed, name) for name in names})
+    given = flat(overrides)
+    parsed = build_settings(given)
+    for key in given:
+        base = _replaced(base, FLAT_KEYS[key], setting(parsed, key))
+    return base
 
 
 def build_settings(raw: dict[str, Any]) -> Settings:
-    """Validate ``raw`` (config-file shapes: lists, strings with units) into ``Settings``."""
-    known = {f.name for f in fields(Settings)} | {"ntp_server"}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise SettingsError(
-            f"unknown runbook setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
-    values: dict[str, Any] = {}
-    servers = raw.get("ntp_servers", raw.get("ntp_server"))
-    if servers is not None:
-        values["ntp_servers"] = _strings("ntp_servers", servers)
-        if not values["ntp_servers"]:
-            raise SettingsError("ntp_servers is empty: give at least one NTP server (--ntp-server HOST)")
-        for server in values["ntp_servers"]:
-            _check_ntp_server(server)
-    for name in ("ntp_timeout", "max_offset", "sync_wait", "command_timeout"):
-        if name in raw:
-            values[name] = _seconds(name, raw[name], positive=True)
-    for name in ("http_timeout", "connect_timeout", "max_backward_step", "step_timeout"):
-        if name in raw:
-            values[name] = _seconds(name, raw[name], positive=True)
-    for name in ("ntp_port", "samples", "parallel", "port"):
-        if name in raw and raw[name] is not None:
-            values[name] = _positive_int(name, raw[name])
-    if values.get("port", 0) > 65535:
-        raise SettingsError(f"port must be from 1 to 65535, not {raw['port']!r}")
-    if raw.get("user") is not None:
-        values["user"] = _login(str(raw["user"]))
-    if raw.get("identity") is not None:
-        values["identity"] = str(raw["identity"])
-    for name in ("only", "skip"):
-        if name in raw:
-            values[name] = _strings(name, raw[name])
-    for name in ("dry_run", "stop_on_failure", "accept_new_host_keys", "allow_backward_step"):
-        if name in raw:
-            values[name] = boolean(name, raw[name])
-    for name in ("record_dir", "operator", "expect_text", "sudo_password", "ssh_config"):
-        if name in raw and raw[name] is not None:
-            values[name] = str(raw[name])
-    if "urls" in raw:
-        values["urls"] = _strings("urls", raw["urls"])
-        for url in values["urls"]:
-            if not url.startswith(("http://", "https://")):
-                raise SettingsError(f"url {url!r} is not http:// or https://: give a full URL")
-    if "rerun" in raw:
-        values["rerun"] = _strings("rerun", raw["rerun"])
-    values.update(_record_options(raw))
-    if "timezone" in raw:
-        values["timezone"] = zone_name(str(raw["timezone"]))
-    if raw.get("backup") is not None:
-        values["backup"] = _backup(raw["backup"])
-    if raw.get("before_after") is not None:
-        values["before_after"] = parse_before_after(raw["before_after"])
-    if raw.get("notify") is not None:
-        notify = raw["notify"]
-        values["notify"] = notify if isinstance(notify, NotifySettings) else build_notify_settings(notify)
-    if raw.get("window") is not None:
-        window = raw["window"]
-        values["window"] = window if isinstance(window, Window) else parse_window(str(window))
-    values.setdefault("operator", default_operator())
-    if "sudo_password" not in values:
-        from_environment = sudo_password_from_environment()
-        if from_environment:
-            values["sudo_password"] = from_environment
-    return replace(Settings(), **values)
+    """Validate ``raw`` (config-file shapes: lists, strings with units) into ``Settings``.
+
+    ``records.operator`` defaults to ``user@host`` of this machine and ``ssh.sudo_password``
+    to ``$RUNBOOK_SUDO_PASSWORD``.
+    """
+    nested: dict[str, Any] = {}
+    for key, value in flat(raw).items():
+        *groups, last = FLAT_KEYS[key]
+        section = nested
+        for group in groups:
+            section = section.setdefault(group, {})
+        section[last] = value
+    built = build_group(Settings, nested, names=SETTING_NAMES)
+    if not built.records.operator:
+        built = _replaced(built, ("records", "operator"), default_operator())
+    if built.ssh.sudo_password is None:
+        built = _replaced(built, ("ssh", "sudo_password"), sudo_password_from_environment())
+    return built
+
+
+def _replaced(settings: Any, path: tuple[str, ...], value: Any) -> Any:
+    """``settings`` with the field at ``path`` (``("ntp", "max_offset")``) set to ``value``."""
+    head, *rest = path
+    inner = _replaced(getattr(settings, head), tuple(rest), value) if rest else value
+    return replace(settings, **{head: inner})
 
 
 SUDO_PASSWORD_VARIABLE = "RUNBOOK_SUDO_PASSWORD"  # noqa: S105 (the variable's name)
@@ -187,18 +307,6 @@ def sudo_password_from_environment() -> str | None:
     if value is not None:
         _from_environment[SUDO_PASSWORD_VARIABLE] = value
     return _from_environment.get(SUDO_PASSWORD_VARIABLE)
-
-
-_NTP_SERVER = re.compile(r"[A-Za-z0-9._:-]{1,253}", re.ASCII)
-
-
-def _check_ntp_server(name: str) -> None:
-    """Refuse ``name`` unless it is a host name or IP address that cannot be read as an option."""
-    if not _NTP_SERVER.fullmatch(name) or name.startswith("-"):
-        raise SettingsError(
-            f"NTP server {name!r} is not a host name or IP address: use letters, digits, "
-            "'.', '-', '_' and ':' only, not starting with '-'"
-        )
 
 
 def parse_window(text: str) -> Window:
@@ -245,139 +353,11 @@ def _moment(text: str, zone: Any, whole: str) -> datetime:
     if moment.tzinfo is None:
         if zone is None:
             raise SettingsError(
-                f"window {whole!r}: {text!r} has no time zone; "
-                "add an offset (+09:00) or a zone name"
+                f"window {whole!r}: {text!r} has no time zone; add an offset (+09:00) or a zone name"
             )
         moment = moment.replace(tzinfo=zone)
     return moment
 
 
-ZONE_ABBREVIATIONS = {
-    "UTC": "UTC",
-    "GMT": "UTC",
-    "Z": "UTC",
-    "JST": "Asia/Tokyo",
-    "KST": "Asia/Seoul",
-    "HKT": "Asia/Hong_Kong",
-    "SGT": "Asia/Singapore",
-    "CET": "Europe/Paris",
-    "CEST": "Europe/Paris",
-    "EST": "America/New_York",
-    "EDT": "America/New_York",
-    "PST": "America/Los_Angeles",
-    "PDT": "America/Los_Angeles",
-}
-"""Abbreviations ``--timezone`` and ``--window`` both take, as the IANA zone they stand for
-(ambiguous ones such as CST or IST are left out: give the IANA name)."""
-
-
-def zone_name(name: str) -> str:
-    """The IANA zone ``name`` names (an abbreviation such as ``JST`` becomes ``Asia/Tokyo``).
-
-    ``--timezone`` and ``--window`` both read zones through here, so they take and refuse the same.
-    """
-    text = name.strip()
-    full = ZONE_ABBREVIATIONS.get(text.upper(), text)
-    try:
-        ZoneInfo(full)
-    except (ZoneInfoNotFoundError, ValueError):
-        known = ", ".join(sorted(ZONE_ABBREVIATIONS))
-        raise SettingsError(
-            f"unknown time zone {name!r}: use an IANA name such as Asia/Tokyo or UTC, or one of {known}"
-        ) from None
-    return full
-
-
 def _looks_like_time(word: str) -> bool:
     return word[:1].isdigit()
-
-
-LANGUAGES = ("en", "ja")
-DETAILS = ("brief", "full")
-
-
-def _record_options(raw: dict[str, Any]) -> dict[str, Any]:
-    """``lang``, ``details`` and ``redact`` (extra secret patterns, each a regular expression)."""
-    values: dict[str, Any] = {}
-    for name, choices in (("lang", LANGUAGES), ("details", DETAILS)):
-        if raw.get(name) is not None:
-            value = str(raw[name]).strip().lower()
-            if value not in choices:
-                raise SettingsError(f"{name} {raw[name]!r} is not one of {', '.join(choices)}")
-            values[name] = value
-    if raw.get("redact") is not None:
-        given = raw["redact"]
-        patterns = (given,) if isinstance(given, str) else _strings("redact", given)
-        for pattern in patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise SettingsError(
-                    f"redact pattern {pattern!r} is not a regular expression ({exc}): fix it in redact:"
-                ) from None
-        values["redact"] = tuple(patterns)
-    return values
-
-
-def _strings(name: str, value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        items = [part.strip() for part in value.split(",")]
-    elif isinstance(value, list | tuple):
-        items = [str(part).strip() for part in value]
-    else:
-        raise SettingsError(f"{name} must be a list or a comma-separated string, not {value!r}")
-    return tuple(item for item in items if item)
-
-
-def _login(user: str) -> str:
-    """A login name as OpenSSH and useradd take them (it reaches ssh_config matching and sudo)."""
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}", user):
-        raise SettingsError(f"user {user!r} is not a login name (letters, digits, '_', '.', '-'): fix --user")
-    return user
-
-
-def _seconds(name: str, value: Any, *, positive: bool = False) -> float:
-    try:
-        seconds = parse_duration(value)
-    except DurationError as exc:
-        raise SettingsError(f"{name}: {exc}") from None
-    if positive and seconds <= 0:
-        raise SettingsError(f"{name} must be more than zero, not {value!r}")
-    return seconds
-
-
-def _positive_int(name: str, value: Any) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise SettingsError(f"{name} must be a whole number, not {value!r}") from None
-    if number <= 0 or (str(value).strip() not in {str(number), f"+{number}"} and not isinstance(value, int)):
-        raise SettingsError(f"{name} must be a whole number above zero, not {value!r}")
-    return number
-
-
-
-def _backup(value: Any) -> BackupSettings:
-    if isinstance(value, BackupSettings):
-        return value
-    if isinstance(value, str):
-        value = {"command": value}
-    if not isinstance(value, dict) or not value.get("command"):
-        raise SettingsError("backup needs at least a command (backup: {command: ..., evidence_file: ...})")
-    allowed = {f.name for f in fields(BackupSettings)}
-    unknown = sorted(set(value) - allowed)
-    if unknown:
-        raise SettingsError(
-            f"unknown backup setting(s): {', '.join(unknown)}; known: {', '.join(sorted(allowed))}"
-        )
-    backup = BackupSettings(command=str(value["command"]))
-    changes: dict[str, Any] = {}
-    for name in ("evidence_file", "check_command"):
-        if value.get(name):
-            changes[name] = str(value[name])
-    for name in ("max_age", "timeout"):
-        if name in value:
-            changes[name] = _seconds(f"backup.{name}", value[name], positive=True)
-    if "output_lines" in value:
-        changes["output_lines"] = _positive_int("backup.output_lines", value["output_lines"])
-    return replace(backup, **changes)

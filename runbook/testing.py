@@ -20,6 +20,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 from unittest import mock
 
@@ -119,7 +120,7 @@ def fake_host(
     values = {"ntp_servers": ["ntp.test"], **(settings or {})}
     built: Settings = build_settings(values)
     if backup is not None:
-        built = Settings(**{**built.__dict__, "backup": backup})
+        built = replace(built, backup=backup)
     attach(c, built).probe_token = ""  # canned probe output has plain headers
     return c
 

@@ -98,8 +98,8 @@ def check(
         )
         sources = gather(c.config, flags)
         settings = sources.settings()
-        hosts = select_hosts(host, hosts_files=hosts_file or [], ssh_config=settings.ssh_config)
-        members = groups_of(settings.ssh_config)
+        hosts = select_hosts(host, hosts_files=hosts_file or [], ssh_config=settings.ssh.config)
+        members = groups_of(settings.ssh.config)
         per_host = {name: sources.for_host(name, members) for name in hosts} if sources.per_host else {}
         jump_s, hold_s = _seconds(jump, "--jump"), _seconds(hold, "--hold")
     except (RangeError, SettingsError, ValueError) as exc:

@@ -74,12 +74,12 @@ def check_hosts(
     jump: float = 2.0,
     hold: float = 3600.0,
 ) -> list[HostCheck]:
-    """Every host's verdict, in the order given, ``settings.parallel`` at a time.
+    """Every host's verdict, in the order given, ``settings.fleet.parallel`` at a time.
 
     A host named in ``per_host`` is checked with its own settings (the config's ``for:`` entries).
     """
     own = per_host or {}
-    with ThreadPoolExecutor(max_workers=max(1, min(settings.parallel, len(hosts)))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(settings.fleet.parallel, len(hosts)))) as pool:
         checks = list(pool.map(lambda name: check_host(name, own.get(name, settings), options), hosts))
     if state_file is not None:
         remember(checks, state_file, jump=jump, hold=hold)

@@ -173,7 +173,7 @@ def _backup(facts: HostFacts, settings: Settings, skew: float, now: float, resul
         return None
     last = evidence.last_success
     result.backup_age = None if last is None else now - last
-    trust_check = abs(skew) <= settings.max_offset or not backup.evidence_file
+    trust_check = abs(skew) <= settings.ntp.max_offset or not backup.evidence_file
     if backup.check_command and trust_check:
         return None if evidence.check_rc == 0 else f"backup stale: check command exit {evidence.check_rc}"
     if result.backup_age is not None and result.backup_age < backup.max_age:

@@ -183,8 +183,8 @@ def _sync_running(run: Runner, settings: Settings, driver: ChronyDriver, token: 
     if not burst.ok or (code is not None and code != 200):
         message = f"chronyc burst: {code or ''} {said}".replace("  ", " ")
         return SyncRun(SyncKind.ERROR, message, server="chronyd")
-    tries = max(1, math.ceil(min(settings.sync_wait, 30.0)))
-    run(waitsync_command(tries), tries + settings.command_timeout)
+    tries = max(1, math.ceil(min(settings.ntp.sync_wait, 30.0)))
+    run(waitsync_command(tries), tries + settings.fleet.command_timeout)
     stepped = run("chronyc makestep")
     code, said = parse_reply(output_of(stepped), stepped.exit_code)
     if code != 200:
@@ -192,8 +192,8 @@ def _sync_running(run: Runner, settings: Settings, driver: ChronyDriver, token: 
         return SyncRun(
             SyncKind.ERROR, f"chronyc makestep: {code or ''} {said}{why}".strip(), server="chronyd"
         )
-    wait = math.ceil(settings.sync_wait)
-    waited = run(driver.wait_command(wait, token), wait + settings.command_timeout)
+    wait = math.ceil(settings.ntp.sync_wait)
+    waited = run(driver.wait_command(wait, token), wait + settings.fleet.command_timeout)
     state = driver.sync_state(shell.split_sections(waited.stdout, token))
     if not state.synchronised:
         last = state.lines[-1] if state.lines else waited.note or f"exit {waited.exit_code}"
@@ -215,7 +215,7 @@ def _sync_stopped(run: Runner, facts: HostFacts, settings: Settings) -> SyncRun:
         )
     binary = shlex.quote(chronyd)
     result = each_server(
-        run, settings.ntp_servers, lambda server: f"{binary} -q {server_directive(server)}", parse_chronyd_q
+        run, settings.ntp.servers, lambda server: f"{binary} -q {server_directive(server)}", parse_chronyd_q
     )
     if result.kind is SyncKind.BUSY:
         message = f"{result.message} (status said chronyd was stopped: a stray chronyd runs)"

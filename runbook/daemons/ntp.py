@@ -151,8 +151,8 @@ class NtpDriver:
         return ()
 
     def one_shot_plan(self, facts: HostFacts, settings: Settings, running: bool) -> str:
-        tool = one_shot_tool(facts, settings.ntp_servers, settings.command_timeout)
-        return f"{tool.label if tool else 'ntpdate'} {settings.ntp_servers[0]}"
+        tool = one_shot_tool(facts, settings.ntp.servers, settings.fleet.command_timeout)
+        return f"{tool.label if tool else 'ntpdate'} {settings.ntp.servers[0]}"
 
     def one_shot(
         self,
@@ -165,7 +165,7 @@ class NtpDriver:
     ) -> SyncRun:
         """ntpdate / ntpdig / ``ntpd -gq`` against each server in turn (on ``socket-in-use`` the
         caller decides)."""
-        tool = one_shot_tool(facts, settings.ntp_servers, settings.command_timeout)
+        tool = one_shot_tool(facts, settings.ntp.servers, settings.fleet.command_timeout)
         if tool is None:
             return SyncRun(
                 SyncKind.NO_TOOL,

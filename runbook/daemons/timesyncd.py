@@ -84,12 +84,12 @@ class TimesyncdDriver:
         """``timedatectl set-ntp true``, restart, wait for ``NTPSynchronized=yes``."""
         run(SET_NTP)
         run((service or self.services[0]).restart())
-        wait = math.ceil(settings.sync_wait)
-        record = run(self.wait_command(wait, token), wait + settings.command_timeout)
+        wait = math.ceil(settings.ntp.sync_wait)
+        record = run(self.wait_command(wait, token), wait + settings.fleet.command_timeout)
         if self.sync_state(shell.split_sections(record.stdout, token)).synchronised:
             message = f"NTPSynchronized=yes after {record.duration:.0f} s"
             return SyncRun(SyncKind.SYNCED, message, "step", server="timesyncd")
-        message = f"NTPSynchronized not yes within {settings.sync_wait:g} s"
+        message = f"NTPSynchronized not yes within {settings.ntp.sync_wait:g} s"
         return SyncRun(SyncKind.ERROR, message, server="timesyncd")
 
 

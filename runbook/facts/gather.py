@@ -54,17 +54,17 @@ def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
         record, method, timings = clock.sample_session(
             c,
             command,
-            settings.samples,
-            settings.command_timeout,
+            settings.ntp.samples,
+            settings.fleet.command_timeout,
             lambda method, timings: cron_scope(settings, clock.best_sample(method, timings)),
         )
         rec.commands.append(record)
         sample = clock.best_sample(method, timings)
     else:
-        batch = rec.run(c, clock_command(settings.samples), timeout=settings.command_timeout)
+        batch = rec.run(c, clock_command(settings.ntp.samples), timeout=settings.fleet.command_timeout)
         sample = clock.batch_sample(batch)
         command = probe_command(settings, clock_loop=False, token=token, cron=cron_scope(settings, sample))
-        record = rec.run(c, command, timeout=settings.command_timeout)
+        record = rec.run(c, command, timeout=settings.fleet.command_timeout)
     if record.exit_code != 0 or "@@runbook:" not in record.stdout:
         detail = (record.stderr or record.note or record.stdout).strip()[-300:]
         raise ProbeError(f"the probe failed (exit {record.exit_code}): {detail or 'no output'}")

@@ -13,26 +13,16 @@ import ipaddress
 import os
 import re
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.headerregistry import Address
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from runbook.configvalues import boolean
-from runbook.durations import parse_duration
-from runbook.errors import DurationError, SettingsError
+from runbook.configgroups import build_group
+from runbook.configvalues import Kind, Parsed, PositiveSeconds
+from runbook.errors import SettingsError
 
 PASSWORD_VARIABLE = "RUNBOOK_SMTP_PASSWORD"  # noqa: S105 - the variable's name, not a password
-SETTING_NAMES = (
-    "mail_to",
-    "smtp",
-    "starttls",
-    "smtp_user",
-    "smtp_password",
-    "mail_from",
-    "webhook",
-    "timeout",
-)
 _LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
@@ -58,6 +48,16 @@ class SmtpServer:
         return f"{host}:{self.port}"
 
 
+class _AddressKind(Kind):
+    """A mail address, read by ``parse_address``."""
+
+    def convert(self, name: str, value: Any) -> Address:
+        return parse_address(name, value)
+
+
+MailAddress = Annotated[Address, _AddressKind()]
+
+
 @dataclass(frozen=True)
 class NotifySettings:
     """Who gets a run's result, and how: mail through ``smtp`` to ``mail_to``, and/or a ``webhook``.
@@ -66,14 +66,14 @@ class NotifySettings:
     out of the repr; ``shown()`` gives printable values.
     """
 
-    mail_to: tuple[Address, ...] = ()
-    smtp: SmtpServer = SmtpServer()
+    mail_to: tuple[MailAddress, ...] = ()
+    smtp: Annotated[SmtpServer, Parsed(_smtp_server, SmtpServer)] = SmtpServer()
     starttls: bool = False
     smtp_user: str | None = None
     smtp_password: str | None = field(default=None, repr=False)
-    mail_from: Address = field(default_factory=default_sender)
-    webhook: str | None = field(default=None, repr=False)
-    timeout: float = 30.0
+    mail_from: MailAddress = field(default_factory=default_sender)
+    webhook: Annotated[str | None, Parsed(_webhook)] = field(default=None, repr=False)
+    timeout: PositiveSeconds = 30.0
 
     @property
     def enabled(self) -> bool:
@@ -104,31 +104,10 @@ def build_notify_settings(section: dict[str, Any] | None = None, **overrides: An
     """
     raw = dict(section or {})
     raw.update({name: value for name, value in overrides.items() if value is not None})
-    unknown = sorted(set(raw) - set(SETTING_NAMES))
-    if unknown:
-        raise SettingsError(
-            f"unknown notify setting(s): {', '.join(unknown)}; known: {', '.join(sorted(SETTING_NAMES))}"
-        )
     from_environment = smtp_password_from_environment()
-    values: dict[str, Any] = {}
-    if raw.get("mail_to") is not None:
-        items = _items("mail_to", raw["mail_to"])
-        values["mail_to"] = tuple(parse_address("mail_to", item) for item in items)
-    if raw.get("smtp") is not None:
-        values["smtp"] = parse_smtp_server(str(raw["smtp"]))
-    if raw.get("starttls") is not None:
-        values["starttls"] = boolean("starttls", raw["starttls"])
-    if raw.get("mail_from") is not None:
-        values["mail_from"] = parse_address("mail_from", raw["mail_from"])
-    if raw.get("webhook") is not None:
-        values["webhook"] = parse_webhook(str(raw["webhook"]))
-    if raw.get("timeout") is not None:
-        values["timeout"] = _timeout(raw["timeout"])
-    user = raw.get("smtp_user")
-    password = raw.get("smtp_password")
-    values["smtp_user"] = str(user) if user not in (None, "") else None
-    values["smtp_password"] = str(password) if password not in (None, "") else from_environment or None
-    settings = NotifySettings(**values)
+    settings = build_group(NotifySettings, raw, section="notify")
+    if settings.smtp_password is None and from_environment:
+        settings = replace(settings, smtp_password=from_environment)
     _check_login(settings)
     return settings
 
@@ -237,25 +216,12 @@ def _check_login(settings: NotifySettings) -> None:
         )
 
 
-def _items(name: str, value: Any) -> list[str]:
-    if isinstance(value, str):
-        parts = value.split(",")
-    elif isinstance(value, list | tuple):
-        parts = [str(part) for part in value]
-    else:
-        raise SettingsError(f"{name} must be a list or a comma-separated string, not {value!r}")
-    return [part.strip() for part in parts if part.strip()]
+def _smtp_server(value: Any) -> SmtpServer:
+    return parse_smtp_server(str(value))
 
 
-
-def _timeout(value: Any) -> float:
-    try:
-        seconds = parse_duration(value)
-    except DurationError as exc:
-        raise SettingsError(f"timeout: {exc}") from None
-    if seconds <= 0:
-        raise SettingsError(f"timeout must be more than zero, not {value!r}")
-    return seconds
+def _webhook(value: Any) -> str:
+    return parse_webhook(str(value))
 
 
 def _is_ipv6(text: str) -> bool:

@@ -37,4 +37,3 @@ def since_before(run: HostRun) -> dict[str, Any] | None:
         "rows": rows,
         "restored": list(result.data.get("restored", [])),
     }
-

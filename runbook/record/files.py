@@ -297,7 +297,7 @@ class RecordWriter:
 
 
 def _folder(record_dir: Path | None, settings: Settings) -> Path:
-    folder = Path(record_dir if record_dir is not None else settings.record_dir)
+    folder = Path(record_dir if record_dir is not None else settings.records.dir)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -87,7 +87,7 @@ def fleet_record(
 ) -> FleetRecord:
     """The fleet's record: a verdict, when and by whom, and a line per host (from the hosts'
     records in ``host_records`` where given, so none is made twice)."""
-    lang = Language(settings.lang)
+    lang = Language(settings.records.lang)
     made = host_records or {}
     lines = [
         host_line(run, settings, host_record_names.get(run.host), now, made.get(run.host))
@@ -98,7 +98,9 @@ def fleet_record(
     header = [(lang._("Hosts"), ", ".join(line.host for line in lines) or "—")]
     if settings.window is not None:
         window = settings.window
-        header.append((lang._("Maintenance window"), lang.span(window.start, window.end, settings.zone)))
+        header.append(
+            (lang._("Maintenance window"), lang.span(window.start, window.end, settings.records.zone))
+        )
     header.append((lang._("Run"), model.run_line(fleet.started, fleet.finished, settings, lang)))
     if fleet.stopped:
         header.append((lang._("Stopped"), lang._("no new host started: %(why)s", why=fleet.stopped)))
@@ -107,7 +109,7 @@ def fleet_record(
         label=verdict,
         header=header,
         hosts=lines,
-        rendered=lang.moment(datetime.fromtimestamp(now, UTC), settings.zone, seconds=True),
+        rendered=lang.moment(datetime.fromtimestamp(now, UTC), settings.records.zone, seconds=True),
     )
 
 
@@ -126,12 +128,12 @@ def fleet_json(
         "format": model.FORMAT,
         "title": record.title,
         "label": record.label,
-        "lang": settings.lang,
+        "lang": settings.records.lang,
         "started": fleet.started,
         "finished": fleet.finished,
-        "timezone": settings.timezone,
+        "timezone": settings.records.timezone,
         "window": model.window_json(settings),
-        "operator": settings.operator,
+        "operator": settings.records.operator,
         "runbook_version": model.runbook_version(),
         "rows": dict(record.header),
         "stopped": fleet.stopped,

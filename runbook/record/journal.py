@@ -93,11 +93,11 @@ class Journal:
             "run_started",
             hosts=list(hosts),
             settings={
-                "operator": settings.operator,
-                "timezone": settings.timezone,
+                "operator": settings.records.operator,
+                "timezone": settings.records.timezone,
                 "dry_run": settings.dry_run,
-                "lang": settings.lang,
-                "details": settings.details,
+                "lang": settings.records.lang,
+                "details": settings.records.details,
                 "window": [window.start.isoformat(), window.end.isoformat(), window.source]
                 if window
                 else None,
@@ -244,13 +244,17 @@ def journal_settings(path: Path, settings: Settings) -> Settings:
         if event["event"] == "run_started":
             saved = event.get("settings") or {}
             window = saved.get("window")
+            records = replace(
+                settings.records,
+                operator=saved.get("operator", settings.records.operator),
+                timezone=saved.get("timezone", settings.records.timezone),
+                lang=saved.get("lang", settings.records.lang),
+                details=saved.get("details", settings.records.details),
+            )
             return replace(
                 settings,
-                operator=saved.get("operator", settings.operator),
-                timezone=saved.get("timezone", settings.timezone),
+                records=records,
                 dry_run=bool(saved.get("dry_run", settings.dry_run)),
-                lang=saved.get("lang", settings.lang),
-                details=saved.get("details", settings.details),
                 window=_window(window) if window else settings.window,
             )
     return settings

@@ -252,7 +252,7 @@ def found_items(story: Story, settings: Settings, lang: Language, view: MissedJo
         items.append(lang._("The host could not be checked: %(error)s.", error=error))
     daemon = story.daemon
     before = story.before
-    if before is not None and before.offset is not None and abs(before.offset) > settings.max_offset:
+    if before is not None and before.offset is not None and abs(before.offset) > settings.ntp.max_offset:
         items.append(lang._("The clock was %(offset)s.", offset=lang.offset(before.offset, before.bound)))
     was_running = _first_known(
         story.restart[1].was_running if story.restart else None,
@@ -294,7 +294,7 @@ def _backup_found(item: tuple[StepResult, BackupRerun], settings: Settings, lang
     if data.last_success is None:
         return [lang._("The backup had no recorded success.")]
     ago = lang.age(data.age) if data.age is not None else "?"
-    when = lang.epoch(data.last_success, settings.zone)
+    when = lang.epoch(data.last_success, settings.records.zone)
     return [lang._("The backup was missed: its last success was %(ago)s ago, %(when)s.", ago=ago, when=when)]
 
 
@@ -533,9 +533,13 @@ def _backup_row(
         found = lang._("no recorded success")
     else:
         ago = lang.age(data.age) if data.age is not None else "?"
-        found = lang._("%(when)s, %(ago)s ago", when=lang.epoch(data.last_success, settings.zone), ago=ago)
+        found = lang._(
+            "%(when)s, %(ago)s ago", when=lang.epoch(data.last_success, settings.records.zone), ago=ago
+        )
     if data.rerun and data.exit_code == 0:
-        now = lang._("%(when)s, rerun", when=lang.epoch(result.started + result.duration, settings.zone))
+        now = lang._(
+            "%(when)s, rerun", when=lang.epoch(result.started + result.duration, settings.records.zone)
+        )
     elif data.rerun:
         now = lang._("rerun failed")
     else:
@@ -568,7 +572,9 @@ def header(
     rows = [(lang._("Host"), host_line(run))]
     if settings.window is not None:
         window = settings.window
-        rows.append((lang._("Maintenance window"), lang.span(window.start, window.end, settings.zone)))
+        rows.append(
+            (lang._("Maintenance window"), lang.span(window.start, window.end, settings.records.zone))
+        )
     elif view is not None and not view.given:
         rows.append((lang._("Clock gap"), f"{view.window}; {view.how}"))
     rows.append((lang._("Run"), run_line(run.started, run.finished, settings, lang)))
@@ -610,9 +616,9 @@ def run_line(started: float, finished: float, settings: Settings, lang: Language
     """When (operator's zone and UTC), by whom, with which runbook; ``finished`` 0 = did not finish."""
     start = datetime.fromtimestamp(started, UTC)
     end = datetime.fromtimestamp(finished, UTC) if finished else None
-    when = lang.span(start, end, settings.zone, seconds=True)
-    if settings.operator:
-        when += " " + lang._("by %(operator)s", operator=settings.operator)
+    when = lang.span(start, end, settings.records.zone, seconds=True)
+    if settings.records.operator:
+        when += " " + lang._("by %(operator)s", operator=settings.records.operator)
     parts = [when, f"runbook {runbook_version()}"]
     if end is None:
         parts.append(lang._("did not finish"))
@@ -788,13 +794,17 @@ def host_record(
 ) -> HostRecord:
     """The record of ``run`` (secrets masked), ready for a template or the JSON record."""
     run = redactor_for(settings).run(run)
-    lang = Language(settings.lang)
+    lang = Language(settings.records.lang)
     dry = is_dry(run, settings)
     story = story_of(run)
-    view = missed_view(story.missed[1], lang, settings.zone, _fresh_backup(story)) if story.missed else None
+    view = (
+        missed_view(story.missed[1], lang, settings.records.zone, _fresh_backup(story))
+        if story.missed
+        else None
+    )
     left = left_items(story, lang, view, dry)
     verdict = label(run, dry, len(left), lang)
-    full = settings.details == "full"
+    full = settings.records.details == "full"
     return HostRecord(
         host=run.host,
         outcome=run.outcome.value,
@@ -812,7 +822,7 @@ def host_record(
         error=run.error,
         interrupted=run.interrupted,
         dry_run=dry,
-        details=settings.details,
+        details=settings.records.details,
         lang=lang.code,
         clock={
             "before": _reading(story.before),
@@ -821,7 +831,7 @@ def host_record(
         missed=view,
         json_name=json_name,
         journal_name=journal_name,
-        rendered=lang.moment(datetime.fromtimestamp(now, UTC), settings.zone, seconds=True),
+        rendered=lang.moment(datetime.fromtimestamp(now, UTC), settings.records.zone, seconds=True),
         run=run,
     )
 
@@ -875,9 +885,9 @@ def host_json(
             "os": run.facts.get("os"),
             "init": run.facts.get("init"),
             "daemon": run.facts.get("daemon"),
-            "timezone": settings.timezone,
+            "timezone": settings.records.timezone,
             "window": window_json(settings),
-            "operator": settings.operator,
+            "operator": settings.records.operator,
             "runbook_version": runbook_version(),
             "reference": {
                 "server": before.server,

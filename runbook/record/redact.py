@@ -108,4 +108,4 @@ def _masker(match: re.Match[str]) -> str:
 
 def redactor_for(settings: Settings) -> Redactor:
     """The built-in patterns, the ``redact:`` setting's and the sudo password."""
-    return Redactor(settings.redact, (settings.sudo_password,))
+    return Redactor(settings.records.redact, (settings.ssh.sudo_password,))

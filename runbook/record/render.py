@@ -20,7 +20,7 @@ from runbook.record import model, text
 from runbook.record.before_after import since_before
 from runbook.record.language import Language
 from runbook.results import CommandRecord, FleetRun, HostRun, Outcome, StepResult
-from runbook.settings import Settings
+from runbook.settings import RecordSettings, Settings
 
 HOST_TEMPLATE = "host.md.j2"
 FLEET_TEMPLATE = "fleet.md.j2"
@@ -80,7 +80,9 @@ def render_host(
             journal_name=journal_name,
         )
     masked = record.run if record.run is not None else run
-    return _render(template_dir, settings.lang, HOST_TEMPLATE, record=record, run=masked, settings=settings)
+    return _render(
+        template_dir, settings.records.lang, HOST_TEMPLATE, record=record, run=masked, settings=settings
+    )
 
 
 def render_fleet(
@@ -96,7 +98,9 @@ def render_fleet(
     record = record or fleet_model.fleet_record(
         fleet, settings, host_record_names, now=time.time() if now is None else now
     )
-    return _render(template_dir, settings.lang, FLEET_TEMPLATE, record=record, fleet=fleet, settings=settings)
+    return _render(
+        template_dir, settings.records.lang, FLEET_TEMPLATE, record=record, fleet=fleet, settings=settings
+    )
 
 
 def check_templates(template_dir: Path | None = None) -> None:
@@ -111,7 +115,7 @@ def check_templates(template_dir: Path | None = None) -> None:
         for path in sorted(template_dir.glob("*.j2")):
             _load(env, template_dir, path.name)
     sample = _sample_run()
-    settings = Settings(operator="check@templates", timezone="Asia/Tokyo")
+    settings = Settings(records=RecordSettings(operator="check@templates", timezone="Asia/Tokyo"))
     render_host(sample, settings, template_dir=template_dir, now=sample.finished)
     render_fleet(
         FleetRun([sample], sample.started, sample.finished),

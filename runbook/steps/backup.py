@@ -103,7 +103,7 @@ def rerun_backup(
         "evidence_error": evidence.error if evidence else None,
     }
     seen = "no recorded success" if last is None else f"last success {_when(last)}, {_ago(now - last)}"
-    trust_check = skew is None or abs(skew) <= settings.max_offset or not backup.evidence_file
+    trust_check = skew is None or abs(skew) <= settings.ntp.max_offset or not backup.evidence_file
     if backup.check_command and not trust_check:
         rec.warnings.append(
             f"the check command ran on a host clock {skew:+,.1f} s off: the evidence file decided"
@@ -129,7 +129,7 @@ def rerun_backup(
         f"sh -c {shlex.quote(backup.command)} 2>&1",
         timeout=backup.timeout,
         parse=False,
-        sudo_password=settings.sudo_password,
+        sudo_password=settings.ssh.sudo_password,
     )
     forget_facts(c)
     tail = (record.stdout + record.stderr).splitlines()[-backup.output_lines :]

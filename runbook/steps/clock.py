@@ -106,10 +106,10 @@ def verify_clock(
         "waited": 0.0,
     }
     problems = []
-    if abs(measured.offset) > settings.max_offset:
+    if abs(measured.offset) > settings.ntp.max_offset:
         problems.append(
             f"offset {measured.offset:+,.3f} s ({clock.format_bound(measured.bound)}) "
-            f"is over the {settings.max_offset:g} s tolerance"
+            f"is over the {settings.ntp.max_offset:g} s tolerance"
         )
     choice = facts.choice()
     found = facts.service()
@@ -127,13 +127,13 @@ def verify_clock(
         return rec.finish(Outcome.FAILED, "; ".join(problems), **data)
     daemon = found[0].daemon if found else "the daemon"
     bound = clock.format_bound(measured.bound)
-    within = f"offset {measured.offset:+.3f} s ({bound}) within {settings.max_offset:g} s"
+    within = f"offset {measured.offset:+.3f} s ({bound}) within {settings.ntp.max_offset:g} s"
     if sync.synchronised:
         return rec.finish(Outcome.OK, f"{within}; {daemon} synchronised to {sync.peer}", **data)
     if dry:
         return rec.finish(
             Outcome.SKIPPED,
-            f"{within}; would wait up to {settings.sync_wait:g} s for {daemon} to synchronise",
+            f"{within}; would wait up to {settings.ntp.sync_wait:g} s for {daemon} to synchronise",
             **data,
         )
     family = found[0].daemon if found else "ntpd"
@@ -144,8 +144,8 @@ def verify_clock(
     token = section_token(c)
     record = rec.run(
         c,
-        driver.wait_command(math.ceil(settings.sync_wait), token),
-        timeout=settings.sync_wait + settings.command_timeout,
+        driver.wait_command(math.ceil(settings.ntp.sync_wait), token),
+        timeout=settings.ntp.sync_wait + settings.fleet.command_timeout,
     )
     sections = split_sections(record.stdout, token)
     sync = driver.sync_state(sections)
@@ -160,7 +160,7 @@ def verify_clock(
     why = record.note or driver.unsynchronised
     return rec.finish(
         Outcome.FAILED,
-        f"{within}, but {daemon} did not synchronise within {settings.sync_wait:g} s ({why})",
+        f"{within}, but {daemon} did not synchronise within {settings.ntp.sync_wait:g} s ({why})",
         **data,
     )
 

@@ -45,8 +45,10 @@ def host_name(c: Context) -> str:
 
 def _site(c: Context, settings: Settings) -> list[dict[str, Any]]:
     return [
-        asdict(fetch(expand_url(url, c), timeout=settings.http_timeout, expect_text=settings.expect_text))
-        for url in settings.urls
+        asdict(
+            fetch(expand_url(url, c), timeout=settings.site.timeout, expect_text=settings.site.expect_text)
+        )
+        for url in settings.site.urls
     ]
 
 
@@ -60,7 +62,7 @@ def snapshot(c: Context, rec: StepRecorder, dry_run: bool = False) -> StepResult
     socket (``ss -tulnp``, the one command beyond the probe) and the site checks. Read-only."""
     settings = settings_for(c)
     facts = facts_for(c, rec, settings)
-    listening = rec.run(c, "ss -tulnp", timeout=settings.command_timeout)
+    listening = rec.run(c, "ss -tulnp", timeout=settings.fleet.command_timeout)
     state = with_programs(_state(facts), listening.stdout if listening.exit_code == 0 else "")
     found = facts.service()
     taken = Snapshot(
@@ -94,7 +96,7 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
     restore = options.restore if restore is None else restore
     facts = facts_for(c, rec, settings)
     host = host_name(c)
-    path = Path(options.before) if options.before else newest_snapshot(Path(settings.record_dir), host)
+    path = Path(options.before) if options.before else newest_snapshot(Path(settings.records.dir), host)
     before: Snapshot | None = None
     if path is not None:
         try:
@@ -122,7 +124,10 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
             for name, commands in plan.items():
                 records = [
                     rec.run(
-                        c, command, timeout=settings.command_timeout, sudo_password=settings.sudo_password
+                        c,
+                        command,
+                        timeout=settings.fleet.command_timeout,
+                        sudo_password=settings.ssh.sudo_password,
                     )
                     for command in commands
                 ]
@@ -181,7 +186,7 @@ def _findings(
     if before is None:
         return merged([replace(f, level=Level.WARNING) for f in standing_problems(now)])
     site = []
-    if before.site and settings.urls:
+    if before.site and settings.site.urls:
         site = site_findings(before.site, answered if answered is not None else _site(c, settings))
     changes = compare_states(before.state, now, disk_growth=settings.before_after.disk_growth)
     outputs = command_findings(dict(zip(before.commands, before.state.outputs, strict=False)), now_outputs)
@@ -210,7 +215,7 @@ def _outputs(
     missing = tuple(dict.fromkeys(cmd for cmd in wanted if cmd not in outputs and MASK not in cmd))
     if missing:
         token = section_token(c)
-        ran = rec.run(c, commands_command(missing, token), timeout=settings.command_timeout)
+        ran = rec.run(c, commands_command(missing, token), timeout=settings.fleet.command_timeout)
         outputs.update(zip(missing, parse_outputs(split_sections(ran.stdout, token)), strict=False))
     for cmd in wanted:
         if cmd not in outputs:

@@ -87,7 +87,7 @@ def missed_jobs(
     true_now = datetime.fromtimestamp(ntp_now(rec, settings) if now is None else now, UTC)
     if snapshot is not None and "unread" in snapshot.flags:
         boot_only = settings.window or _infer(
-            snapshot, settings.timezone, true_now, clock_offset, _current_offset(c, settings)
+            snapshot, settings.records.timezone, true_now, clock_offset, _current_offset(c, settings)
         )
         if boot_only is None:
             rec.data.update(clock_offset=clock_offset)
@@ -97,8 +97,10 @@ def missed_jobs(
         return rec.finish(Outcome.FAILED, "could not read the host's cron setup")
     zone = host_zone(snapshot)
     if zone is None:
-        zone = settings.timezone
-        rec.warnings.append(f"the host's time zone is unknown: schedules read in {zone} (settings.timezone)")
+        zone = settings.records.timezone
+        rec.warnings.append(
+            f"the host's time zone is unknown: schedules read in {zone} (settings.records.timezone)"
+        )
     found = settings.window or _infer(snapshot, zone, true_now, clock_offset, _current_offset(c, settings))
     table = read_schedule(snapshot, zone)
     rec.warnings.extend(str(problem) for problem in table.problems)
@@ -158,8 +160,8 @@ def _read_cron(c: Context, rec: StepRecorder, settings: Settings) -> CronSnapsho
     record = rec.run(
         c,
         cron_command(),
-        timeout=settings.command_timeout,
-        sudo_password=settings.sudo_password,
+        timeout=settings.fleet.command_timeout,
+        sudo_password=settings.ssh.sudo_password,
     )
     if record.exit_code != 0 or "@@runbook:cron@@" not in record.stdout:
         return None
@@ -226,7 +228,9 @@ def _rerun(
         result.update(state="would", note=f"would rerun as {entry.user}")
     else:
         session_of(c).mark_rerun(entry.user, entry.command)
-        record = rec.run(c, command, timeout=limit + 30, parse=False, sudo_password=settings.sudo_password)
+        record = rec.run(
+            c, command, timeout=limit + 30, parse=False, sudo_password=settings.ssh.sudo_password
+        )
         result.update(state="ran", exit_code=record.exit_code, duration=round(record.duration, 3))
         result["tail"] = _tail(record, output_lines)
         result["note"] = _note(record, limit)

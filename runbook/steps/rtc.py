@@ -30,7 +30,7 @@ def sync_rtc(c: Context, rec: StepRecorder, force: bool = False, dry_run: bool =
     settings = settings_for(c)
     dry = rec.dry_run = dry_run or settings.dry_run
     first = first_offset(c)
-    was_off = first is not None and abs(first.offset) > settings.max_offset
+    was_off = first is not None and abs(first.offset) > settings.ntp.max_offset
     if not (force or clock_changed(c) or was_off):
         return rec.finish(Outcome.OK, "no step changed the clock: the RTC is left as it is")
     facts = facts_for(c, rec, settings)
@@ -43,14 +43,16 @@ def sync_rtc(c: Context, rec: StepRecorder, force: bool = False, dry_run: bool =
         measured = host_offset(settings, facts)
     except (ClockUnreadable, NTPUnavailable) as exc:
         return rec.finish(Outcome.SKIPPED, f"clock not measured ({exc}): the RTC is not written")
-    if abs(measured.offset) > settings.max_offset:
+    if abs(measured.offset) > settings.ntp.max_offset:
         return rec.finish(
             Outcome.SKIPPED,
             f"the clock is still {measured.offset:+,.3f} s off: the RTC is not written",
             offset=measured.offset,
         )
     command = f"{shlex.quote(hwclock)} --systohc"
-    record = rec.run(c, command, timeout=settings.command_timeout, sudo_password=settings.sudo_password)
+    record = rec.run(
+        c, command, timeout=settings.fleet.command_timeout, sudo_password=settings.ssh.sudo_password
+    )
     said = f"{record.stdout}\n{record.stderr}"
     if NO_RTC in said:
         return rec.finish(Outcome.SKIPPED, "the host has no RTC (hwclock: no hardware clock)", rtc=False)

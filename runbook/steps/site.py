@@ -76,11 +76,11 @@ def check_site(
     Read-only, so a dry run checks for real. ``skipped`` when no URL is configured.
     """
     settings = settings_for(c, urls=urls, expect_text=expect_text)
-    if not settings.urls:
+    if not settings.site.urls:
         return rec.finish(Outcome.SKIPPED, "no site URL configured (--url)")
     checks = [
-        fetch(expand_url(url, c), timeout=settings.http_timeout, expect_text=settings.expect_text)
-        for url in settings.urls
+        fetch(expand_url(url, c), timeout=settings.site.timeout, expect_text=settings.site.expect_text)
+        for url in settings.site.urls
     ]
     data: dict[str, Any] = {"checks": [asdict(check) for check in checks]}
     session_of(c).site_checks = data["checks"]

@@ -5,7 +5,7 @@ their output. The daemon and init system come from the probe (``HostFacts.choice
 daemon to drive, a conflict, or none. A backward step over ``max_backward_step`` is refused
 unless ``allow_backward_step``; a dry run says what it would do. When the one-shot sync finds
 the NTP socket in use, the step stops the daemon, syncs again and starts it. Changing
-commands run with ``sudo`` when ``settings.sudo_password`` is set; every value from settings
+commands run with ``sudo`` when ``settings.ssh.sudo_password`` is set; every value from settings
 is quoted. A step that changed something forgets the cached facts.
 """
 
@@ -97,7 +97,7 @@ def backward_refusal(
     measured now or, when that is unknown, by the first one this run measured; with neither,
     a step could go back by any amount, so it is refused too. ``allow_backward_step`` allows all.
     """
-    if settings.allow_backward_step:
+    if settings.ntp.allow_backward_step:
         return None
     known = measured or first
     if known is None:
@@ -106,12 +106,13 @@ def backward_refusal(
             "time back by any amount; run again when an NTP server answers, or with --allow-backward-step "
             "if the clock may go back; nothing changed"
         )
-    if known.offset >= -settings.max_backward_step:
+    if known.offset >= -settings.ntp.max_backward_step:
         return None
     back = -known.offset
+    limit = settings.ntp.max_backward_step
     return (
         f"refused: the host clock is {back:,.1f} s ({format_duration(back)}) AHEAD, and fixing it steps time "
-        f"backwards by more than max_backward_step ({settings.max_backward_step:g} s); databases, logs and "
+        f"backwards by more than max_backward_step ({limit:g} s); databases, logs and "
         "schedulers misbehave when time goes back: check what runs on the host, then run again with "
         "--allow-backward-step; nothing changed"
     )
@@ -128,7 +129,10 @@ def _run(
     c: Context, rec: StepRecorder, settings: Settings, command: str, timeout: float | None = None
 ) -> CommandRecord:
     return rec.run(
-        c, command, timeout=timeout or settings.command_timeout, sudo_password=settings.sudo_password
+        c,
+        command,
+        timeout=timeout or settings.fleet.command_timeout,
+        sudo_password=settings.ssh.sudo_password,
     )
 
 
@@ -182,7 +186,7 @@ def restart_daemon(
     reasons = []
     if not state.running:
         reasons.append("not running")
-    if measured is None or abs(measured.offset) > settings.max_offset:
+    if measured is None or abs(measured.offset) > settings.ntp.max_offset:
         reasons.append("offset unknown" if measured is None else f"offset {measured.offset:+,.3f} s")
     if not reasons:
         synced = (
@@ -280,10 +284,10 @@ def one_shot_sync(
     facts = facts_for(c, rec, settings)
     data: dict[str, object] = {"fallback": False, "stepped": None, "server": None, "method": None}
     measured = _measured(rec, settings, facts)
-    if measured is not None and abs(measured.offset) <= settings.max_offset:
+    if measured is not None and abs(measured.offset) <= settings.ntp.max_offset:
         return rec.finish(
             Outcome.OK,
-            f"offset {measured.offset:+.3f} s is within {settings.max_offset:g} s: not synced",
+            f"offset {measured.offset:+.3f} s is within {settings.ntp.max_offset:g} s: not synced",
             **data,
         )
     chosen = _chosen(facts, data)

@@ -67,11 +67,11 @@ def test_runbook_yaml_gives_the_runbook_its_settings(lab: Lab) -> None:
     config = Config(runtime_path=lab.layout.runbook_yaml)
     config.load_runtime()
     settings = settings_for(Context(config=config))
-    assert settings.ntp_servers == (NTP_SERVER,)
-    assert settings.ssh_config == str(lab.layout.ssh_config)
+    assert settings.ntp.servers == (NTP_SERVER,)
+    assert settings.ssh.config == str(lab.layout.ssh_config)
     assert settings.backup is not None
     assert settings.backup.check_command == "/usr/local/bin/backup-check 93600"
-    assert settings.urls == ("http://{address}/",)
+    assert settings.site.urls == ("http://{address}/",)
 
 
 def test_controller_reaches_the_lab_ntp_server(lab: Lab) -> None:

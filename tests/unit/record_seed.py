@@ -21,7 +21,7 @@ from unittest import mock
 
 from runbook.record import render_host
 from runbook.results import CommandRecord, HostRun
-from runbook.settings import Settings
+from runbook.settings import RecordSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "record-example.md"
@@ -52,7 +52,9 @@ def cmd(
 def seed_settings(lang: str = "en") -> Settings:
     header = recorded()["header"]
     assert isinstance(header, dict)
-    return Settings(timezone=str(header["timezone"]), operator=str(header["operator"]), lang=lang)
+    return Settings(
+        records=RecordSettings(timezone=str(header["timezone"]), operator=str(header["operator"]), lang=lang)
+    )
 
 
 def example_markdown() -> str:

@@ -6,7 +6,7 @@ The record's content is tested on a real lab run (``record_seed``); this one is 
 from __future__ import annotations
 
 from runbook.results import CommandRecord, HostRun, Outcome, StepResult
-from runbook.settings import Settings, parse_window
+from runbook.settings import NtpSettings, RecordSettings, Settings, parse_window
 
 T0 = 1503360723.0  # 2017-08-22 00:12:03 UTC = 09:12:03 JST
 
@@ -19,10 +19,9 @@ def cmd(
 
 def seed_settings() -> Settings:
     return Settings(
-        ntp_servers=("ntp1.sakura.ad.jp",),
-        timezone="Asia/Tokyo",
+        ntp=NtpSettings(servers=("ntp1.sakura.ad.jp",)),
+        records=RecordSettings(timezone="Asia/Tokyo", operator="ops@monitor01"),
         window=parse_window("2017-08-22 02:00..05:00 Asia/Tokyo"),
-        operator="ops@monitor01",
     )
 
 

@@ -228,7 +228,7 @@ def run_session(
     if backup:
         settings = build_settings({"samples": 7, "backup": {"command": "true", **backup}})
     command = probe_command(settings, clock_loop=True)
-    return clock.sample_session(LocalConnection(env), command, settings.samples, 10.0)
+    return clock.sample_session(LocalConnection(env), command, settings.ntp.samples, 10.0)
 
 
 @pytest.mark.host_clock

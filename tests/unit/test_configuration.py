@@ -82,6 +82,34 @@ def test_for_entries_apply_by_pattern_then_name(tmp_path: Path) -> None:
     assert web1["backup"][0].startswith("command=/usr/local/bin/backup.sh")
 
 
+def test_group_sections_mix_with_flat_keys_across_files_and_for_entries(tmp_path: Path) -> None:
+    local = write(
+        tmp_path / "runbook.yaml", {"runbook": {"ntp": {"max_offset": "2s", "timeout": 3}, "samples": 5}}
+    )
+    other = write(
+        tmp_path / "other.yaml",
+        {
+            "runbook": {
+                "max_offset": "4s",
+                "for": {"web1": {"site": {"urls": ["https://w/"]}, "ntp": {"samples": 9}}},
+            }
+        },
+    )
+    rows = shown(runbook(tmp_path, "-f", str(other), "config", "--host", "web1").stdout)
+    assert rows["max_offset"] == ("4.0", str(other))
+    assert rows["ntp_timeout"] == ("3.0", str(local))
+    assert rows["samples"] == ("9", f"{other} (for web1")
+    assert rows["urls"] == ("https://w/", f"{other} (for web1")
+    refused = runbook(
+        tmp_path,
+        "-f",
+        str(write(other, {"runbook": {"for": {"web1": {"fleet": {"parallel": 2}}}}})),
+        "config",
+    )
+    assert refused.returncode == 2
+    assert "for web1: parallel is a setting of the whole run" in refused.stderr
+
+
 def test_groups_come_from_the_ssh_config(tmp_path: Path) -> None:
     (tmp_path / "ssh_config").write_text("# runbook-group db: db1 db2\nHost db1 db2 web1\n  User root\n")
     write(
@@ -96,7 +124,7 @@ def test_groups_come_from_the_ssh_config(tmp_path: Path) -> None:
     ("section", "message"),
     [
         ({"for": {"web1": {"parallel": 3}}}, "for web1: parallel is a setting of the whole run"),
-        ({"for": {"web1": {"backpu": "x"}}}, "for web1: unknown setting(s) backpu"),
+        ({"for": {"web1": {"backpu": "x"}}}, "for web1: unknown runbook setting(s): backpu; known: "),
         ({"max_offset": "soon"}, "max_offset"),
         ({"for": ["web1"]}, "'for' must map host names"),
     ],
@@ -135,8 +163,8 @@ def test_gather_keeps_flags_above_for_entries(tmp_path: Path) -> None:
     )
     config.load_runtime()
     sources = gather(config, {"max_offset": "1s"}, cwd=tmp_path)
-    assert sources.for_host("web1", lambda _: set()).max_offset == 1.0
-    assert gather(config, {}, cwd=tmp_path).for_host("web1", lambda _: set()).max_offset == 3.0
+    assert sources.for_host("web1", lambda _: set()).ntp.max_offset == 1.0
+    assert gather(config, {}, cwd=tmp_path).for_host("web1", lambda _: set()).ntp.max_offset == 3.0
 
 
 def test_only_keeps_what_a_step_needs_and_skip_refuses_to_break_it() -> None:

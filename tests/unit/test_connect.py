@@ -13,7 +13,7 @@ from paramiko.hostkeys import HostKeys
 from runbook import knownhosts
 from runbook.connect import connection_for
 from runbook.knownhosts import Verdict
-from runbook.settings import Settings
+from runbook.settings import Settings, SshSettings
 
 connect_module = importlib.import_module("runbook.connect")  # ``runbook.connect`` is also a function
 
@@ -47,7 +47,7 @@ def _connection(home: Path, port: int = 22) -> Connection:
         "Host *\n"
         "    User root\n"
     )
-    return connection_for("web1", Settings(ssh_config=str(config)))
+    return connection_for("web1", Settings(ssh=SshSettings(config=str(config))))
 
 
 def _verdict(c: Connection, key: paramiko.PKey) -> Verdict:
@@ -125,7 +125,7 @@ def test_parsed_once_per_file(home: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_ssh_config_parsed_once_while_it_is_unchanged(home: Path) -> None:
     c = _connection(home)
-    settings = Settings(ssh_config=str(home / "ssh_config"))
+    settings = Settings(ssh=SshSettings(config=str(home / "ssh_config")))
     again = connection_for("web1", settings)
     assert again.host == "192.0.2.10" and again.port == 22 and again.user == "root"
     assert again.config.base_ssh_config is c.config.base_ssh_config
@@ -147,6 +147,6 @@ def test_ssh_config_lookups_match_paramikos(tmp_path: Path) -> None:
     path = tmp_path / "ssh_config"
     path.write_text(text)
     reference = paramiko.SSHConfig.from_text(text)
-    mine = connection_for("x", Settings(ssh_config=str(path))).config.base_ssh_config
+    mine = connection_for("x", Settings(ssh=SshSettings(config=str(path)))).config.base_ssh_config
     for host in ["web1", "web2", "db1", "other", "192.0.2.1"]:
         assert mine.lookup(host) == reference.lookup(host)

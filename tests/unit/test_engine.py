@@ -14,7 +14,7 @@ from runbook.commands import KILL_AFTER, StepRecorder, nested_timeout, step
 from runbook.engine import NOT_RUN, Broadcast, FailurePolicy, not_run, run_fleet, run_host
 from runbook.errors import HostUnavailable
 from runbook.results import Ended, HostRun, Outcome, StepResult
-from runbook.settings import Settings
+from runbook.settings import FleetSettings, Settings, SshSettings
 
 
 @step("first")
@@ -55,7 +55,7 @@ def test_results_in_order_and_first_failure_stops_the_rest() -> None:
 
 
 def test_keep_going_runs_every_step() -> None:
-    run = run_host(_mock(), Settings(stop_on_failure=False), [broken, last])
+    run = run_host(_mock(), Settings(fleet=FleetSettings(stop_on_failure=False)), [broken, last])
     assert [r.outcome for r in run.results] == [Outcome.FAILED, Outcome.OK]
 
 
@@ -85,7 +85,7 @@ def test_listener_hears_every_step_as_it_finishes() -> None:
 
 
 def test_fleet_keeps_every_host_and_isolates_failures(tmp_path: object) -> None:
-    settings = Settings(parallel=3, connect_timeout=2.0)
+    settings = Settings(fleet=FleetSettings(parallel=3), ssh=SshSettings(connect_timeout=2.0))
     fleet = run_fleet(["no-such-host.invalid", "also-missing.invalid"], settings, [first])
     assert [run.host for run in fleet.runs] == ["no-such-host.invalid", "also-missing.invalid"]
     for run in fleet.runs:
@@ -156,7 +156,7 @@ def test_fleet_with_fail_fast_records_hosts_not_started() -> None:
         def host_finished(self, run: HostRun) -> None:
             heard.append(f"end {run.host}")
 
-    settings = Settings(parallel=1, connect_timeout=2.0)
+    settings = Settings(fleet=FleetSettings(parallel=1), ssh=SshSettings(connect_timeout=2.0))
     fleet = run_fleet(names, settings, [first], listener=Listener(), policy=FailurePolicy(3, fail_fast=True))
     assert [run.host for run in fleet.runs] == names
     assert "unknown host name" in (fleet.runs[0].error or "")
@@ -207,7 +207,7 @@ def test_steps_share_one_worker_thread_and_a_late_step_stops_the_host() -> None:
         seen.append(threading.get_ident())
         return rec.finish(Outcome.OK, "here")
 
-    settings = Settings(step_timeout=0.2)
+    settings = Settings(fleet=FleetSettings(step_timeout=0.2))
     run = run_host(_mock(), settings, [where, where, slow, where])
     assert len(set(seen)) == 1 and seen[0] != threading.get_ident()
     assert [r.outcome for r in run.results] == [Outcome.OK, Outcome.OK, Outcome.FAILED]
@@ -222,7 +222,7 @@ def test_a_step_whose_thread_dies_fails_at_once() -> None:
 
     hook, threading.excepthook = threading.excepthook, lambda args: None
     try:
-        run = run_host(_mock(), Settings(step_timeout=30), [exits, last])
+        run = run_host(_mock(), Settings(fleet=FleetSettings(step_timeout=30)), [exits, last])
     finally:
         threading.excepthook = hook
     assert [r.outcome for r in run.results] == [Outcome.FAILED]
@@ -253,7 +253,7 @@ def _plain_mock() -> MockContext:
 
 
 def test_a_plain_fabric_task_composes_with_runbook_steps() -> None:
-    run = run_host(_plain_mock(), Settings(step_timeout=30), [first, uptime, last])
+    run = run_host(_plain_mock(), Settings(fleet=FleetSettings(step_timeout=30)), [first, uptime, last])
     assert [r.step for r in run.results] == ["first", "uptime", "last"]
     assert [r.outcome for r in run.results] == [Outcome.CHANGED, Outcome.OK, Outcome.OK]
     plain = run.results[1]
@@ -304,7 +304,7 @@ def test_a_timed_out_step_cannot_reach_the_host_again() -> None:
         return rec.finish(Outcome.OK, "both ran")
 
     c = MockContext(run={"LC_ALL=C true": Result(), "LC_ALL=C touch /tmp/second": Result()})
-    run = run_host(c, Settings(step_timeout=0.3), [two_commands, last])
+    run = run_host(c, Settings(fleet=FleetSettings(step_timeout=0.3)), [two_commands, last])
     assert run.results[0].ended is Ended.TIMED_OUT and len(run.results) == 1
     release.set()
     assert done.wait(10)

@@ -17,7 +17,7 @@ from sample_run import T0, seed_run, seed_settings
 from runbook.errors import RecordError
 from runbook.record import Journal, journal_settings, load_journal, render_host, write_records
 from runbook.results import HostRun, Outcome, StepResult
-from runbook.settings import Settings
+from runbook.settings import RecordSettings, Settings
 
 
 def replay(journal: Journal, run: HostRun, *, finish: bool = True, steps: int | None = None) -> None:
@@ -170,12 +170,12 @@ def test_journal_settings_restore_the_runs_header(tmp_path: Path) -> None:
     path = tmp_path / "run.jsonl"
     with Journal(path) as journal:
         journal.run_started(["web01"], replace(seed_settings(), dry_run=True))
-    restored = journal_settings(path, Settings(operator="someone@else", record_dir="out"))
-    assert restored.operator == "ops@monitor01"
-    assert restored.timezone == "Asia/Tokyo"
+    restored = journal_settings(path, Settings(records=RecordSettings(operator="someone@else", dir="out")))
+    assert restored.records.operator == "ops@monitor01"
+    assert restored.records.timezone == "Asia/Tokyo"
     assert restored.dry_run is True
     assert restored.window == seed_settings().window
-    assert restored.record_dir == "out"
+    assert restored.records.dir == "out"
 
 
 def test_closed_journal_refuses_writes(tmp_path: Path) -> None:

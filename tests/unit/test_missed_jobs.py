@@ -15,7 +15,7 @@ from invoke.runners import Result
 from runbook.cron import rerun_command
 from runbook.results import Outcome
 from runbook.session import attach, session_of
-from runbook.settings import BackupSettings, Settings, parse_window
+from runbook.settings import BackupSettings, Settings, parse_window, with_overrides
 from runbook.steps.missed_jobs import missed_jobs
 
 WINDOW = "2017-08-22 02:00..05:00 Asia/Tokyo"
@@ -53,7 +53,7 @@ def section(cron_d: str = CRON_D, alice: str = ALICE, last: str = "") -> str:
 
 def _context(run: dict[Any, Any] | None = None, *, bound: str | None = None, **settings: Any) -> MockContext:
     c = MockContext(run=run or {})
-    attach(c, Settings(**settings))
+    attach(c, with_overrides(Settings(), settings))
     if bound is not None:
         session_of(c).cron_section = bound
     return c

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from runbook.record import (
     write_records,
 )
 from runbook.results import FleetRun, HostRun
+from runbook.settings import with_overrides
 
 
 def test_host_records_are_named_by_host_and_start(tmp_path: Path) -> None:
@@ -42,7 +42,7 @@ def test_host_records_are_named_by_host_and_start(tmp_path: Path) -> None:
 
 
 def test_record_dir_defaults_to_settings(tmp_path: Path) -> None:
-    settings = replace(seed_settings(), record_dir=str(tmp_path / "records" / "nested"))
+    settings = with_overrides(seed_settings(), {"record_dir": str(tmp_path / "records" / "nested")})
     paths = write_records(seed_run(), settings)
     assert all(p.parent == tmp_path / "records" / "nested" for p in paths)
 

@@ -9,12 +9,12 @@ from runbook.record import host_json, render_host
 from runbook.record.language import Language
 from runbook.record.missed import missed_view
 from runbook.results import HostRun, Outcome, StepResult
-from runbook.settings import Settings, parse_window
+from runbook.settings import RecordSettings, Settings, parse_window
 from runbook.stepdata import MissedJobs
 
 T0 = 1503360723.0  # 2017-08-22 00:12:03 UTC
 WINDOW = {"start": "2017-08-21T17:00:00+00:00", "end": "2017-08-21T20:05:00+00:00", "source": "given"}
-TOKYO = Settings(timezone="Asia/Tokyo")
+TOKYO = Settings(records=RecordSettings(timezone="Asia/Tokyo"))
 
 
 def job(command: str, *, at: str = "2017-08-21T18:00:00+00:00", **fields: Any) -> dict[str, Any]:
@@ -127,7 +127,7 @@ def test_failed_rerun_and_dry_run_read_plainly() -> None:
     dry = seed_data()
     dry["missed"][1]["rerun"] = ran("would", None, "would rerun as root")
     result = run_with(dry, dry=True).results[0]
-    view = missed_view(MissedJobs.from_data(result.data), Language(), TOKYO.zone)
+    view = missed_view(MissedJobs.from_data(result.data), Language(), TOKYO.records.zone)
     assert view is not None and view.rows[1].status == "would rerun (dry run)"
     assert [row.command for row in view.left] == ["/usr/local/bin/sync-reports"]
 
@@ -173,10 +173,10 @@ def test_malformed_data_never_breaks_the_record() -> None:
         "missed": ["x", {"runs": "y", "rerun": 3}],
         "zone": 5,
     }
-    assert missed_view(MissedJobs.from_data(data), Language(), TOKYO.zone) is None
+    assert missed_view(MissedJobs.from_data(data), Language(), TOKYO.records.zone) is None
     render(run_with(data))
     good = {"window": WINDOW, "missed": ["x", {"runs": "y", "rerun": 3}], "zone": 5}
-    view = missed_view(MissedJobs.from_data(good), Language(), TOKYO.zone)
+    view = missed_view(MissedJobs.from_data(good), Language(), TOKYO.records.zone)
     assert view is not None and view.rows[0].status == "not rerun"
     assert "## Missed cron jobs" in render(run_with(good))
 

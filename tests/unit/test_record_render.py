@@ -18,6 +18,7 @@ from sample_run import T0, cmd, seed_run, seed_settings
 from runbook.record import fleet_json, host_json, render_fleet, render_host
 from runbook.record.text import _escape, fence, visible
 from runbook.results import FleetRun, HostRun, Outcome, StepResult
+from runbook.settings import with_overrides
 
 CLOSING = re.compile(r"^ {0,3}(`{3,})[ \t]*$")
 
@@ -145,7 +146,7 @@ def test_details_show_only_what_an_admin_would_type() -> None:
 
 def test_details_full_restores_the_probe() -> None:
     run = lab_run()
-    md = render_host(run, replace(lab_settings(), details="full"), now=run.finished + 1)
+    md = render_host(run, with_overrides(lab_settings(), {"details": "full"}), now=run.finished + 1)
     assert "@@runbook:" in md
     assert "Data: offset `10800" in md
     assert len(fences(md)) == 8  # every step but check site, which runs no command
@@ -174,7 +175,7 @@ def test_fence_always_holds_its_text(body: str) -> None:
 
 
 def test_template_syntax_in_output_is_literal() -> None:
-    text = "{{ 7 * 7 }} {% for x in range(3) %}loop{% endfor %} {# c #} {{ settings.sudo_password }}"
+    text = "{{ 7 * 7 }} {% for x in range(3) %}loop{% endfor %} {# c #} {{ settings.ssh.sudo_password }}"
     md = render(with_output(text, message="{{ record.title }}"))
     assert text in md
     assert "{{ record.title }}" in md
@@ -453,5 +454,5 @@ def test_an_unreachable_host_is_not_found_healthy() -> None:
     markdown = render(run)
     assert "Nothing wrong." not in markdown
     assert "The host could not be checked: ssh: connection refused (port 22)." in list_items(markdown)
-    japanese = render_host(run, replace(seed_settings(), lang="ja"), now=T0 + 60)
+    japanese = render_host(run, with_overrides(seed_settings(), {"lang": "ja"}), now=T0 + 60)
     assert "ホストを確認できませんでした: ssh: connection refused (port 22)。" in japanese

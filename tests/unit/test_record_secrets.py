@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from runbook.errors import SettingsError
 from runbook.record import Journal, load_journal, render_host, write_records
 from runbook.record.redact import MASK, Redactor
 from runbook.results import HostRun, Outcome, StepResult
-from runbook.settings import build_settings
+from runbook.settings import build_settings, with_overrides
 
 SECRETS = {
     "0 3 * * * root mysqldump -uroot -pS3cretPw shop > /var/backups/shop.sql": "S3cretPw",
@@ -56,8 +55,8 @@ def leaky_run() -> HostRun:
 
 
 def test_masked_in_markdown_json_and_journal(tmp_path: Path) -> None:
-    settings = replace(
-        seed_settings(), redact=(r"X-Api-Key: (\S+)",), sudo_password="sudo-pw-123", details="full"
+    settings = with_overrides(
+        seed_settings(), {"redact": [r"X-Api-Key: (\S+)"], "sudo_password": "sudo-pw-123", "details": "full"}
     )
     run = leaky_run()
     journal_path = tmp_path / "run.jsonl"
@@ -100,13 +99,15 @@ def test_the_probes_crontab_bytes_are_not_kept() -> None:
 def test_a_redact_pattern_that_is_no_regular_expression_is_refused() -> None:
     with pytest.raises(SettingsError, match=r"redact pattern '\(unclosed' is not a regular expression"):
         build_settings({"redact": ["(unclosed"]})
-    assert build_settings({"redact": "token=(\\w+)"}).redact == ("token=(\\w+)",)
+    assert build_settings({"redact": "token=(\\w+)"}).records.redact == ("token=(\\w+)",)
 
 
 def test_a_custom_template_is_given_the_masked_run(tmp_path: Path) -> None:
     (tmp_path / "host.md.j2").write_text("{{ run.error }}|{{ run.results[-1].commands[0].stdout }}")
     run = leaky_run()
-    settings = replace(seed_settings(), sudo_password="sudo-pw-123", redact=(r"X-Api-Key: (\S+)",))
+    settings = with_overrides(
+        seed_settings(), {"sudo_password": "sudo-pw-123", "redact": [r"X-Api-Key: (\S+)"]}
+    )
     md = render_host(run, settings, template_dir=tmp_path, now=T0)
     assert md.startswith("sudo said: *** is wrong|")
     assert all(secret not in md for secret in SECRETS.values())

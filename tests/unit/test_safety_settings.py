@@ -21,13 +21,13 @@ def fresh_environment_secret(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("fresh_environment_secret")
 def test_sudo_password_is_taken_out_of_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RUNBOOK_SUDO_PASSWORD", "canary-8d1f")
-    assert build_settings({}).sudo_password == "canary-8d1f"
+    assert build_settings({}).ssh.sudo_password == "canary-8d1f"
     assert "RUNBOOK_SUDO_PASSWORD" not in os.environ
     child = subprocess.run(
         ["sh", "-c", 'echo "${RUNBOOK_SUDO_PASSWORD-unset}"'], capture_output=True, text=True, check=True
     )
     assert child.stdout == "unset\n"
-    assert build_settings({}).sudo_password == "canary-8d1f"  # remembered for later settings
+    assert build_settings({}).ssh.sudo_password == "canary-8d1f"  # remembered for later settings
 
 
 @pytest.mark.parametrize(
@@ -41,4 +41,4 @@ def test_bad_ntp_server_names_are_refused(server: str) -> None:
 
 @pytest.mark.parametrize("server", ["pool.ntp.org", "10.200.0.1", "::1", "fe80::1", "time_1.example"])
 def test_good_ntp_server_names_pass(server: str) -> None:
-    assert build_settings({"ntp_servers": [server]}).ntp_servers == (server,)
+    assert build_settings({"ntp_servers": [server]}).ntp.servers == (server,)

@@ -11,7 +11,7 @@ from invoke.context import MockContext
 from runbook.durations import format_duration, parse_duration
 from runbook.errors import DurationError, SettingsError
 from runbook.session import attach, settings_for
-from runbook.settings import Settings, build_settings, parse_window
+from runbook.settings import NtpSettings, Settings, build_settings, parse_window
 
 
 @pytest.mark.parametrize(
@@ -43,15 +43,15 @@ def test_format_duration_reads_as_words() -> None:
 def test_config_section_then_overrides() -> None:
     c = MockContext(config=Config(overrides={"runbook": {"ntp_servers": ["a", "b"], "max_offset": "2s"}}))
     settings = settings_for(c, max_offset="250ms", urls=None)
-    assert settings.ntp_servers == ("a", "b")
-    assert settings.max_offset == 0.25
+    assert settings.ntp.servers == ("a", "b")
+    assert settings.ntp.max_offset == 0.25
 
 
 def test_bound_settings_are_the_base() -> None:
     c = MockContext()
-    attach(c, Settings(max_offset=3.0, ntp_servers=("x",)))
-    assert settings_for(c).max_offset == 3.0
-    assert settings_for(c, ntp_server="y").ntp_servers == ("y",)
+    attach(c, Settings(ntp=NtpSettings(max_offset=3.0, servers=("x",))))
+    assert settings_for(c).ntp.max_offset == 3.0
+    assert settings_for(c, ntp_server="y").ntp.servers == ("y",)
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_bad_window(text: str, message: str) -> None:
     ],
 )
 def test_timezone_and_window_take_the_same_zone_names(given: str, zone: str) -> None:
-    assert build_settings({"timezone": given}).timezone == zone
+    assert build_settings({"timezone": given}).records.timezone == zone
     window = parse_window(f"2017-08-22 02:00..05:00 {given}")
     assert str(window.start.tzinfo) == zone
 
@@ -126,7 +126,7 @@ def test_timezone_and_window_refuse_the_same_zone_names(given: str) -> None:
 
 
 def test_record_language_and_details_are_checked() -> None:
-    assert build_settings({"lang": "JA", "details": "full"}).lang == "ja"
+    assert build_settings({"lang": "JA", "details": "full"}).records.lang == "ja"
     with pytest.raises(SettingsError, match="lang 'fr' is not one of en, ja"):
         build_settings({"lang": "fr"})
     with pytest.raises(SettingsError, match="details 'all' is not one of brief, full"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from fabric import Connection
@@ -13,7 +14,7 @@ from invoke.context import MockContext
 from runbook.errors import SettingsError
 from runbook.results import Outcome
 from runbook.session import attach
-from runbook.settings import Settings
+from runbook.settings import Settings, with_overrides
 from runbook.steps.site import check_site, expand_url
 
 
@@ -40,9 +41,9 @@ def server() -> Iterator[str]:
     httpd.server_close()
 
 
-def _context(**settings: object) -> MockContext:
+def _context(**settings: Any) -> MockContext:
     c = MockContext()
-    attach(c, Settings(**settings))  # type: ignore[arg-type]
+    attach(c, with_overrides(Settings(), settings))
     return c
 
 

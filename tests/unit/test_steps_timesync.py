@@ -204,7 +204,8 @@ def test_hostile_server_names_are_quoted() -> None:
     server = "x;touch /tmp/pwned"
     command = "LC_ALL=C /usr/sbin/ntpdate 'x;touch /tmp/pwned'"
     c = fake_host(offset=10800, run={command: STEPPED})
-    attach(c, replace(settings_for(c), ntp_servers=(server,))).probe_token = ""
+    settings = settings_for(c)  # replaced, not validated: the name must reach the host quoted
+    attach(c, replace(settings, ntp=replace(settings.ntp, servers=(server,)))).probe_token = ""
     assert one_shot_sync(c).changed
     assert command in commands(c)
 
