@@ -154,3 +154,42 @@ def test_systemd_and_openrc_services_are_compared_and_restored(
     restored = compare_result(tmp_path, host.name)
     assert restored["data"]["restored"] == [f"started {service}"]
     assert host.run(status).returncode == 0
+
+
+def test_a_cron_job_gone_since_the_snapshot_is_named(
+    lab: Lab, lab_host: Callable[..., LabHost], tmp_path: Path
+) -> None:
+    host = lab_host(offset="0", daemon="running")
+    job = "45 3 * * * root /usr/local/bin/lab-dump --password=hunter2 /srv"
+    host.run(f"echo '{job}' >>/etc/crontab", check=True)
+    assert runbook(lab, tmp_path, "pre-maint", host.name).returncode == 0
+    [snapshot] = tmp_path.glob(f"{host.name}-before-*.json")
+    assert "hunter2" not in snapshot.read_text()
+    kept = json.loads(snapshot.read_text())["cron"]
+    assert {
+        "schedule": "45 3 * * *",
+        "user": "root",
+        "command": "/usr/local/bin/lab-dump --password=*** /srv",
+        "source": "/etc/crontab",
+    } in kept
+    assert "/usr/local/bin/lab-dump --password=***" in snapshot.with_suffix(".md").read_text()
+
+    # the maintenance puts back an older crontab: the job is gone, another one appears
+    host.run(
+        "sed -i '/lab-dump/d' /etc/crontab && echo '0 4 * * * root /usr/local/bin/old-dump' >>/etc/crontab",
+        check=True,
+    )
+    runbook(lab, tmp_path, "post-maint", host.name, "--only", "compare")
+    result = compare_result(tmp_path, host.name)
+    gone = "45 3 * * * /usr/local/bin/lab-dump --password=*** /srv (root)"
+    assert findings(result) == {
+        ("cron", "warning", gone),
+        ("cron", "info", "0 4 * * * /usr/local/bin/old-dump (root)"),
+    }
+    assert (
+        result["outcome"] == "ok"
+        and "new cron job 0 4 * * * /usr/local/bin/old-dump (root)" in result["message"]
+    )
+    record = sorted(tmp_path.glob(f"{host.name}-2*.md"), key=newest_last)[-1].read_text()
+    assert f"| warning | cron | {gone} | scheduled | → gone |" in record
+    host.run("sed -i '/old-dump/d' /etc/crontab", check=True)
