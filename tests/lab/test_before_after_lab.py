@@ -193,3 +193,37 @@ def test_a_cron_job_gone_since_the_snapshot_is_named(
     record = sorted(tmp_path.glob(f"{host.name}-2*.md"), key=newest_last)[-1].read_text()
     assert f"| warning | cron | {gone} | scheduled | → gone |" in record
     host.run("sed -i '/old-dump/d' /etc/crontab", check=True)
+
+
+def test_on_real_systemd_a_stopped_service_is_named_and_restore_starts_it(
+    lab: Lab, vm: Callable[..., LabHost], tmp_path: Path
+) -> None:
+    host = vm("vm-chrony", offset="0")  # the session's shared VM: Debian 12, real systemd
+    assert host.run("systemctl is-active cron && systemctl is-enabled cron").returncode == 0
+    assert runbook(lab, tmp_path, "pre-maint", host.name).returncode == 0
+    [snapshot] = tmp_path.glob(f"{host.name}-before-*.json")
+    assert json.loads(snapshot.read_text())["state"]["services"]["cron"] == {
+        "name": "cron",
+        "running": True,
+        "enabled": True,
+        "failed": False,
+    }
+    try:
+        host.run("systemctl stop cron", check=True)
+        runbook(lab, tmp_path, "post-maint", host.name, "--only", "compare")
+        broken = compare_result(tmp_path, host.name)
+        assert broken["outcome"] == "failed"
+        assert findings(broken) == {("service", "failure", "cron")}
+        record = sorted(tmp_path.glob(f"{host.name}-2*.md"), key=newest_last)[-1].read_text()
+        since = record.split("## Since before the maintenance")[1]
+        assert "| **FAILED** | service | cron | running | → stopped |" in since
+
+        runbook(lab, tmp_path, "post-maint", host.name, "--only", "compare", "--restore")
+        assert compare_result(tmp_path, host.name)["data"]["restored"] == ["started cron"]
+        assert host.run("systemctl is-active cron").stdout.strip() == "active"
+
+        runbook(lab, tmp_path, "post-maint", host.name, "--only", "compare")
+        clean = compare_result(tmp_path, host.name)
+        assert (clean["outcome"], clean["data"]["findings"]) == ("ok", [])
+    finally:
+        host.run("systemctl start cron")  # the VM is shared: test_vm_cron needs its cron
