@@ -227,3 +227,14 @@ def test_on_real_systemd_a_stopped_service_is_named_and_restore_starts_it(
         assert (clean["outcome"], clean["data"]["findings"]) == ("ok", [])
     finally:
         host.run("systemctl start cron")  # the VM is shared: test_vm_cron needs its cron
+
+
+def test_without_a_snapshot_only_the_profiles_own_services_are_reported(
+    lab: Lab, lab_host: Callable[..., LabHost], tmp_path: Path
+) -> None:
+    host = lab_host(offset="0", daemon="running")
+    assert host.run("ls /etc/init.d", check=True).stdout.split() == ["httpd", "ntpd"]
+    host.run("/sbin/service httpd stop", check=True)  # enabled at boot (chkconfig 345) and stopped
+    runbook(lab, tmp_path, "post-maint", host.name, "--only", "compare")
+    result = compare_result(tmp_path, host.name)
+    assert findings(result) == {("service", "warning", "httpd")}  # not the controller's dbus, exim4, sudo...
