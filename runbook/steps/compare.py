@@ -115,7 +115,7 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
         _cron_jobs(c, rec, settings, facts.cron) if before is not None and before.cron is not None else None
     )
     findings = _findings(c, settings, _state(facts), before, outputs, answered, jobs)
-    restored: list[str] = []
+    actions: list[tuple[str, str]] = []
     lost = [f.subject for f in findings if f.kind == "service" and f.before == "running"]
     if restore and lost and before is not None:
         plan = {
@@ -123,10 +123,8 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
             for name in lost
         }
         if dry_run:
-            restored = [
-                f"would start {name}" + (" and enable it" if len(cmds) > 1 else "")
-                if cmds
-                else f"cannot restore {name} (init {facts.init})"
+            actions = [
+                (name, "would_start_enable" if len(cmds) > 1 else "would_start" if cmds else "cannot")
                 for name, cmds in plan.items()
             ]
         else:
@@ -137,20 +135,20 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
                     )
                     for command in commands
                 ]
-                if not records:
-                    restored.append(f"cannot restore {name} (init {facts.init})")
-                    continue
-                worked = all(r.exit_code == 0 for r in records)
-                restored.append(f"started {name}" if worked else f"could not start {name}")
+                worked = bool(records) and all(r.exit_code == 0 for r in records)
+                actions.append((name, "started" if worked else "not_started" if records else "cannot"))
             forget_facts(c)
             now = _state(facts_for(c, rec, settings))
             findings = _findings(c, settings, now, before, outputs, None, jobs)
+    restored = [RESTORE_WORDS[action].format(name=name, init=facts.init) for name, action in actions]
     failures = [f for f in findings if f.level is Level.FAILURE]
     data: dict[str, Any] = {
         "snapshot": path.name if path else None,
         "taken_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(before.taken)) if before else None,
         "findings": [f.to_dict() for f in findings],
         "restored": restored,
+        "restores": [{"service": name, "action": action} for name, action in actions],
+        "init": facts.init,
     }
     since = f"since {data['taken_utc']}" if before else f"(no snapshot of {host}: take one with pre-maint)"
     info = [f.message for f in findings if f.level is Level.INFO]
@@ -177,6 +175,16 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
 
 compare.runs_after_failure = True  # type: ignore[attr-defined]  # it only reads (unless restoring): a
 # failed step before it must not hide what the maintenance broke; the engine runs it anyway
+
+
+RESTORE_WORDS = {
+    "started": "started {name}",
+    "not_started": "could not start {name}",
+    "cannot": "cannot restore {name} (init {init})",
+    "would_start": "would start {name}",
+    "would_start_enable": "would start {name} and enable it",
+}
+"""What ``--restore`` did (``restores``' actions), as the step's message and ``restored`` say it."""
 
 
 def _findings(

@@ -191,7 +191,7 @@ def test_a_cron_job_gone_since_the_snapshot_is_named(
         and "new cron job 0 4 * * * /usr/local/bin/old-dump (root)" in result["message"]
     )
     record = sorted(tmp_path.glob(f"{host.name}-2*.md"), key=newest_last)[-1].read_text()
-    assert f"| warning | cron | {gone} | scheduled | → gone |" in record
+    assert f"| warning | cron job | {gone} | scheduled | → gone |" in record
     host.run("sed -i '/old-dump/d' /etc/crontab", check=True)
 
 
