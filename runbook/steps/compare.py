@@ -177,6 +177,24 @@ compare.runs_after_failure = True  # type: ignore[attr-defined]  # it only reads
 # failed step before it must not hide what the maintenance broke; the engine runs it anyway
 
 
+def compares_cron(c: Context, settings: Settings) -> bool:
+    """Whether ``compare`` will compare the cron schedule: the snapshot it will load has one. The engine
+    asks before the first step, so the probe reads every crontab instead of a command doing it later."""
+    options = settings.before_after
+    path = (
+        Path(options.before) if options.before else newest_snapshot(Path(settings.record_dir), host_name(c))
+    )
+    if path is None:
+        return False
+    try:
+        return load_snapshot(path, host_name(c)).cron is not None
+    except SnapshotError:
+        return False
+
+
+compare.reads_every_crontab = compares_cron  # type: ignore[attr-defined]
+
+
 RESTORE_WORDS = {
     "started": "started {name}",
     "not_started": "could not start {name}",

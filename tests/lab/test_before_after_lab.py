@@ -190,6 +190,9 @@ def test_a_cron_job_gone_since_the_snapshot_is_named(
         result["outcome"] == "ok"
         and "new cron job 0 4 * * * /usr/local/bin/old-dump (root)" in result["message"]
     )
+    # the clock is right (the probe's cron scope would be boot), yet the probe read the crontabs:
+    # the engine saw the snapshot has a cron schedule, so no command of compare's own reads them
+    assert len(result["commands"]) == 1 and "@@runbook:cron@@" in result["commands"][0]["stdout"]
     record = sorted(tmp_path.glob(f"{host.name}-2*.md"), key=newest_last)[-1].read_text()
     assert f"| warning | cron job | {gone} | scheduled | → gone |" in record
     host.run("sed -i '/old-dump/d' /etc/crontab", check=True)
