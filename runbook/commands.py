@@ -320,9 +320,7 @@ def step(
         @functools.wraps(body)
         def wrapper(c: Context, *args: P.args, **kwargs: P.kwargs) -> StepResult:
             standalone = not has_session(c)
-            rec = StepRecorder(
-                name, dry_run=bool(kwargs.get("dry_run", False)), title=rec_title, kind=kind
-            )
+            rec = StepRecorder(name, dry_run=bool(kwargs.get("dry_run", False)), title=rec_title, kind=kind)
             try:
                 result = body(c, rec, *args, **kwargs)
             except Exception as exc:

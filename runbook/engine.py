@@ -290,7 +290,7 @@ def _run_steps(
     failed: str | None = None
     shown: HostFacts | None = None  # the (frozen) facts whose header run.facts already has
     if any(getattr(step, "reads_every_crontab", _never)(c, settings) for step in _to_run(steps, left_out)):
-        session_of(c).cron_scope = "all"  # the probe reads them: no command of the step's own later
+        session_of(c).cron_scope = "jobs"  # the probe reads them: no command of the step's own later
     worker = _StepWorker()
     try:
         for step in steps:

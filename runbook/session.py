@@ -32,8 +32,8 @@ class HostSession:
     - ``clock_changed``: a step stepped the clock or (re)started a daemon that may step it;
     - ``reruns``: ``(user, command)`` pairs already rerun, so no job runs twice in one run;
     - ``cron_section``: the cron fragment's output when it came without the probe;
-    - ``cron_scope``: the probe's cron scope when a step needs it (``snapshot``: ``all``), else chosen
-      from the clock;
+    - ``cron_scope``: the least cron scope the probe reads (``jobs`` for ``snapshot`` and a ``compare``
+      with a cron schedule to compare), widened from the clock as usual;
     - ``probe_token``: the probe's section marker; ``None`` draws a fresh random one per probe;
     - ``deadline``: when the running step's time is up (``time.monotonic()``); commands end before it;
     - ``sealed``: why nothing more may reach the host in this run (a step timed out), else ``None``;

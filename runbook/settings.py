@@ -245,8 +245,7 @@ def _moment(text: str, zone: Any, whole: str) -> datetime:
     if moment.tzinfo is None:
         if zone is None:
             raise SettingsError(
-                f"window {whole!r}: {text!r} has no time zone; "
-                "add an offset (+09:00) or a zone name"
+                f"window {whole!r}: {text!r} has no time zone; add an offset (+09:00) or a zone name"
             )
         moment = moment.replace(tzinfo=zone)
     return moment
@@ -354,7 +353,6 @@ def _positive_int(name: str, value: Any) -> int:
     if number <= 0 or (str(value).strip() not in {str(number), f"+{number}"} and not isinstance(value, int)):
         raise SettingsError(f"{name} must be a whole number above zero, not {value!r}")
     return number
-
 
 
 def _backup(value: Any) -> BackupSettings:

@@ -3,7 +3,8 @@
 # Arguments: MAX_BYTES HORIZON LAST_LINES PROC_STAT LOCALTIME DEBIAN_VERSION, then pairs
 # KIND PATH (file: one file, files: a directory's files, parts: a run-parts directory), then --.
 # Reading everything but the boot and the time is skipped when $rb_cron is boot and the
-# boot is not recent. Every helper is named rbc_*.
+# boot is not recent; when it is jobs (and the boot is not recent), the files are read but
+# not the localtime link nor whether cron runs. Every helper is named rbc_*.
 rbc_nl='
 '
 LC_ALL=C; export LC_ALL
@@ -116,8 +117,9 @@ rbc_main() {
     shift 2
   done
   rbc_batch
-  if [ -L "$rbc_localtime" ]; then rbc_out localtime "$(readlink "$rbc_localtime")"; fi
   if [ -r "$rbc_debian" ]; then rbc_tag flag debian; fi
+  if [ "${rb_cron:-}" = jobs ] && [ -z "$rbc_recent" ]; then rbc_tag flag jobs-only; return 0; fi
+  if [ -L "$rbc_localtime" ]; then rbc_out localtime "$(readlink "$rbc_localtime")"; fi
   if pidof cron >/dev/null 2>&1; then rbc_tag flag cron-running; fi
 }
 rbc_main "$@" 2>/dev/null

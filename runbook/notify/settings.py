@@ -247,7 +247,6 @@ def _items(name: str, value: Any) -> list[str]:
     return [part.strip() for part in parts if part.strip()]
 
 
-
 def _timeout(value: Any) -> float:
     try:
         seconds = parse_duration(value)

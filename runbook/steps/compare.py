@@ -64,7 +64,7 @@ def snapshot(c: Context, rec: StepRecorder, dry_run: bool = False) -> StepResult
     program listens on each socket (``ss -tulnp``, the one command beyond the probe) and the site
     checks. Read-only."""
     settings = settings_for(c)
-    session_of(c).cron_scope = "all"
+    session_of(c).cron_scope = "jobs"
     facts = facts_for(c, rec, settings)
     listening = rec.run(c, "ss -tulnp", timeout=settings.command_timeout)
     state = with_programs(_state(facts), listening.stdout if listening.exit_code == 0 else "")
