@@ -2,7 +2,8 @@
 
 A host's /etc, /usr and /var are overlays: its own upper dir, over ``TEMPLATE/{etc,usr,var}``, over the
 machine's own directories. The template holds the profile's files, the fake-clock wiring, the lab users
-and whiteouts for what the distribution lacks.
+and whiteouts for what the distribution lacks. Its init script folders (/etc/init.d, /etc/rcN.d) are
+opaque: a host has its profile's init scripts and rc links only, never the machine's (dbus, exim4, ...).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ CLOCK_FILE_IN_HOST = "/run/lab/clock.rc"
 SUDO_USER = "admin"
 SUDO_UID = 1500
 ACCOUNT_FILES = ("etc/passwd", "etc/shadow", "etc/group", "etc/gshadow")
+INIT_DIRS = ("etc/init.d", *(f"etc/rc{level}.d" for level in "0123456S"))
+"""The SysV init folders a host sees only from its template (opaque over the machine's)."""
 
 
 def sudo_password(cache: Path) -> str:
@@ -83,8 +86,17 @@ def _build(profile: Profile, cache: Path, library: Path, password: str, template
     _install_fake_clock(template, library)
     _add_sudo_user(template, password)
     profile.populate(template, cache)
+    _own_init_scripts(template)
     for relative in profile.absent:
         _whiteout(template / relative)
+
+
+def _own_init_scripts(template: Path) -> None:
+    """Make the init script folders opaque (overlayfs): the machine's scripts and rc links stay hidden."""
+    for relative in INIT_DIRS:
+        folder = template / relative
+        folder.mkdir(parents=True, exist_ok=True)
+        os.setxattr(folder, "trusted.overlay.opaque", b"y")
 
 
 def _copy_tree(source: Path, template: Path) -> None:

@@ -289,6 +289,8 @@ def _run_steps(
 ) -> None:
     failed: str | None = None
     shown: HostFacts | None = None  # the (frozen) facts whose header run.facts already has
+    if any(getattr(step, "reads_every_crontab", _never)(c, settings) for step in _to_run(steps, left_out)):
+        session_of(c).cron_scope = "jobs"  # the probe reads them: no command of the step's own later
     worker = _StepWorker()
     try:
         for step in steps:
@@ -319,6 +321,14 @@ def _run_steps(
                 return
     finally:
         worker.close()
+
+
+def _to_run(steps: Sequence[Step], left_out: Mapping[str, str]) -> list[Step]:
+    return [step for step in steps if step_name(step) not in left_out]
+
+
+def _never(c: Context, settings: Settings) -> bool:
+    return False
 
 
 @dataclass(frozen=True)

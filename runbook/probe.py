@@ -44,11 +44,13 @@ __all__ = [
     "split_sections",
 ]
 
-CRON_SCOPES = ("all", "boot")
+CRON_SCOPES = ("all", "jobs", "boot")
 """How much of the cron setup the probe reads: ``all``; or ``boot``, only the boot and the
 host's time unless the boot is recent (no window is possible otherwise: the clock does not
-lag). The controller's last line to the clock loop sets it; without a loop, the ``cron``
-argument of ``probe_arguments`` (default ``all``)."""
+lag); or ``jobs``, as ``boot`` plus the cron files (what the ``compare`` step needs: not the
+localtime link nor whether cron runs, which only a window needs). The controller's last line
+to the clock loop sets it; without a loop, the ``cron`` argument of ``probe_arguments``
+(default ``all``)."""
 
 
 @cache

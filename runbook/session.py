@@ -32,6 +32,8 @@ class HostSession:
     - ``clock_changed``: a step stepped the clock or (re)started a daemon that may step it;
     - ``reruns``: ``(user, command)`` pairs already rerun, so no job runs twice in one run;
     - ``cron_section``: the cron fragment's output when it came without the probe;
+    - ``cron_scope``: the least cron scope the probe reads (``jobs`` for ``snapshot`` and a ``compare``
+      with a cron schedule to compare), widened from the clock as usual;
     - ``probe_token``: the probe's section marker; ``None`` draws a fresh random one per probe;
     - ``deadline``: when the running step's time is up (``time.monotonic()``); commands end before it;
     - ``sealed``: why nothing more may reach the host in this run (a step timed out), else ``None``;
@@ -44,6 +46,7 @@ class HostSession:
     clock_changed: bool = False
     reruns: set[tuple[str, str]] = field(default_factory=set)
     cron_section: str | None = None
+    cron_scope: str | None = None
     probe_token: str | None = None
     deadline: float | None = None
     sealed: str | None = None

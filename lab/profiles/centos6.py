@@ -129,7 +129,6 @@ CENTOS6 = Profile(
         "etc/os-release",
         "usr/lib/os-release",
         "etc/debian_version",
-        "etc/init.d/chrony",
         "usr/sbin/chronyd",
         "usr/bin/chronyc",
         "usr/bin/ntpdig",

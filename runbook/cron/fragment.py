@@ -25,9 +25,13 @@ read), ``denied PATH`` (exists, not readable), ``dir PATH`` (a listed directory)
 PATH`` / ``noexec PATH`` (an entry of a run-parts directory), ``out NAME`` (text:
 ``btime``, ``uptime-s``, ``last``, ``localtime``, ``date``) and ``flag NAME`` (``debian``, ``cron-running``).
 
-Contents only ever reach the output as hex, and names as hex unless plain, so no content
-or name (a line ``@@runbook:date@@``, a form feed, a fake tag) can end or forge a block;
-boundaries between files come from the sizes ``wc`` gave before ``od`` ran. A file whose
+Contents reach the output as hex, and names as hex unless plain, so no content or name (a
+line ``@@runbook:date@@``, a form feed, a fake tag) can end or forge a block. The one
+exception is the probe's ``jobs`` scope on an old boot (what ``compare`` needs, read with no
+process at all): each file is a size-less ``file PATH`` tag and its lines as ``| TEXT`` lines
+(at most ``max_bytes / 64`` of them; a last line without a newline gets one), which no content
+can end either, since every line of it starts with ``|``. Otherwise the boundaries
+between files come from the sizes ``wc`` gave before ``od`` ran. A file whose
 size changed by the time it was read again is not used, nor are the files its bytes may
 have shifted; ``parse_cron_section`` says so in ``CronSnapshot.notes``, as it does for
 every file it skipped and every line it cannot read. It never raises.

@@ -3,7 +3,9 @@
 # Arguments: MAX_BYTES HORIZON LAST_LINES PROC_STAT LOCALTIME DEBIAN_VERSION, then pairs
 # KIND PATH (file: one file, files: a directory's files, parts: a run-parts directory), then --.
 # Reading everything but the boot and the time is skipped when $rb_cron is boot and the
-# boot is not recent. Every helper is named rbc_*.
+# boot is not recent; when it is jobs (and the boot is not recent), the files are read as
+# text lines with builtins (no process; at most MAX_BYTES/64 lines each) but not the
+# localtime link nor whether cron runs. Every helper is named rbc_*.
 rbc_nl='
 '
 LC_ALL=C; export LC_ALL
@@ -47,8 +49,15 @@ rbc_one() {
   elif [ "$rbc_n" -gt "$rbc_limit" ]; then rbc_tag big "$1" "$rbc_n"
   else rbc_tag file "$1" "$rbc_n"; od -An -v -tx1 <"$1"; rbc_size "$1"; printf 'S %s\n' "$rbc_n"; fi
 }
+rbc_text() {
+  rbc_tag file "$1"; rbc_n=0
+  while [ "$rbc_n" -lt "$rbc_lines_max" ] && { IFS= read -r rbc_l || [ -n "$rbc_l" ]; }; do
+    printf '| %s\n' "$rbc_l"; rbc_n=$((rbc_n + 1))
+  done <"$1"
+}
 rbc_file() {
   if [ -f "$1" ] && [ -r "$1" ]; then
+    if [ -n "$rbc_lines_max" ]; then rbc_text "$1"; return; fi
     case $1 in /*) if rbc_plain "$1"; then rbc_list="$rbc_list $1"; return; fi;; esac
     rbc_one "$1"
   elif [ -e "$1" ]; then rbc_tag denied "$1"; fi
@@ -106,7 +115,8 @@ rbc_main() {
   printf '@@runbook:cron@@\n'
   rbc_times "$rbc_stat"
   if [ "${rb_cron:-}" = boot ] && [ -z "$rbc_recent" ]; then rbc_tag flag unread; return 0; fi
-  rbc_list=
+  rbc_list=; rbc_lines_max=
+  if [ "${rb_cron:-}" = jobs ] && [ -z "$rbc_recent" ]; then rbc_lines_max=$((rbc_limit / 64)); fi
   while [ $# -gt 1 ]; do
     case $1 in
     file) rbc_file "$2";;
@@ -116,8 +126,9 @@ rbc_main() {
     shift 2
   done
   rbc_batch
-  if [ -L "$rbc_localtime" ]; then rbc_out localtime "$(readlink "$rbc_localtime")"; fi
   if [ -r "$rbc_debian" ]; then rbc_tag flag debian; fi
+  if [ "${rb_cron:-}" = jobs ] && [ -z "$rbc_recent" ]; then rbc_tag flag jobs-only; return 0; fi
+  if [ -L "$rbc_localtime" ]; then rbc_out localtime "$(readlink "$rbc_localtime")"; fi
   if pidof cron >/dev/null 2>&1; then rbc_tag flag cron-running; fi
 }
 rbc_main "$@" 2>/dev/null

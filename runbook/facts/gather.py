@@ -49,6 +49,7 @@ def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
     if cached is not None:
         return cached
     token = section_token(c)
+    least = session_of(c).cron_scope
     if clock.has_transport(c):
         command = probe_command(settings, clock_loop=True, token=token)
         record, method, timings = clock.sample_session(
@@ -56,14 +57,15 @@ def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
             command,
             settings.ntp.samples,
             settings.fleet.command_timeout,
-            lambda method, timings: cron_scope(settings, clock.best_sample(method, timings)),
+            lambda method, timings: at_least(least, cron_scope(settings, clock.best_sample(method, timings))),
         )
         rec.commands.append(record)
         sample = clock.best_sample(method, timings)
     else:
         batch = rec.run(c, clock_command(settings.ntp.samples), timeout=settings.fleet.command_timeout)
         sample = clock.batch_sample(batch)
-        command = probe_command(settings, clock_loop=False, token=token, cron=cron_scope(settings, sample))
+        scope = at_least(least, cron_scope(settings, sample))
+        command = probe_command(settings, clock_loop=False, token=token, cron=scope)
         record = rec.run(c, command, timeout=settings.fleet.command_timeout)
     if record.exit_code != 0 or "@@runbook:" not in record.stdout:
         detail = (record.stderr or record.note or record.stdout).strip()[-300:]
@@ -71,6 +73,12 @@ def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
     facts = parse_facts(split_sections(record.stdout, token), settings.backup, sample)
     session_of(c).facts = facts
     return facts
+
+
+def at_least(least: str | None, scope: str) -> str:
+    """The wider of two cron scopes (``boot`` < ``jobs`` < ``all``); ``least`` may be unset."""
+    order = ("boot", "jobs", "all")
+    return scope if least is None or order.index(scope) >= order.index(least) else least
 
 
 def cron_scope(settings: Settings, sample: clock.ClockSample | None) -> str:

@@ -1,32 +1,77 @@
 """The record's "Since before the maintenance" section: the ``compare`` step's findings as rows.
 
-``since_before(run)`` is a template global (``before_after.md.j2`` uses it); ``None`` when the run
-has no ``compare`` result.
+``since_before(run, lang)`` is a template global (``before_after.md.j2`` uses it); ``None`` when the
+run has no ``compare`` result. Levels, kinds, the states in the before and now columns and what
+``--restore`` did are said in the record's language; names, addresses, paths and outputs are kept.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from runbook.record.language import N_, Language
 from runbook.results import HostRun, Outcome
 
-LEVEL_WORDS = {"failure": "**FAILED**", "warning": "warning", "info": "info"}
+LEVEL_WORDS = {"failure": N_("FAILED"), "warning": N_("warning"), "info": N_("info")}
+KIND_WORDS = {
+    "service": N_("service"),
+    "failed_unit": N_("failed unit"),
+    "socket": N_("socket"),
+    "mount": N_("mount"),
+    "disk": N_("disk"),
+    "fstab": N_("fstab"),
+    "site": N_("site"),
+    "command": N_("command"),
+    "cron": N_("cron job"),
+    "boot": N_("boot"),
+    "kernel": N_("kernel"),
+}
+STATE_WORDS = frozenset(
+    (
+        N_("running"),
+        N_("stopped"),
+        N_("failed"),
+        N_("gone"),
+        N_("enabled"),
+        N_("disabled"),
+        N_("not running"),
+        N_("listening"),
+        N_("closed"),
+        N_("not mounted"),
+        N_("in fstab"),
+        N_("scheduled"),
+        N_("no answer"),
+    )
+)
+"""The states ``runbook.snapshot.compare`` puts in a finding's before and now."""
+RESTORE_WORDS = {
+    "started": N_("started %(name)s"),
+    "not_started": N_("could not start %(name)s"),
+    "cannot": N_("cannot restore %(name)s (init %(init)s)"),
+    "would_start": N_("would start %(name)s"),
+    "would_start_enable": N_("would start %(name)s and enable it"),
+}
+_USED = re.compile(r"^(\d+)% used$")
 
 
-def since_before(run: HostRun) -> dict[str, Any] | None:
+def since_before(run: HostRun, code: str = "en") -> dict[str, Any] | None:
     """What the section shows: the snapshot compared with, a row per finding, what was restored,
-    or the one-line reason the comparison was skipped."""
+    or the one-line reason the comparison was skipped; words in the language ``code``."""
     result = next((r for r in run.results if r.step == "compare"), None)
     if result is None or "findings" not in result.data:
         bad_snapshot = result is not None and result.outcome is Outcome.SKIPPED and "snapshot" in result.data
         return {"skipped": result.message} if result is not None and bad_snapshot else None
+    lang = Language(code)
     rows = [
         {
-            "level": LEVEL_WORDS.get(str(finding["level"]), str(finding["level"])),
-            "kind": finding["kind"],
-            "subject": finding["subject"],
-            "before": finding["before"] or "—",
-            "now": finding["now"] or "—",
+            "level": _level(str(finding["level"]), lang),
+            "kind": _kind(str(finding["kind"]), lang),
+            "subject": _kind(str(finding["subject"]), lang)  # boot and kernel are their own subject
+            if finding["subject"] == finding["kind"]
+            else finding["subject"],
+            "before": _state(str(finding["before"]), lang),
+            "now": _state(str(finding["now"]), lang),
         }
         for finding in result.data.get("findings", [])
     ]
@@ -35,5 +80,35 @@ def since_before(run: HostRun) -> dict[str, Any] | None:
         "snapshot": result.data.get("snapshot"),
         "taken": result.data.get("taken_utc"),
         "rows": rows,
-        "restored": list(result.data.get("restored", [])),
+        "restored": _restored(result.data, lang),
     }
+
+
+def _kind(kind: str, lang: Language) -> str:
+    return lang._(KIND_WORDS[kind]) if kind in KIND_WORDS else kind
+
+
+def _level(level: str, lang: Language) -> str:
+    word = lang._(LEVEL_WORDS[level]) if level in LEVEL_WORDS else level
+    return f"**{word}**" if level == "failure" else word
+
+
+def _state(value: str, lang: Language) -> str:
+    if not value:
+        return "—"
+    used = _USED.match(value)
+    if used:
+        return lang._("%(percent)s%% used", percent=used.group(1))
+    return lang._(value) if value in STATE_WORDS else value
+
+
+def _restored(data: dict[str, Any], lang: Language) -> list[str]:
+    """What ``--restore`` did, from the step's ``restores`` (records before it: its English ``restored``)."""
+    if "restores" not in data:
+        return [str(item) for item in data.get("restored", [])]
+    init = str(data.get("init", ""))
+    return [
+        lang._(RESTORE_WORDS[item["action"]], name=item["service"], init=init)
+        for item in data["restores"]
+        if item.get("action") in RESTORE_WORDS
+    ]

@@ -29,6 +29,7 @@ BUILT_IN_TITLES = (
     N_("rerun missed backup"),
     N_("missed cron jobs"),
     N_("check site"),
+    N_("compare with before"),
 )
 """The built-in steps' titles, so the catalogs have them (a record translates any title it has)."""
 

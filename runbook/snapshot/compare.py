@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from runbook.snapshot.model import HostState, Output, Socket
+from runbook.snapshot.model import CronJob, HostState, Output, Socket
 
 EPHEMERAL_PORTS = 32768
 """Sockets on ports from here up are clients' (Linux's ``ip_local_port_range``): not compared."""
@@ -25,7 +25,7 @@ class Level(StrEnum):
 
 @dataclass(frozen=True)
 class Finding:
-    """One difference: its ``kind`` (service, socket, mount, disk, site, command, failed_unit,
+    """One difference: its ``kind`` (service, socket, mount, disk, site, command, cron, failed_unit,
     fstab, boot, kernel), level, what it is about, before and now as short text."""
 
     kind: str
@@ -144,6 +144,31 @@ def command_findings(before: Mapping[str, Output], now: Mapping[str, Output]) ->
                     f"`{command}`'s output changed",
                 )
             )
+    return found
+
+
+def cron_findings(before: Sequence[CronJob], now: Sequence[CronJob]) -> list[Finding]:
+    """Cron jobs scheduled before and gone now (warnings: the maintenance may have restored an old
+    crontab), and new ones (information). A job is its schedule, user and command."""
+    was = {job.key: job for job in before}
+    is_now = {job.key: job for job in now}
+    found = [
+        Finding(
+            "cron",
+            Level.WARNING,
+            job.label,
+            "scheduled",
+            "gone",
+            f"cron job {job.label} is no longer scheduled",
+        )
+        for key, job in sorted(was.items())
+        if key not in is_now
+    ]
+    found += [
+        Finding("cron", Level.INFO, job.label, "", "scheduled", f"new cron job {job.label}")
+        for key, job in sorted(is_now.items())
+        if key not in was
+    ]
     return found
 
 

@@ -8,18 +8,20 @@ and raises ``SnapshotError`` with a one-line reason; ``newest_snapshot`` finds a
 from __future__ import annotations
 
 import json
+import re
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from runbook.errors import RunbookError
 from runbook.record.files import safe_name, stamp, write_atomic
 from runbook.record.redact import Redactor
-from runbook.snapshot.model import HostState
+from runbook.snapshot.model import CronJob, HostState
 
 KIND = "runbook-snapshot"
-FORMAT = 1
+FORMAT = 2
+"""1: no cron schedule (such snapshots still compare, without it); 2: ``cron``, the scheduled jobs."""
 
 
 class SnapshotError(RunbookError):
@@ -28,7 +30,8 @@ class SnapshotError(RunbookError):
 
 @dataclass(frozen=True)
 class Snapshot:
-    """A host as ``pre-maint`` found it: its state, the operator's commands, site checks, the daemon."""
+    """A host as ``pre-maint`` found it: its state, the operator's commands, site checks, the daemon,
+    the cron schedule (``None``: not read, as in format 1)."""
 
     host: str
     hostname: str
@@ -38,7 +41,7 @@ class Snapshot:
     site: tuple[dict[str, Any], ...] = ()
     clock_offset: float | None = None
     daemon: dict[str, Any] | None = None
-    cron: tuple[str, ...] = ()
+    cron: tuple[CronJob, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,7 +56,7 @@ class Snapshot:
             "site": list(self.site),
             "clock_offset": self.clock_offset,
             "daemon": self.daemon,
-            "cron": list(self.cron),
+            "cron": None if self.cron is None else [asdict(job) for job in self.cron],
         }
 
 
@@ -111,12 +114,17 @@ def load_snapshot(path: Path, host: str) -> Snapshot:
             site=tuple(dict(check) for check in data.get("site", ())),
             clock_offset=data.get("clock_offset"),
             daemon=data.get("daemon"),
-            cron=tuple(str(c) for c in data.get("cron", ())),
+            cron=_cron(data.get("cron")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise SnapshotError(
             f"snapshot {path} is damaged ({type(exc).__name__}: {exc}); take a new one with pre-maint"
         ) from None
+
+
+def _cron(value: Any) -> tuple[CronJob, ...] | None:
+    """The ``cron`` key: ``None`` (format 1, or not read) or a list of jobs."""
+    return None if value is None else tuple(CronJob(**dict(job)) for job in value)
 
 
 def markdown(data: dict[str, Any], json_name: str) -> str:
@@ -142,11 +150,32 @@ def markdown(data: dict[str, Any], json_name: str) -> str:
         f"- **Mounts ({len(mounts)}):** {', '.join(mounts) or 'none'}",
         f"- **Site:** {', '.join(site) or 'not checked'}",
         f"- **Operator commands:** {len(data['commands'])}",
+        *_cron_lines(data.get("cron")),
         "",
         f"<sub>Compared by post-maint's compare step · {json_name}</sub>",
         "",
     ]
     return "\n".join(lines)
+
+
+def _cron_lines(jobs: list[dict[str, Any]] | None) -> list[str]:
+    if jobs is None:
+        return ["- **Cron schedule:** not read"]
+    head = f"- **Cron schedule ({len(jobs)}):**" + ("" if jobs else " none")
+    return [
+        head,
+        *(
+            f"  - {_code(job['schedule'])} {job['user']}: {_code(job['command'])} ({job['source']})"
+            for job in jobs
+        ),
+    ]
+
+
+def _code(text: str) -> str:
+    """``text`` as Markdown inline code, whatever backticks it holds."""
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _offset(offset: float | None) -> str:

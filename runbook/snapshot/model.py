@@ -71,6 +71,25 @@ class Output:
 
 
 @dataclass(frozen=True)
+class CronJob:
+    """A scheduled cron or anacron entry: its schedule (or anacron period), user, command, file."""
+
+    schedule: str
+    user: str
+    command: str
+    source: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What makes it the same job across a maintenance (its line number may move)."""
+        return (self.schedule, self.user, self.command)
+
+    @property
+    def label(self) -> str:
+        return f"{self.schedule} {self.command} ({self.user})"
+
+
+@dataclass(frozen=True)
 class HostState:
     """The host's state beyond the clock: kernel and boot, services, sockets, mounts, fstab,
     the operator's commands' outputs (in ``before_after.commands`` order)."""

@@ -1,9 +1,10 @@
 """Before and after: ``snapshot`` (pre-maint's one step) and ``compare`` (post-maint's, after check_site).
 
-``snapshot`` reads the host's state from the probe (the ``state`` fact unit) and the site checks,
-and returns the snapshot as its data (``pre-maint`` writes it to a file). ``compare`` loads the
-host's newest snapshot (or ``before_after.before``), reports what changed as failures, warnings
-and information, and with ``restore`` starts the services that ran before and are stopped now.
+``snapshot`` reads the host's state from the probe (the ``state`` fact unit, and the cron schedule:
+it has the probe read every crontab) and the site checks, and returns the snapshot as its data
+(``pre-maint`` writes it to a file). ``compare`` loads the host's newest snapshot (or
+``before_after.before``), reports what changed as failures, warnings and information, and with
+``restore`` starts the services that ran before and are stopped now.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from invoke.context import Context
 
 from runbook.commands import StepRecorder, step
+from runbook.cron import cron_command
 from runbook.facts import HostFacts, facts_for, forget_facts, section_token
 from runbook.record.redact import MASK, redactor_for
 from runbook.results import Outcome, StepResult
@@ -27,12 +29,14 @@ from runbook.snapshot.compare import (
     Level,
     command_findings,
     compare_states,
+    cron_findings,
     merged,
     site_findings,
     standing_problems,
 )
+from runbook.snapshot.cron import scheduled_jobs, unread
 from runbook.snapshot.files import Snapshot, SnapshotError, load_snapshot, newest_snapshot
-from runbook.snapshot.model import HostState, Output
+from runbook.snapshot.model import CronJob, HostState, Output
 from runbook.snapshot.reading import commands_command, parse_outputs, with_programs
 from runbook.snapshot.restore import restore_commands
 from runbook.steps.site import expand_url, fetch
@@ -58,9 +62,11 @@ def _state(facts: HostFacts) -> HostState:
 
 @step("snapshot", title="snapshot")
 def snapshot(c: Context, rec: StepRecorder, dry_run: bool = False) -> StepResult:
-    """Read the host's state for a later ``compare``: the probe's facts, which program listens on each
-    socket (``ss -tulnp``, the one command beyond the probe) and the site checks. Read-only."""
+    """Read the host's state for a later ``compare``: the probe's facts (with every crontab), which
+    program listens on each socket (``ss -tulnp``, the one command beyond the probe) and the site
+    checks. Read-only."""
     settings = settings_for(c)
+    session_of(c).cron_scope = "jobs"
     facts = facts_for(c, rec, settings)
     listening = rec.run(c, "ss -tulnp", timeout=settings.fleet.command_timeout)
     state = with_programs(_state(facts), listening.stdout if listening.exit_code == 0 else "")
@@ -74,11 +80,13 @@ def snapshot(c: Context, rec: StepRecorder, dry_run: bool = False) -> StepResult
         site=tuple(_site(c, settings)),
         clock_offset=facts.clock.remote - facts.clock.wall if facts.clock else None,
         daemon={"service": found[0].name, "running": found[1].running} if found else None,
+        cron=_cron_jobs(c, rec, settings, facts.cron),
     )
     running = sum(1 for s in state.services.values() if s.running)
     message = (
         f"{running} services running, {len(state.sockets)} listening sockets, {len(state.mounts)} mounts, "
         f"{len(state.outputs)} operator commands"
+        + ("" if taken.cron is None else f", {len(taken.cron)} cron jobs")
     )
     return rec.finish(Outcome.OK, message, snapshot=taken.to_dict())
 
@@ -105,8 +113,11 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
             return rec.finish(Outcome.SKIPPED, str(exc), snapshot=str(path))
     outputs = _outputs(c, rec, settings, _state(facts), before)
     answered = session_of(c).site_checks
-    findings = _findings(c, settings, _state(facts), before, outputs, answered)
-    restored: list[str] = []
+    jobs = (
+        _cron_jobs(c, rec, settings, facts.cron) if before is not None and before.cron is not None else None
+    )
+    findings = _findings(c, settings, _state(facts), before, outputs, answered, jobs)
+    actions: list[tuple[str, str]] = []
     lost = [f.subject for f in findings if f.kind == "service" and f.before == "running"]
     if restore and lost and before is not None:
         plan = {
@@ -114,10 +125,8 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
             for name in lost
         }
         if dry_run:
-            restored = [
-                f"would start {name}" + (" and enable it" if len(cmds) > 1 else "")
-                if cmds
-                else f"cannot restore {name} (init {facts.init})"
+            actions = [
+                (name, "would_start_enable" if len(cmds) > 1 else "would_start" if cmds else "cannot")
                 for name, cmds in plan.items()
             ]
         else:
@@ -131,19 +140,20 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
                     )
                     for command in commands
                 ]
-                if not records:
-                    restored.append(f"cannot restore {name} (init {facts.init})")
-                    continue
-                worked = all(r.exit_code == 0 for r in records)
-                restored.append(f"started {name}" if worked else f"could not start {name}")
+                worked = bool(records) and all(r.exit_code == 0 for r in records)
+                actions.append((name, "started" if worked else "not_started" if records else "cannot"))
             forget_facts(c)
-            findings = _findings(c, settings, _state(facts_for(c, rec, settings)), before, outputs, None)
+            now = _state(facts_for(c, rec, settings))
+            findings = _findings(c, settings, now, before, outputs, None, jobs)
+    restored = [RESTORE_WORDS[action].format(name=name, init=facts.init) for name, action in actions]
     failures = [f for f in findings if f.level is Level.FAILURE]
     data: dict[str, Any] = {
         "snapshot": path.name if path else None,
         "taken_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(before.taken)) if before else None,
         "findings": [f.to_dict() for f in findings],
         "restored": restored,
+        "restores": [{"service": name, "action": action} for name, action in actions],
+        "init": facts.init,
     }
     since = f"since {data['taken_utc']}" if before else f"(no snapshot of {host}: take one with pre-maint)"
     info = [f.message for f in findings if f.level is Level.INFO]
@@ -172,6 +182,34 @@ compare.runs_after_failure = True  # type: ignore[attr-defined]  # it only reads
 # failed step before it must not hide what the maintenance broke; the engine runs it anyway
 
 
+def compares_cron(c: Context, settings: Settings) -> bool:
+    """Whether ``compare`` will compare the cron schedule: the snapshot it will load has one. The engine
+    asks before the first step, so the probe reads every crontab instead of a command doing it later."""
+    options = settings.before_after
+    path = (
+        Path(options.before) if options.before else newest_snapshot(Path(settings.records.dir), host_name(c))
+    )
+    if path is None:
+        return False
+    try:
+        return load_snapshot(path, host_name(c)).cron is not None
+    except SnapshotError:
+        return False
+
+
+compare.reads_every_crontab = compares_cron  # type: ignore[attr-defined]
+
+
+RESTORE_WORDS = {
+    "started": "started {name}",
+    "not_started": "could not start {name}",
+    "cannot": "cannot restore {name} (init {init})",
+    "would_start": "would start {name}",
+    "would_start_enable": "would start {name} and enable it",
+}
+"""What ``--restore`` did (``restores``' actions), as the step's message and ``restored`` say it."""
+
+
 def _findings(
     c: Context,
     settings: Settings,
@@ -179,10 +217,12 @@ def _findings(
     before: Snapshot | None,
     now_outputs: dict[str, Output],
     answered: list[dict[str, Any]] | None,
+    jobs: tuple[CronJob, ...] | None,
 ) -> list[Finding]:
     """With a snapshot: what changed, and standing problems that are new since it (failures).
     Without: standing problems as warnings (nothing says the maintenance caused them). The site's
-    answers are ``answered`` (``check_site``'s in this run), else fetched now."""
+    answers are ``answered`` (``check_site``'s in this run), else fetched now; ``jobs`` the cron
+    jobs now (``None``: not compared)."""
     if before is None:
         return merged([replace(f, level=Level.WARNING) for f in standing_problems(now)])
     site = []
@@ -192,7 +232,34 @@ def _findings(
     outputs = command_findings(dict(zip(before.commands, before.state.outputs, strict=False)), now_outputs)
     known = {(f.kind, f.subject) for f in standing_problems(before.state)}
     new = [f for f in standing_problems(now) if (f.kind, f.subject) not in known]
-    return merged(changes, site, outputs, new)
+    cron = cron_findings(before.cron, jobs) if before.cron is not None and jobs is not None else []
+    return merged(changes, site, outputs, new, cron)
+
+
+def _cron_jobs(
+    c: Context, rec: StepRecorder, settings: Settings, probed: str | None
+) -> tuple[CronJob, ...] | None:
+    """The host's cron jobs, commands masked as the snapshot keeps them: from the probe's cron section,
+    or, when the probe left the crontabs unread, from the cron fragment as one more command (kept for
+    the missed cron jobs step). ``None`` (and a warning) when it cannot be read."""
+    session = session_of(c)
+    section = session.cron_section or probed
+    if section is None or unread(section):
+        ran = rec.run(
+            c,
+            cron_command(),
+            timeout=settings.fleet.command_timeout,
+            sudo_password=settings.ssh.sudo_password,
+        )
+        if ran.exit_code != 0 or "@@runbook:cron@@" not in ran.stdout:
+            rec.warnings.append("the cron schedule could not be read: not compared")
+            return None
+        section = session.cron_section = ran.stdout
+    redactor = redactor_for(settings)
+    return tuple(
+        replace(job, command=redactor.text(job.command))
+        for job in scheduled_jobs(section, settings.records.timezone)
+    )
 
 
 def _enable(before: Snapshot, now: HostState, name: str) -> bool:

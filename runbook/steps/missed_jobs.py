@@ -5,8 +5,9 @@ the session's ``cron_section`` or the cached facts when the probe carried it,
 otherwise the step runs the fragment itself (read-only) and records that command. The
 window is ``--window`` when given, else inferred from the host (``runbook.cron.window``).
 When the probe found the clock right and the boot old, it read only the boot time (flag
-``unread``): no window can be inferred, so the step is skipped without a command (should
-one be inferred after all, the step reads the whole setup itself).
+``unread``), or that and the cron files (flag ``jobs-only``, for ``compare``): no window can be
+inferred, so the step is skipped without a command (should one be inferred after all, the step
+reads the whole setup itself).
 A job is rerun at most once per host run (the session's ``reruns`` are shared with any other
 step that reruns cron jobs) and never in a dry run.
 """
@@ -85,7 +86,7 @@ def missed_jobs(
     if clock_offset is None:
         clock_offset = _measured_offset(c)
     true_now = datetime.fromtimestamp(ntp_now(rec, settings) if now is None else now, UTC)
-    if snapshot is not None and "unread" in snapshot.flags:
+    if snapshot is not None and snapshot.flags & {"unread", "jobs-only"}:
         boot_only = settings.window or _infer(
             snapshot, settings.records.timezone, true_now, clock_offset, _current_offset(c, settings)
         )

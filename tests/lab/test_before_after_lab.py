@@ -154,3 +154,90 @@ def test_systemd_and_openrc_services_are_compared_and_restored(
     restored = compare_result(tmp_path, host.name)
     assert restored["data"]["restored"] == [f"started {service}"]
     assert host.run(status).returncode == 0
+
+
+def test_a_cron_job_gone_since_the_snapshot_is_named(
+    lab: Lab, lab_host: Callable[..., LabHost], tmp_path: Path
+) -> None:
+    host = lab_host(offset="0", daemon="running")
+    job = "45 3 * * * root /usr/local/bin/lab-dump --password=hunter2 /srv"
+    host.run(f"echo '{job}' >>/etc/crontab", check=True)
+    assert runbook(lab, tmp_path, "pre-maint", host.name).returncode == 0
+    [snapshot] = tmp_path.glob(f"{host.name}-before-*.json")
+    assert "hunter2" not in snapshot.read_text()
+    kept = json.loads(snapshot.read_text())["cron"]
+    assert {
+        "schedule": "45 3 * * *",
+        "user": "root",
+        "command": "/usr/local/bin/lab-dump --password=*** /srv",
+        "source": "/etc/crontab",
+    } in kept
+    assert "/usr/local/bin/lab-dump --password=***" in snapshot.with_suffix(".md").read_text()
+
+    # the maintenance puts back an older crontab: the job is gone, another one appears
+    host.run(
+        "sed -i '/lab-dump/d' /etc/crontab && echo '0 4 * * * root /usr/local/bin/old-dump' >>/etc/crontab",
+        check=True,
+    )
+    runbook(lab, tmp_path, "post-maint", host.name, "--only", "compare")
+    result = compare_result(tmp_path, host.name)
+    gone = "45 3 * * * /usr/local/bin/lab-dump --password=*** /srv (root)"
+    assert findings(result) == {
+        ("cron", "warning", gone),
+        ("cron", "info", "0 4 * * * /usr/local/bin/old-dump (root)"),
+    }
+    assert (
+        result["outcome"] == "ok"
+        and "new cron job 0 4 * * * /usr/local/bin/old-dump (root)" in result["message"]
+    )
+    # the clock is right (the probe's cron scope would be boot), yet the probe read the crontabs:
+    # the engine saw the snapshot has a cron schedule, so no command of compare's own reads them
+    assert len(result["commands"]) == 1 and "@@runbook:cron@@" in result["commands"][0]["stdout"]
+    record = sorted(tmp_path.glob(f"{host.name}-2*.md"), key=newest_last)[-1].read_text()
+    assert f"| warning | cron job | {gone} | scheduled | → gone |" in record
+    host.run("sed -i '/old-dump/d' /etc/crontab", check=True)
+
+
+def test_on_real_systemd_a_stopped_service_is_named_and_restore_starts_it(
+    lab: Lab, vm: Callable[..., LabHost], tmp_path: Path
+) -> None:
+    host = vm("vm-chrony", offset="0")  # the session's shared VM: Debian 12, real systemd
+    assert host.run("systemctl is-active cron && systemctl is-enabled cron").returncode == 0
+    assert runbook(lab, tmp_path, "pre-maint", host.name).returncode == 0
+    [snapshot] = tmp_path.glob(f"{host.name}-before-*.json")
+    assert json.loads(snapshot.read_text())["state"]["services"]["cron"] == {
+        "name": "cron",
+        "running": True,
+        "enabled": True,
+        "failed": False,
+    }
+    try:
+        host.run("systemctl stop cron", check=True)
+        runbook(lab, tmp_path, "post-maint", host.name, "--only", "compare")
+        broken = compare_result(tmp_path, host.name)
+        assert broken["outcome"] == "failed"
+        assert findings(broken) == {("service", "failure", "cron")}
+        record = sorted(tmp_path.glob(f"{host.name}-2*.md"), key=newest_last)[-1].read_text()
+        since = record.split("## Since before the maintenance")[1]
+        assert "| **FAILED** | service | cron | running | → stopped |" in since
+
+        runbook(lab, tmp_path, "post-maint", host.name, "--only", "compare", "--restore")
+        assert compare_result(tmp_path, host.name)["data"]["restored"] == ["started cron"]
+        assert host.run("systemctl is-active cron").stdout.strip() == "active"
+
+        runbook(lab, tmp_path, "post-maint", host.name, "--only", "compare")
+        clean = compare_result(tmp_path, host.name)
+        assert (clean["outcome"], clean["data"]["findings"]) == ("ok", [])
+    finally:
+        host.run("systemctl start cron")  # the VM is shared: test_vm_cron needs its cron
+
+
+def test_without_a_snapshot_only_the_profiles_own_services_are_reported(
+    lab: Lab, lab_host: Callable[..., LabHost], tmp_path: Path
+) -> None:
+    host = lab_host(offset="0", daemon="running")
+    assert host.run("ls /etc/init.d", check=True).stdout.split() == ["httpd", "ntpd"]
+    host.run("/sbin/service httpd stop", check=True)  # enabled at boot (chkconfig 345) and stopped
+    runbook(lab, tmp_path, "post-maint", host.name, "--only", "compare")
+    result = compare_result(tmp_path, host.name)
+    assert findings(result) == {("service", "warning", "httpd")}  # not the controller's dbus, exim4, sudo...

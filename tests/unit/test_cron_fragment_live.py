@@ -254,6 +254,36 @@ def test_scope_boot_reads_no_files_unless_the_boot_is_recent(shell: str, root: P
 
 
 @pytest.mark.parametrize("shell", SHELLS)
+def test_scope_jobs_reads_the_files_as_text_with_builtins_unless_the_boot_is_recent(
+    shell: str, root: Path
+) -> None:
+    paths = write(
+        root,
+        {
+            "etc/crontab": b"0 1 * * * root echo one\n\n  # indented | T file /x 9\n@@runbook:date@@\n",
+            "etc/cron.d/no newline": b"5 4 * * * root echo two  ",
+            "proc/stat": stat(time.time() - 40 * 86400),
+        },
+    )
+    (root / "usr/share/zoneinfo/Asia").mkdir(parents=True)
+    (root / "usr/share/zoneinfo/Asia/Tokyo").write_bytes(b"TZif")
+    Path(paths.localtime).symlink_to(root / "usr/share/zoneinfo/Asia/Tokyo")
+    out, tools = run(shell, root, paths, scope="jobs")
+    found = parse_cron_section(out)
+    assert found.flags == {"jobs-only"} and found.notes == ()
+    assert found.files == {
+        paths.crontab: "0 1 * * * root echo one\n\n  # indented | T file /x 9\n@@runbook:date@@\n",
+        f"{paths.cron_d}/no newline": "5 4 * * * root echo two  \n",  # cron needs the newline anyway
+    }
+    assert tools == ([] if shell == "bash" else ["date"])  # no wc, od, readlink, last
+    out, tools = run(shell, root, paths, scope="all")
+    assert "jobs-only" not in parse_cron_section(out).flags and "readlink" in tools
+    recent = write(root, {"proc/stat": stat(time.time() - 3600)})
+    out, tools = run(shell, root, recent, scope="jobs", fakes={"last": ":"})
+    assert "jobs-only" not in parse_cron_section(out).flags and {"last", "wc", "od", "readlink"} <= set(tools)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
 def test_without_btime_uptime_and_last_both_run(shell: str, root: Path) -> None:
     paths = write(root, {"etc/crontab": b""})
     out, tools = run(shell, root, paths, fakes={"uptime": "echo 2017-08-22 05:00:12", "last": ":"})

@@ -20,6 +20,7 @@ from runbook.clock import parse_time_reading
 from runbook.commands import StepRecorder
 from runbook.daemons import ntp
 from runbook.errors import NTPUnavailable, ProbeError
+from runbook.facts.gather import at_least
 from runbook.probe import split_sections
 from runbook.settings import BackupSettings, build_settings
 from runbook.steps.timesync import parse_ntpdate
@@ -208,3 +209,9 @@ def test_cron_scope_reads_everything_unless_the_clock_is_measured_right(
 
     monkeypatch.setattr(clock, "reference_time", unavailable)
     assert facts.cron_scope(settings, clock.best_sample("epochrealtime", timings)) == "all"
+
+
+def test_a_step_can_ask_for_a_wider_cron_scope_never_a_narrower_one() -> None:
+    assert at_least("jobs", "boot") == "jobs"  # compare's cron schedule on a healthy host
+    assert at_least("jobs", "all") == "all"  # a lagging clock: missed_jobs needs everything
+    assert at_least(None, "boot") == "boot"

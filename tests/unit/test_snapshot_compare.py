@@ -162,8 +162,8 @@ def test_written_0600_masked_and_read_back(tmp_path: Path) -> None:
     [
         ("{torn", "is damaged (not JSON"),
         (
-            '{"kind": "runbook-snapshot", "format": 2, "host": "web1"}',
-            "has format 2, newer than this runbook reads",
+            '{"kind": "runbook-snapshot", "format": 3, "host": "web1"}',
+            "has format 3, newer than this runbook reads",
         ),
         ('{"kind": "runbook-snapshot", "format": 1, "host": "db1"}', "is of host 'db1', not web1"),
         ('{"kind": "runbook-snapshot", "format": 1, "host": "web1"}', "is damaged (KeyError"),
@@ -194,4 +194,4 @@ def test_settings_shapes_and_errors() -> None:
 def test_snapshot_json_has_its_format(tmp_path: Path) -> None:
     [json_path, _] = write_snapshot(tmp_path, snapshot().to_dict(), Redactor())
     data = json.loads(json_path.read_text())
-    assert (data["kind"], data["format"], data["host"]) == ("runbook-snapshot", 1, "web1")
+    assert (data["kind"], data["format"], data["host"]) == ("runbook-snapshot", 2, "web1")

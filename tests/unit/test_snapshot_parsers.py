@@ -1,7 +1,9 @@
-"""The snapshot's parsers on tool outputs (tests/cases/{ss,findmnt,systemctl_units,chkconfig_list,rc_status}).
+"""The snapshot's parsers on tool outputs (tests/cases/{ss,findmnt,systemctl_units,systemctl_unit_files,
+chkconfig_list,rc_status}).
 
-Each case names its source; ss and findmnt are recordings, the three service listings are written in
-their tools' layouts (their ``source`` says so). Service cases compare only the fields they list.
+Each case names its source: a recording (the tool, where, which version) or, where the tool could not
+be run here, a listing written in its layout (its ``source`` says so and why). Service cases compare
+only the fields they list.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ PARSERS: dict[str, Parser] = {
     "systemctl_units": lambda text, _rc: _Expected(
         _services(parsers.parse_systemd_units(text), ("running", "failed"))
     ),
+    "systemctl_unit_files": lambda text, _rc: _Expected(parsers.parse_unit_files(text)),
     "proc_net_tcp": _proc_net("tcp"),
     "proc_net_tcp6": _proc_net("tcp6"),
     "proc_net_udp": _proc_net("udp"),
