@@ -253,6 +253,7 @@ def test_scope_boot_reads_no_files_unless_the_boot_is_recent(shell: str, root: P
     assert parse_cron_section(out).files[old.crontab] == "0 1 * * * root echo one\n"
 
 
+@pytest.mark.host_clock
 @pytest.mark.parametrize("shell", SHELLS)
 def test_scope_jobs_reads_the_files_as_text_with_builtins_unless_the_boot_is_recent(
     shell: str, root: Path
