@@ -56,6 +56,36 @@ PLAYBOOK = """\
     - name: site GET
       ansible.builtin.shell: curl -fsS -o /dev/null http://127.0.0.1/
 """
+PLAYBOOK_PROBE_READS = """\
+- hosts: lab
+  gather_facts: false
+  tasks:
+    - name: date
+      ansible.builtin.shell: date +%s.%N
+    - name: time daemon status
+      ansible.builtin.shell: /sbin/service ntpd status
+    - name: time daemon sync state
+      ansible.builtin.shell: ntpq -c 'rv 0 leap,stratum,refid,offset'
+    - name: time daemon options
+      ansible.builtin.shell: grep -E '^[[:space:]]*OPTIONS=' /etc/sysconfig/ntpd
+    - name: backup evidence
+      ansible.builtin.shell: "cat {evidence}; {check}"
+    - name: boot, kernel and release
+      ansible.builtin.shell: cat /proc/sys/kernel/random/boot_id /etc/redhat-release; uname -r
+    - name: services enabled and running
+      ansible.builtin.shell: ls /etc/rc3.d; cat /var/run/*.pid
+    - name: listening sockets
+      ansible.builtin.shell: ss -tuln
+    - name: mounts and their use
+      ansible.builtin.shell: findmnt -rn -b -o TARGET,SOURCE,FSTYPE,OPTIONS,SIZE,USED; cat /etc/fstab
+    - name: cron schedule
+      ansible.builtin.shell: cat /etc/crontab /etc/cron.d/* /var/spool/cron/* 2>/dev/null || true
+    - name: site GET
+      ansible.builtin.shell: curl -fsS -o /dev/null http://127.0.0.1/
+"""
+"""What the healthy probe reads (with a snapshot to compare with), as one shell task each: the
+clock, the daemon, its sync state and options, the backup evidence, boot id, kernel and release,
+services, listening sockets, mounts, the cron schedule and the site (``--probe-reads``)."""
 ANSIBLE_CFG = """\
 [defaults]
 forks = {forks}
@@ -170,11 +200,13 @@ def with_snapshots(snapshots: Path, records: Path) -> Path:
     return records
 
 
-def ansible(lab: Lab, hosts: list[str], work: Path, log: Path) -> Timing:
-    record = lab.record()
-    check = record["profiles"]["centos6"]["check_command"]
+def ansible(lab: Lab, hosts: list[str], work: Path, log: Path, *, probe_reads: bool = False) -> Timing:
+    """ansible-playbook running the four checks, or (``probe_reads``) what the probe reads."""
+    profile = lab.record()["profiles"]["centos6"]
+    check, evidence = profile["check_command"], profile["evidence_file"]
     (work / "ansible.cfg").write_text(ANSIBLE_CFG.format(forks=len(hosts), ssh_config=lab.layout.ssh_config))
-    (work / "site.yml").write_text(PLAYBOOK.format(check=check))
+    playbook = PLAYBOOK_PROBE_READS if probe_reads else PLAYBOOK
+    (work / "site.yml").write_text(playbook.format(check=check, evidence=evidence))
     (work / "inventory.ini").write_text("[lab]\n" + "\n".join(hosts) + "\n")
     env = {**os.environ, "ANSIBLE_CONFIG": str(work / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"}
     binary = Path(sys.executable).with_name("ansible-playbook")
@@ -207,6 +239,7 @@ class Row:
     checks: Timing
     ansible: Timing | None
     per_host: tuple[int, int, int]
+    ansible_reads: Timing | None = None
 
 
 def healthy_commands(records: Path) -> tuple[int, int, int]:
@@ -223,7 +256,7 @@ def healthy_commands(records: Path) -> tuple[int, int, int]:
     )
 
 
-def measure(size: int, base: Path, repeat: int, with_ansible: bool) -> Row:
+def measure(size: int, base: Path, repeat: int, with_ansible: bool, probe_reads: bool = False) -> Row:
     work = base / f"n{size}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -250,6 +283,10 @@ def measure(size: int, base: Path, repeat: int, with_ansible: bool) -> Row:
         playbook = ansible(lab, hosts, work, work / "ansible.log") if with_ansible else None
         if playbook is not None and playbook.status != 0:
             raise SystemExit(f"ansible-playbook failed: see {work / 'ansible.log'}")
+        reads_log = work / "ansible-reads.log"
+        reads = ansible(lab, hosts, work, reads_log, probe_reads=True) if probe_reads else None
+        if reads is not None and reads.status != 0:
+            raise SystemExit(f"ansible-playbook (the probe's reads) failed: see {reads_log}")
         return Row(
             hosts=size,
             broken=broken,
@@ -258,6 +295,7 @@ def measure(size: int, base: Path, repeat: int, with_ansible: bool) -> Row:
             checks=min(checks, key=lambda t: t.wall),
             ansible=playbook,
             per_host=healthy_commands(work / "healthy0"),
+            ansible_reads=reads,
         )
     finally:
         lab.down()
@@ -291,7 +329,25 @@ def table(rows: list[Row]) -> str:
             f"| {healthy.peak_mib:.0f} · {broken.peak_mib:.0f} · {fab.peak_mib:.0f} · {ans_mem} "
             f"| {conns} · {cmds} · {trips} |"
         )
-    return head + "\n".join(lines) + "\n"
+    return head + "\n".join(lines) + "\n" + reads_table(rows)
+
+
+def reads_table(rows: list[Row]) -> str:
+    """The playbook that reads what the probe reads (``--probe-reads``), against the healthy run."""
+    measured = [(row, row.ansible_reads) for row in rows if row.ansible_reads is not None]
+    if not measured:
+        return ""
+    lines = [
+        f"| {row.hosts} | {row.healthy.wall:.2f} s | {reads.wall:.2f} s "
+        f"| {reads.wall / row.healthy.wall:.1f}x | {reads.cpu:.1f} · {reads.machine_cpu:.1f} "
+        f"| {reads.peak_mib:.0f} |"
+        for row, reads in measured
+    ]
+    return (
+        "\n| hosts | post-maint healthy | ansible-playbook, the probe's reads | Ansible / healthy "
+        "| Ansible CPU s: controller · machine | Ansible peak MiB |\n"
+        "|---:|---:|---:|---:|---|---:|\n" + "\n".join(lines) + "\n"
+    )
 
 
 def write_docs(text: str) -> None:
@@ -309,6 +365,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="healthy and Fabric runs per size (best kept)")
     parser.add_argument("--dir", default=None, help="work folder (default: a temporary one)")
     parser.add_argument("--no-ansible", action="store_true", help="skip ansible-playbook")
+    parser.add_argument(
+        "--probe-reads", action="store_true", help="also time a playbook reading what the probe reads"
+    )
     parser.add_argument("--write-docs", action="store_true", help=f"rewrite the results in {DOC}")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -321,7 +380,7 @@ def main() -> None:
     rows = []
     for size in sizes:
         print(f"{size} hosts ...", file=sys.stderr, flush=True)
-        rows.append(measure(size, base, args.repeat, with_ansible))
+        rows.append(measure(size, base, args.repeat, with_ansible, args.probe_reads and with_ansible))
     machine = (
         f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
         f"load average at the end {os.getloadavg()[0]:.1f} "
