@@ -72,9 +72,9 @@ class Language:
 
     def duration(self, seconds: float) -> str:
         """``3 h 0 min 12 s`` / ``3時間0分12秒``; under a minute ``12.3 s`` / ``12.3 秒``."""
-        rest = abs(seconds)
-        if rest < 60:
-            return self.seconds(rest)
+        if abs(seconds) < 59.95:
+            return self.seconds(abs(seconds))
+        rest = round(abs(seconds))  # whole seconds first: 10,799.99998 s is 3 h 0 min 0 s
         units = (("d", 86400), ("h", 3600), ("min", 60))
         names = {"d": "日", "h": "時間", "min": "分", "s": "秒"} if self.ja else {}
         parts: list[str] = []
@@ -83,8 +83,7 @@ class Language:
                 count = int(rest // size)
                 rest -= count * size
                 parts.append(f"{count}{names[unit]}" if self.ja else f"{count} {unit}")
-        seconds_left = round(rest)
-        parts.append(f"{seconds_left}秒" if self.ja else f"{seconds_left} s")
+        parts.append(f"{rest}秒" if self.ja else f"{rest} s")
         return "".join(parts) if self.ja else " ".join(parts)
 
     def age(self, seconds: float) -> str:

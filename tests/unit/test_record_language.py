@@ -97,6 +97,16 @@ def test_durations_and_offsets_per_language() -> None:
     assert ja.age(96562) == "1日2時間49分"
 
 
+def test_a_duration_a_hair_under_a_whole_minute_rounds_up_into_it() -> None:
+    en, ja = Language("en"), Language("ja")
+    assert en.duration(10799.99998) == "3 h 0 min 0 s"  # the lab's 3 h lag, measured
+    assert ja.duration(10799.99998) == "3時間0分0秒"
+    assert en.duration(119.6) == "2 min 0 s"
+    assert en.duration(-3599.5) == "1 h 0 min 0 s"
+    assert en.duration(86399.7) == "1 d 0 h 0 min 0 s"
+    assert en.duration(3725.4) == "1 h 2 min 5 s"
+
+
 def test_committed_catalog_is_the_compiled_po(tmp_path: Path) -> None:
     """The .mo ships in the package (setuptools has no compile step): it must be the .po compiled."""
     with CATALOG.open("rb") as handle:
