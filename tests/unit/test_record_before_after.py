@@ -118,3 +118,14 @@ def test_a_record_from_before_restores_were_kept_shows_the_english_words() -> No
     md = the_section(render(with_compare(data), "ja"), "保守前からの変化")
     assert "比較した項目に変化はありません。" in md
     assert "- 復旧: started httpd" in md
+
+
+def test_without_a_snapshot_and_nothing_found_it_says_what_was_checked() -> None:
+    clean = {"snapshot": None, "taken_utc": None, "findings": [], "restores": [], "init": "sysv"}
+    md = the_section(render(with_compare(clean), "en"), "Since before the maintenance")
+    assert "Every service enabled at boot is running, no unit has failed and every mount in fstab" in md
+    assert "Nothing changed" not in md  # nothing could change: there was nothing to compare with
+    ja = the_section(render(with_compare(clean), "ja"), "保守前からの変化")
+    assert "起動時に有効なサービスはすべて動作中で" in ja
+    compared = the_section(render(with_compare({"findings": []}), "en"), "Since before the maintenance")
+    assert "Nothing changed that the comparison looks at." in compared
