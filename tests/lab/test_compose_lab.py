@@ -15,6 +15,7 @@ from fabric import Connection, task
 from invoke.context import Context
 
 from lab import Lab, LabHost
+from lab.waiting import wait_until
 from runbook import check_date, run_host, verify_clock
 from runbook.commands import StepRecorder, step
 from runbook.errors import HostUnavailable
@@ -127,4 +128,9 @@ def test_a_command_ends_on_the_host_before_its_step(lab: Lab, lab_host: Callable
     result = run.results[0]
     assert result.ended is Ended.RETURNED, result.message
     assert result.message.startswith("timed out after 1 s; ended on the host"), result.message
-    assert host.run("pgrep -x sleep").returncode == 1, "the command outlived its limit"
+    # The command itself ('sleep 300', exec'd by sh) is gone as the step returns; the watchdog's
+    # own short sleep, sent TERM as the command's group emptied, may take a moment to exit.
+    assert host.run("pgrep -f '^sleep 300$'").returncode == 1, "the command outlived its limit"
+    wait_until(
+        lambda: host.run("pgrep -x sleep").returncode == 1, 10, "the watchdog's sleep to exit", interval=0.2
+    )

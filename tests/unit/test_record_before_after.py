@@ -121,7 +121,13 @@ def test_a_record_from_before_restores_were_kept_shows_the_english_words() -> No
 
 
 def test_without_a_snapshot_and_nothing_found_it_says_what_was_checked() -> None:
-    clean = {"snapshot": None, "taken_utc": None, "findings": [], "restores": [], "init": "sysv"}
+    clean: dict[str, Any] = {
+        "snapshot": None,
+        "taken_utc": None,
+        "findings": [],
+        "restores": [],
+        "init": "sysv",
+    }
     md = the_section(render(with_compare(clean), "en"), "Since before the maintenance")
     assert "Every service enabled at boot is running, no unit has failed and every mount in fstab" in md
     assert "Nothing changed" not in md  # nothing could change: there was nothing to compare with
