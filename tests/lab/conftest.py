@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from vm_support import shared_vm
+from vm_support import shared_vm, still_in_lab
 
 from lab import Lab, LabHost
 
@@ -70,8 +70,9 @@ def _vm_cache() -> dict[str, LabHost]:
 @pytest.fixture
 def vm(lab: Lab, _vm_cache: dict[str, LabHost]) -> Callable[..., LabHost]:
     def make(profile: str, fresh: bool = False, **knobs: Any) -> LabHost:
-        if fresh and profile in _vm_cache:
-            _vm_cache[profile] = lab.reset(_vm_cache[profile].name, **knobs)
+        known = _vm_cache.get(profile)
+        if fresh and known is not None and still_in_lab(lab, known):
+            _vm_cache[profile] = lab.reset(known.name, profile=profile, **knobs)
         return shared_vm(lab, _vm_cache, profile, **knobs)
 
     return make

@@ -37,7 +37,13 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 
 def shared_vm(lab: Lab, cache: dict[str, LabHost], profile: str, **knobs: Any) -> LabHost:
-    """The session's VM of ``profile`` (booted on first use)."""
-    if profile not in cache:
+    """The session's VM of ``profile``: booted on first use, and again once the lab has lost it
+    (the lifecycle tests take the whole lab down and bring back namespace hosts only)."""
+    if profile not in cache or not still_in_lab(lab, cache[profile]):
         cache[profile] = add_vm(lab, profile, **knobs)
     return cache[profile]
+
+
+def still_in_lab(lab: Lab, host: LabHost) -> bool:
+    """Whether the lab still has ``host`` under its name and profile."""
+    return any(item.name == host.name and item.profile == host.profile for item in lab.hosts())
