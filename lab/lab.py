@@ -148,7 +148,7 @@ class Lab:
         The network of another lab directory's running lab is left alone.
         """
         if self._other_owner() is None:
-            namespaces = {name for name in network.existing_namespaces() if LAB_NAMESPACE.match(name)}
+            namespaces = _lab_namespaces()
             kill_namespaces(namespaces)
             self._reap()
             network.delete_namespaces(namespaces)
@@ -290,13 +290,14 @@ def _owner() -> str | None:
     return OWNER_FILE.read_text().strip() if OWNER_FILE.is_file() else None
 
 
+def _lab_namespaces() -> set[str]:
+    """This instance's lab namespaces (hosts and the NTP server) that exist now."""
+    return {name for name in network.existing_namespaces() if LAB_NAMESPACE.match(name)}
+
+
 def _lab_processes() -> list[int]:
     """Live processes in any of this instance's lab namespaces."""
-    inodes = [
-        inode
-        for name in network.existing_namespaces()
-        if LAB_NAMESPACE.match(name) and (inode := netns_inode(name)) is not None
-    ]
+    inodes = [inode for name in _lab_namespaces() if (inode := netns_inode(name)) is not None]
     return [pid for pids in pids_by_netns(inodes).values() for pid in pids]
 
 
