@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from enum import Enum
-from typing import Any, Concatenate, ParamSpec
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
 from fabric import Connection, task
 from invoke.context import Context
@@ -30,6 +30,9 @@ from runbook.output import cap
 from runbook.results import CommandRecord, Outcome, StepResult
 from runbook.session import has_session, session_of
 from runbook.stepdata import StepData
+
+if TYPE_CHECKING:
+    from runbook.settings import Settings
 
 P = ParamSpec("P")
 
@@ -300,14 +303,23 @@ StepTask = Callable[Concatenate[Context, P], StepResult]
 
 
 def step(
-    name: str, *, title: str = "", data: type[StepData] | None = None, needs: tuple[str, ...] = ()
+    name: str,
+    *,
+    title: str = "",
+    data: type[StepData] | None = None,
+    needs: tuple[str, ...] = (),
+    runs_after_failure: bool = False,
+    reads_every_crontab: Callable[[Context, Settings], bool] | None = None,
 ) -> Callable[[StepBody[P]], StepTask[P]]:
     """Make ``body(c, rec, **options)`` a Fabric task named ``name``: ``(c, **options) -> StepResult``.
 
     ``name`` is both the task's name and the name its results record; ``title`` is what a
     record calls it (default: ``name`` with spaces); ``data`` the type of what it records
     (``runbook.stepdata``), which records read back by type; ``needs`` names the steps that
-    must run before it for it to mean anything (``--only``/``--skip`` keep them). The task
+    must run before it for it to mean anything (``--only``/``--skip`` keep them);
+    ``runs_after_failure``: the engine runs it even after a step failed (it only reads);
+    ``reads_every_crontab(c, settings)``: asked before the host's first step, true has the probe
+    read every crontab (scope ``jobs``) so the step needs no command of its own for them. The task
     never raises on a failure inside the step: the result is ``failed``, names the exception
     and keeps the commands that ran. Run by ``fab``/``invoke`` on a connection no runbook
     session was attached to, a failed step raises ``invoke.exceptions.Exit`` instead, so the
@@ -336,6 +348,8 @@ def step(
         made: StepTask[P] = task(wrapper, name=name)
         made.title = rec_title  # type: ignore[attr-defined]  # what the engine's own results call it
         made.needs = needs  # type: ignore[attr-defined]
+        made.runs_after_failure = runs_after_failure  # type: ignore[attr-defined]
+        made.reads_every_crontab = reads_every_crontab  # type: ignore[attr-defined]
         return made
 
     return decorate

@@ -289,7 +289,7 @@ def _run_steps(
 ) -> None:
     failed: str | None = None
     shown: HostFacts | None = None  # the (frozen) facts whose header run.facts already has
-    if any(getattr(step, "reads_every_crontab", _never)(c, settings) for step in _to_run(steps, left_out)):
+    if any(_reads_every_crontab(step, c, settings) for step in steps if step_name(step) not in left_out):
         session_of(c).cron_scope = "jobs"  # the probe reads them: no command of the step's own later
     worker = _StepWorker()
     try:
@@ -323,12 +323,10 @@ def _run_steps(
         worker.close()
 
 
-def _to_run(steps: Sequence[Step], left_out: Mapping[str, str]) -> list[Step]:
-    return [step for step in steps if step_name(step) not in left_out]
-
-
-def _never(c: Context, settings: Settings) -> bool:
-    return False
+def _reads_every_crontab(step: Step, c: Context, settings: Settings) -> bool:
+    """What the step's ``reads_every_crontab`` says (``@step``), false for a plain task."""
+    asks = getattr(step, "reads_every_crontab", None)
+    return bool(asks(c, settings)) if asks is not None else False
 
 
 @dataclass(frozen=True)

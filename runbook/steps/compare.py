@@ -91,7 +91,27 @@ def snapshot(c: Context, rec: StepRecorder, dry_run: bool = False) -> StepResult
     return rec.finish(Outcome.OK, message, snapshot=taken.to_dict())
 
 
-@step("compare", title="compare with before")
+def _snapshot_path(c: Context, settings: Settings) -> Path | None:
+    """The snapshot ``compare`` reads: ``before_after.before``, else the host's newest one on record."""
+    before = settings.before_after.before
+    return Path(before) if before else newest_snapshot(Path(settings.records.dir), host_name(c))
+
+
+def compares_cron(c: Context, settings: Settings) -> bool:
+    """Whether ``compare`` will compare the cron schedule: the snapshot it will load has one. The engine
+    asks before the first step, so the probe reads every crontab instead of a command doing it later."""
+    path = _snapshot_path(c, settings)
+    if path is None:
+        return False
+    try:
+        return load_snapshot(path, host_name(c)).cron is not None
+    except SnapshotError:
+        return False
+
+
+# It only reads (unless restoring): a failed step before it must not hide what the maintenance
+# broke, so the engine runs it anyway.
+@step("compare", title="compare with before", runs_after_failure=True, reads_every_crontab=compares_cron)
 def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run: bool = False) -> StepResult:
     """Compare the host with its snapshot from before the maintenance; ``restore`` starts services again.
 
@@ -104,7 +124,7 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
     restore = options.restore if restore is None else restore
     facts = facts_for(c, rec, settings)
     host = host_name(c)
-    path = Path(options.before) if options.before else newest_snapshot(Path(settings.records.dir), host)
+    path = _snapshot_path(c, settings)
     before: Snapshot | None = None
     if path is not None:
         try:
@@ -176,28 +196,6 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
     if info:
         message += f"; {'; '.join(info)}"
     return rec.finish(outcome, message, **data)
-
-
-compare.runs_after_failure = True  # type: ignore[attr-defined]  # it only reads (unless restoring): a
-# failed step before it must not hide what the maintenance broke; the engine runs it anyway
-
-
-def compares_cron(c: Context, settings: Settings) -> bool:
-    """Whether ``compare`` will compare the cron schedule: the snapshot it will load has one. The engine
-    asks before the first step, so the probe reads every crontab instead of a command doing it later."""
-    options = settings.before_after
-    path = (
-        Path(options.before) if options.before else newest_snapshot(Path(settings.records.dir), host_name(c))
-    )
-    if path is None:
-        return False
-    try:
-        return load_snapshot(path, host_name(c)).cron is not None
-    except SnapshotError:
-        return False
-
-
-compare.reads_every_crontab = compares_cron  # type: ignore[attr-defined]
 
 
 RESTORE_WORDS = {

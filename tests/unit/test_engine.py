@@ -14,6 +14,7 @@ from runbook.commands import KILL_AFTER, StepRecorder, nested_timeout, step
 from runbook.engine import NOT_RUN, Broadcast, FailurePolicy, not_run, run_fleet, run_host
 from runbook.errors import HostUnavailable
 from runbook.results import Ended, HostRun, Outcome, StepResult
+from runbook.session import session_of
 from runbook.settings import FleetSettings, Settings, SshSettings
 
 
@@ -52,6 +53,22 @@ def test_results_in_order_and_first_failure_stops_the_rest() -> None:
     assert "broken failed" in run.results[2].message
     assert run.outcome is Outcome.FAILED
     assert not run
+
+
+def test_a_step_declared_to_run_after_a_failure_still_runs_and_may_ask_for_every_crontab() -> None:
+    asked: list[str] = []
+
+    def wants_crontabs(c: Context, settings: Settings) -> bool:
+        asked.append("asked")
+        return True
+
+    @step("reader", runs_after_failure=True, reads_every_crontab=wants_crontabs)
+    def reader(c: Context, rec: StepRecorder, dry_run: bool = False) -> StepResult:
+        return rec.finish(Outcome.OK, f"read, cron scope {session_of(c).cron_scope}")
+
+    run = run_host(_mock(), Settings(), [broken, last, reader])
+    assert [r.outcome for r in run.results] == [Outcome.FAILED, Outcome.SKIPPED, Outcome.OK]
+    assert run.results[2].message == "read, cron scope jobs" and asked == ["asked"]
 
 
 def test_keep_going_runs_every_step() -> None:
