@@ -13,8 +13,11 @@ Order of preference (the first that applies wins):
    ``lookback`` before the boot to the boot, plus ``margin`` (its start is assumed);
 5. otherwise no window.
 
-Host times are corrected by the measured offset (true = host + offset): ``btime`` from
-/proc/stat is derived from the host's current clock, so the correction is exact for it.
+Host times are corrected by the measured offset (true = host + offset). ``btime`` from
+/proc/stat is the host's current clock minus its uptime, so it needs the offset measured when
+it was read (``boot_offset``); corrected, it is the boot by true time when the clock was already
+off at boot, and the latest the boot can have been after a pause (a paused VM's clock and uptime
+both stop, so it booted up to the lag earlier).
 Shutdown records were written by the clock before the maintenance and are taken as
 written. ``now`` is true time (the controller's reference). All parsers never raise.
 """

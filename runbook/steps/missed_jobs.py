@@ -82,18 +82,18 @@ def missed_jobs(
     settings = settings_for(c, window=window)
     dry = rec.dry_run = dry_run or settings.dry_run
     patterns = _patterns(rerun if rerun is not None else settings.rerun)
-    snapshot = _snapshot(c, rec, settings)
     if clock_offset is None:
         clock_offset = _measured_offset(c)
     true_now = datetime.fromtimestamp(ntp_now(rec, settings) if now is None else now, UTC)
+    snapshot, boot_offset = _snapshot(c, rec, settings, true_now)
     if snapshot is not None and snapshot.flags & {"unread", "jobs-only"}:
         boot_only = settings.window or _infer(
-            snapshot, settings.records.timezone, true_now, clock_offset, _current_offset(c, settings)
+            snapshot, settings.records.timezone, true_now, clock_offset, boot_offset
         )
         if boot_only is None:
             rec.data.update(clock_offset=clock_offset)
             return rec.finish(Outcome.SKIPPED, NO_WINDOW)
-        snapshot = _read_cron(c, rec, settings)
+        snapshot, boot_offset = _read_here(c, rec, settings, true_now)
     if snapshot is None:
         return rec.finish(Outcome.FAILED, "could not read the host's cron setup")
     zone = host_zone(snapshot)
@@ -102,7 +102,7 @@ def missed_jobs(
         rec.warnings.append(
             f"the host's time zone is unknown: schedules read in {zone} (settings.records.timezone)"
         )
-    found = settings.window or _infer(snapshot, zone, true_now, clock_offset, _current_offset(c, settings))
+    found = settings.window or _infer(snapshot, zone, true_now, clock_offset, boot_offset)
     table = read_schedule(snapshot, zone)
     rec.warnings.extend(str(problem) for problem in table.problems)
     rec.warnings.extend(snapshot.notes)
@@ -146,18 +146,27 @@ def _measured_offset(c: Context) -> float | None:
     return None if measured is None else measured.offset
 
 
-def _snapshot(c: Context, rec: StepRecorder, settings: Settings) -> CronSnapshot | None:
+def _snapshot(
+    c: Context, rec: StepRecorder, settings: Settings, true_now: datetime
+) -> tuple[CronSnapshot | None, float | None]:
+    """The cron setup and the clock offset when its boot time was read (None: unknown)."""
     text = session_of(c).cron_section
+    if text is None:
+        facts = cached_facts(c)
+        text = facts.cron if facts is not None else None
     if text is not None:
-        return parse_cron_section(text)
-    facts = cached_facts(c)
-    if facts is not None and facts.cron is not None:
-        return parse_cron_section(facts.cron)
-    return _read_cron(c, rec, settings)
+        return parse_cron_section(text), _current_offset(c, settings)
+    return _read_here(c, rec, settings, true_now)
 
 
-def _read_cron(c: Context, rec: StepRecorder, settings: Settings) -> CronSnapshot | None:
-    """The whole cron setup, read by the fragment as a command of its own."""
+def _read_here(
+    c: Context, rec: StepRecorder, settings: Settings, true_now: datetime
+) -> tuple[CronSnapshot | None, float | None]:
+    """The whole cron setup, read by the fragment as a command of its own, and the offset then.
+
+    The fragment's ``date`` line (host epoch seconds, read beside btime) against ``true_now``
+    gives that offset to about a second: the clock may have been fixed since the probe.
+    """
     record = rec.run(
         c,
         cron_command(),
@@ -165,8 +174,11 @@ def _read_cron(c: Context, rec: StepRecorder, settings: Settings) -> CronSnapsho
         sudo_password=settings.ssh.sudo_password,
     )
     if record.exit_code != 0 or "@@runbook:cron@@" not in record.stdout:
-        return None
-    return parse_cron_section(record.stdout)
+        return None, None
+    snapshot = parse_cron_section(record.stdout)
+    words = snapshot.outputs.get("date", "").split()
+    read_at = words[0] if words and words[0].isdecimal() and words[0].isascii() else None
+    return snapshot, None if read_at is None else true_now.timestamp() - int(read_at)
 
 
 def _current_offset(c: Context, settings: Settings) -> float | None:

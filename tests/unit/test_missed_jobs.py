@@ -252,6 +252,27 @@ def test_unknown_zone_falls_back_to_settings_with_a_warning() -> None:
     assert any("time zone is unknown" in w for w in result.warnings)
 
 
+def _read_after_a_fix(btime: int, host_now: int) -> str:
+    """The step's own read: btime and the host's ``date`` (a Tokyo host), after the clock was fixed."""
+    fresh = section().replace(_block("out", "btime", "1500000000\n"), _block("out", "btime", f"{btime}\n"))
+    return fresh + _block("out", "date", f"{host_now} +0900\n")
+
+
+def test_a_boot_time_read_after_the_fix_is_not_shifted_by_the_lag_measured_before_it() -> None:
+    """A VM booted 50 s (host clock) before a 75 s pause was fixed: its btime is read after the fix,
+    with no probe facts left, so the first offset no longer applies (it put the boot in the future)."""
+    c = _context({FRAGMENT: _ok(_read_after_a_fix(int(NOW) - 50, int(NOW)))})
+    result = missed_jobs(c, clock_offset=75.0, now=NOW)
+    assert result.outcome is not Outcome.SKIPPED, result.message
+    assert result.data["window"]["source"].startswith("inferred from the boot at 2017-08-21 20:29 UTC")
+
+
+def test_a_boot_time_read_before_any_fix_is_corrected_by_the_offset_then() -> None:
+    c = _context({FRAGMENT: _ok(_read_after_a_fix(int(NOW) - 75 - 50, int(NOW) - 75))})
+    result = missed_jobs(c, clock_offset=75.0, now=NOW)
+    assert result.data["window"]["source"].startswith("inferred from the boot at 2017-08-21 20:29 UTC")
+
+
 def _unread(btime: int) -> str:
     """What the probe prints when told to read only the boot (scope ``boot``, an old boot)."""
     return "@@runbook:cron@@\n" + _block("out", "btime", f"{btime}\n") + _block("flag", "unread")
