@@ -7,8 +7,9 @@ crash leaves the old file or the new one, never half of one. The folder is fsync
 the renames (once for all the records of a run), so they are on disk when the call returns.
 
 A name already in the folder (another run's record from the same second, a planted file or
-symlink) is never overwritten: the writer claims ``STEM.json`` with ``O_EXCL`` and takes
-``STEM-2``, ``STEM-3`` … when it is taken.
+symlink) is never overwritten: the writer puts its first ``STEM.json`` in place with
+``link(2)``, which fails when the name exists, and takes ``STEM-2``, ``STEM-3`` … when it is
+taken. The name is claimed by the finished JSON itself, so a killed run leaves no empty file.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from runbook.errors import RecordError
 from runbook.record.fleet import fleet_json, fleet_record
@@ -32,6 +33,7 @@ from runbook.settings import Settings
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_NAME = 100
+_Written = TypeVar("_Written")
 
 
 def safe_name(name: str) -> str:
@@ -55,10 +57,12 @@ def journal_path(record_dir: Path, started: float) -> Path:
     return Path(record_dir) / f"run-{stamp(started)}.jsonl"
 
 
-def write_atomic(path: Path, content: str, *, sync_folder: bool = True) -> None:
+def write_atomic(path: Path, content: str, *, sync_folder: bool = True, new: bool = False) -> None:
     """Replace ``path`` with ``content`` all at once (temp file, fsync, rename, fsync the folder).
 
-    ``sync_folder=False`` leaves the folder's fsync to the caller (one for many files).
+    ``new=True`` links the finished file in instead and raises ``FileExistsError`` when
+    ``path`` exists (also as a symlink). ``sync_folder=False`` leaves the folder's fsync to
+    the caller (one for many files).
     """
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -66,7 +70,11 @@ def write_atomic(path: Path, content: str, *, sync_folder: bool = True) -> None:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp, path)
+        if new:
+            os.link(temp, path, follow_symlinks=False)
+            os.unlink(temp)
+        else:
+            os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -104,7 +112,7 @@ def write_host_records(
     ``sync_folder=False``: the caller fsyncs the folder afterwards.
     """
     paths, _ = _write_host_files(
-        run, settings, record_dir, template_dir, journal, now, stem=stem, sync_folder=sync_folder
+        run, settings, record_dir, template_dir, journal, now, stem=stem, sync_folder=sync_folder, new=False
     )
     return paths
 
@@ -119,8 +127,14 @@ def _write_host_files(
     *,
     stem: str | None,
     sync_folder: bool,
+    new: bool,
+    placed: Callable[[], None] | None = None,
 ) -> tuple[list[Path], HostRecord]:
-    """``write_host_records``, also returning the record it wrote (a fleet's line reuses it)."""
+    """``write_host_records``, also returning the record it wrote (a fleet's line reuses it).
+
+    ``new``: the JSON must not exist yet (``FileExistsError``, nothing written, when it does).
+    ``placed`` is called once the JSON is in place, before the Markdown is made.
+    """
     folder = _folder(record_dir, settings)
     stem = stem or record_stem(run.host, run.started)
     json_path, md_path = folder / f"{stem}.json", folder / f"{stem}.md"
@@ -131,7 +145,10 @@ def _write_host_files(
         json_path,
         _dumps(host_json(run, settings, journal_name=journal_name, record=record)),
         sync_folder=sync_folder,
+        new=new,
     )
+    if placed is not None:
+        placed()
     markdown = render_host(run, settings, template_dir=template_dir, record=record)
     write_atomic(md_path, markdown, sync_folder=sync_folder)
     return [md_path, json_path], record
@@ -148,11 +165,13 @@ def write_fleet_records(
     stem: str | None = None,
     sync_folder: bool = True,
     host_records: Mapping[str, HostRecord] | None = None,
+    new: bool = False,
 ) -> list[Path]:
     """Write a fleet's summary ``fleet-YYYYMMDDTHHMMSSZ.md`` and ``.json``; return ``[md, json]``.
 
     ``host_records``: the hosts' records already made (by host), so their lines reuse them.
-    ``sync_folder=False``: the caller fsyncs the folder afterwards.
+    ``sync_folder=False``: the caller fsyncs the folder afterwards. ``new``: as for a host's
+    JSON in ``_write_host_files``.
     """
     folder = _folder(record_dir, settings)
     stem = stem or f"fleet-{stamp(fleet.started or min((r.started for r in fleet.runs), default=0.0))}"
@@ -163,6 +182,7 @@ def write_fleet_records(
         json_path,
         _dumps(fleet_json(fleet, settings, host_record_names, now=when, record=record)),
         sync_folder=sync_folder,
+        new=new,
     )
     markdown = render_fleet(
         fleet, settings, host_record_names, template_dir=template_dir, now=when, record=record
@@ -217,6 +237,7 @@ class RecordWriter:
         self._lock = threading.Lock()
         self._taken: set[str] = set()
         self._stems: dict[int, str] = {}
+        self._claimed: set[str] = set()
         self._names: dict[str, str] = {}
         self._done: dict[int, list[Path]] = {}
         self._records: dict[str, HostRecord] = {}
@@ -246,19 +267,22 @@ class RecordWriter:
             if self._failed:
                 raise self._failed[0]
             if len(fleet.runs) > 1:
-                with self._lock:
-                    first = f"fleet-{stamp(fleet.started or fleet.runs[0].started)}"
-                    stem = _unique(first, self._taken, folder)
-                written += write_fleet_records(
-                    fleet,
-                    self.settings,
-                    dict(self._names),
+                first = f"fleet-{stamp(fleet.started or fleet.runs[0].started)}"
+                written += self._first_free(
+                    first,
                     folder,
-                    template_dir=self.template_dir,
-                    now=self._when(),
-                    stem=stem,
-                    sync_folder=False,
-                    host_records=dict(self._records),
+                    lambda stem: write_fleet_records(
+                        fleet,
+                        self.settings,
+                        dict(self._names),
+                        folder,
+                        template_dir=self.template_dir,
+                        now=self._when(),
+                        stem=stem,
+                        sync_folder=False,
+                        host_records=dict(self._records),
+                        new=True,
+                    ),
                 )
         finally:
             _fsync_dir(folder)
@@ -267,23 +291,53 @@ class RecordWriter:
     def _when(self) -> float:
         return time.time() if self.now is None else self.now
 
+    def _first_free(self, first: str, folder: Path, write: Callable[[str], _Written]) -> _Written:
+        """``write(stem)`` under the first free name from ``first`` on; the next name whenever
+        another run took one between the check and the write (``FileExistsError``)."""
+        while True:
+            with self._lock:
+                stem = _unique(first, self._taken, folder)
+            try:
+                return write(stem)
+            except FileExistsError:
+                continue
+            except OSError:
+                if not os.path.lexists(folder / f"{stem}.json"):
+                    with self._lock:  # nothing was placed: a retry may have the name
+                        self._taken.discard(stem.lower())
+                raise
+
+    def _host_files(self, run: HostRun, stem: str, *, new: bool) -> tuple[list[Path], HostRecord]:
+        def placed() -> None:
+            with self._lock:
+                self._stems[id(run)] = stem
+
+        return _write_host_files(
+            run,
+            self.settings,
+            self.record_dir,
+            self.template_dir,
+            self.journal,
+            self._when(),
+            stem=stem,
+            sync_folder=False,
+            new=new,
+            placed=placed,
+        )
+
     def _write_host(self, run: HostRun) -> list[Path]:
+        folder = _folder(self.record_dir, self.settings)
         with self._lock:
-            stem = self._stems.get(id(run)) or _unique(
-                record_stem(run.host, run.started), self._taken, _folder(self.record_dir, self.settings)
-            )
-            self._stems[id(run)] = stem  # claimed: written again under it after an I/O error
+            stem = self._stems.get(id(run))
         try:
-            paths, record = _write_host_files(
-                run,
-                self.settings,
-                self.record_dir,
-                self.template_dir,
-                self.journal,
-                self._when(),
-                stem=stem,
-                sync_folder=False,
-            )
+            if stem is not None:  # its JSON is in place: written again under it after an I/O error
+                paths, record = self._host_files(run, stem, new=False)
+            else:
+                paths, record = self._first_free(
+                    record_stem(run.host, run.started),
+                    folder,
+                    lambda free: self._host_files(run, free, new=True),
+                )
         except RecordError as exc:
             with self._lock:
                 self._failed.append(exc)
@@ -303,26 +357,16 @@ def _folder(record_dir: Path | None, settings: Settings) -> Path:
 
 
 def _unique(stem: str, taken: set[str], folder: Path) -> str:
-    """``stem``, or ``stem-2`` …: the first not used in this run whose files are free in ``folder``."""
+    """``stem``, or ``stem-2`` …: the first not tried in this run whose files are free in ``folder``
+    (neither ``.md`` nor ``.json`` exists, also as a symlink); it counts as tried from now on."""
     candidate, n = stem, 1
-    while candidate.lower() in taken or not _claim(folder, candidate):
+    while candidate.lower() in taken or any(
+        os.path.lexists(folder / f"{candidate}{suffix}") for suffix in (".md", ".json")
+    ):
         n += 1
         candidate = f"{stem}-{n}"
     taken.add(candidate.lower())
     return candidate
-
-
-def _claim(folder: Path, stem: str) -> bool:
-    """Take ``stem`` in ``folder`` for this run: create ``STEM.json`` (empty, exclusively) if both
-    it and ``STEM.md`` are free; ``False`` when either exists (also as a symlink)."""
-    if os.path.lexists(folder / f"{stem}.md"):
-        return False
-    try:
-        fd = os.open(folder / f"{stem}.json", os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except FileExistsError:
-        return False
-    os.close(fd)
-    return True
 
 
 def _dumps(data: dict[str, Any]) -> str:

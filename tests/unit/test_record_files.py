@@ -91,7 +91,7 @@ def test_every_file_is_fsynced_before_its_rename_and_the_folder_after_the_last(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     events: list[str] = []
-    real_fsync, real_replace = os.fsync, os.replace
+    real_fsync, real_replace, real_link = os.fsync, os.replace, os.link
 
     def fsync(fd: int) -> None:
         events.append("folder" if os.path.isdir(f"/proc/self/fd/{fd}") else "file")
@@ -101,12 +101,18 @@ def test_every_file_is_fsynced_before_its_rename_and_the_folder_after_the_last(
         events.append("rename")
         real_replace(src, dst)
 
+    def link(src: str, dst: str, *, follow_symlinks: bool) -> None:
+        events.append("link")
+        real_link(src, dst, follow_symlinks=follow_symlinks)
+
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "replace", rename)
+    monkeypatch.setattr(os, "link", link)
     other = HostRun("db01", started=T0 + 1, finished=T0 + 3, error="unreachable")
     paths = write_records(FleetRun([seed_run(), other], started=T0), seed_settings(), tmp_path, now=T0 + 60)
     assert len(paths) == 6
-    assert events == ["file", "rename"] * 6 + ["folder"]  # one folder fsync for the whole run
+    # each JSON is linked in as a new name, each Markdown renamed over; one folder fsync for the run
+    assert events == ["file", "link", "file", "rename"] * 3 + ["folder"]
     events.clear()
     write_atomic(tmp_path / "alone.md", "x")
     assert events == ["file", "rename", "folder"]
@@ -266,13 +272,12 @@ def test_the_writer_writes_again_at_the_end_what_failed_on_the_way(
     run = seed_run()
     real = files.write_atomic
 
-    def full(path: Path, text: str, *, sync_folder: bool = True) -> None:
+    def full(path: Path, text: str, *, sync_folder: bool = True, new: bool = False) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(files, "write_atomic", full)
     writer.host_finished(run)
-    claimed = [path.stat().st_size for path in tmp_path.iterdir()]
-    assert claimed == [0]  # only the name claimed, no record yet
+    assert list(tmp_path.iterdir()) == []  # no empty file holds the name: the finished JSON claims it
     monkeypatch.setattr(files, "write_atomic", real)
     paths = writer.finish(FleetRun([run]))
     assert [p.suffix for p in paths] == [".md", ".json"] and all(p.exists() for p in paths)
@@ -295,3 +300,37 @@ def test_a_template_failure_on_the_way_is_raised_at_the_end_after_the_other_host
         "web01.example.jp-20170822T001203Z.json",
         "web01.example.jp-20170822T001203Z.md",
     ]
+
+
+def test_a_run_stopped_while_its_record_is_made_leaves_no_empty_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The name used to be claimed by an empty ``STEM.json`` before the record was made."""
+
+    def stopped(*args: object, **kwargs: object) -> dict[str, object]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(files, "host_json", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        RecordWriter(seed_settings(), tmp_path, now=T0).host_finished(seed_run())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_name_another_run_takes_while_the_record_is_made_goes_to_that_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = files._write_host_files
+    theirs = tmp_path / "web01.example.jp-20170822T001203Z.json"
+
+    def raced(*args: Any, **kwargs: Any) -> Any:
+        if not theirs.exists():
+            theirs.write_text('{"theirs": true}\n', encoding="utf-8")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(files, "_write_host_files", raced)
+    paths = write_records(seed_run(), seed_settings(), tmp_path, now=T0)
+    assert [p.name for p in paths] == [
+        "web01.example.jp-20170822T001203Z-2.md",
+        "web01.example.jp-20170822T001203Z-2.json",
+    ]
+    assert theirs.read_text(encoding="utf-8") == '{"theirs": true}\n'
