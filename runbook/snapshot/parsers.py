@@ -173,8 +173,14 @@ def _unescape(field: str) -> str:
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
+NOT_ADMIN_MOUNTS = ("/proc", "/sys", "/dev/pts", "/run/user/", "/run/credentials/")
+"""Targets that come and go with sessions and units, not with the admin: a logged-in user's
+``/run/user/UID`` and systemd's per-unit credential mounts (``/run/credentials/UNIT``, ramfs or
+tmpfs, there while the unit is active)."""
+
+
 def _is_disk(target: str, fstype: str) -> bool:
-    return fstype not in PSEUDO_FS and not target.startswith(("/proc", "/sys", "/dev/pts", "/run/user/"))
+    return fstype not in PSEUDO_FS and not target.startswith(NOT_ADMIN_MOUNTS)
 
 
 def parse_findmnt(text: str) -> list[Mount]:
