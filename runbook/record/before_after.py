@@ -1,6 +1,6 @@
 """The record's "Since before the maintenance" section: the ``compare`` step's findings as rows.
 
-``since_before(run, lang)`` is a template global (``before_after.md.j2`` uses it); ``None`` when the
+``since_before(run, lang, zone)`` is a template global (``before_after.md.j2`` uses it); ``None`` when the
 run has no ``compare`` result. Levels, kinds, the states in the before and now columns and what
 ``--restore`` did are said in the record's language; names, addresses, paths and outputs are kept.
 """
@@ -8,6 +8,7 @@ run has no ``compare`` result. Levels, kinds, the states in the before and now c
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from runbook.record.language import N_, Language
@@ -55,9 +56,10 @@ RESTORE_WORDS = {
 _USED = re.compile(r"^(\d+)% used$")
 
 
-def since_before(run: HostRun, code: str = "en") -> dict[str, Any] | None:
-    """What the section shows: the snapshot compared with, a row per finding, what was restored,
-    or the one-line reason the comparison was skipped; words in the language ``code``."""
+def since_before(run: HostRun, code: str = "en", zone: tzinfo = UTC) -> dict[str, Any] | None:
+    """What the section shows: the snapshot compared with (and when it was taken, in ``zone`` with
+    UTC beside it), a row per finding, what was restored, or the one-line reason the comparison
+    was skipped; words in the language ``code``."""
     result = next((r for r in run.results if r.step == "compare"), None)
     if result is None or "findings" not in result.data:
         bad_snapshot = result is not None and result.outcome is Outcome.SKIPPED and "snapshot" in result.data
@@ -78,10 +80,21 @@ def since_before(run: HostRun, code: str = "en") -> dict[str, Any] | None:
     return {
         "skipped": None,
         "snapshot": result.data.get("snapshot"),
-        "taken": result.data.get("taken_utc"),
+        "taken": _taken(result.data.get("taken_utc"), lang, zone),
         "rows": rows,
         "restored": _restored(result.data, lang),
     }
+
+
+def _taken(value: object, lang: Language, zone: tzinfo) -> object:
+    """The snapshot's ``taken_utc`` as the record shows times; as it is when it is not a time."""
+    if not isinstance(value, str):
+        return value
+    try:
+        taken = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return lang.moment(taken if taken.tzinfo else taken.replace(tzinfo=UTC), zone)
 
 
 def _kind(kind: str, lang: Language) -> str:

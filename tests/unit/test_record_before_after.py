@@ -61,7 +61,10 @@ DATA = {
 
 def test_the_section_in_english() -> None:
     md = the_section(render(with_compare(DATA), "en"), "Since before the maintenance")
-    assert "Compared with the snapshot lab1-before-20261205T200000Z.json taken 2026-12-05T20:00:00Z." in md
+    assert (
+        "Compared with the snapshot lab1-before-20261205T200000Z.json taken 2026-12-06 05:00 JST "
+        "(2026-12-05 20:00 UTC)." in md
+    ), "the snapshot's time is in the operator's zone with UTC beside it, like the record's other times"
     assert tables(md)[0] == [
         ["level", "kind", "what", "before", "now"],
         ["**FAILED**", "service", "httpd", "running", "→ stopped"],
@@ -77,8 +80,8 @@ def test_the_section_in_japanese() -> None:
     full = render(with_compare(DATA), "ja")
     md = the_section(full, "保守前からの変化")
     assert (
-        "2026-12-05T20:00:00Z に取得したスナップショット lab1-before-20261205T200000Z.json と比較しました。"
-        in md
+        "2026-12-06 05:00 JST (2026-12-05 20:00 UTC) に取得したスナップショット "
+        "lab1-before-20261205T200000Z.json と比較しました。" in md
     )
     assert tables(md)[0] == [
         ["区分", "種類", "対象", "保守前", "対応後"],
