@@ -6,7 +6,7 @@ import math
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from runbook import shell
@@ -201,7 +201,11 @@ def _sync_running(run: Runner, settings: Settings, driver: ChronyDriver, token: 
             SyncKind.ERROR, f"chronyc makestep: 200 OK, but not synchronised: {last}", server="chronyd"
         )
     return SyncRun(
-        SyncKind.SYNCED, "chronyc makestep: 200 OK; chronyc waitsync: synchronised", "step", server="chronyd"
+        SyncKind.SYNCED,
+        "chronyc makestep: 200 OK; chronyc waitsync: synchronised",
+        "step",
+        server=state.peer,
+        tool="chronyc makestep",
     )
 
 
@@ -220,7 +224,7 @@ def _sync_stopped(run: Runner, facts: HostFacts, settings: Settings) -> SyncRun:
     if result.kind is SyncKind.BUSY:
         message = f"{result.message} (status said chronyd was stopped: a stray chronyd runs)"
         return SyncRun(SyncKind.ERROR, message, server=result.server)
-    return result
+    return replace(result, tool="chronyd -q")
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,7 @@ class TimesyncdDriver:
         record = run(self.wait_command(wait, token), wait + settings.fleet.command_timeout)
         if self.sync_state(shell.split_sections(record.stdout, token)).synchronised:
             message = f"NTPSynchronized=yes after {record.duration:.0f} s"
-            return SyncRun(SyncKind.SYNCED, message, "step", server="timesyncd")
+            return SyncRun(SyncKind.SYNCED, message, "step", tool="systemd-timesyncd")
         message = f"NTPSynchronized not yes within {settings.ntp.sync_wait:g} s"
         return SyncRun(SyncKind.ERROR, message, server="timesyncd")
 

@@ -356,16 +356,20 @@ def done_items(story: Story, lang: Language, view: MissedJobsView | None, dry: b
 
 def _sync_done(data: ClockSync, daemon: str, lang: Language) -> str:
     tool = data.tool or daemon
-    if data.stepped is None:
-        said = lang._("Set the clock with %(tool)s (%(server)s).", tool=tool, server=data.server or "?")
-    else:
-        sign = "+" if data.stepped >= 0 else "−"
+    amount = None if data.stepped is None else ("+" if data.stepped >= 0 else "−") + lang.amount(data.stepped)
+    if amount is None and data.server:
+        said = lang._("Set the clock with %(tool)s (%(server)s).", tool=tool, server=data.server)
+    elif amount is None:
+        said = lang._("Set the clock with %(tool)s.", tool=tool)
+    elif data.server:
         said = lang._(
             "Stepped the clock %(amount)s with %(tool)s (%(server)s).",
-            amount=sign + lang.amount(data.stepped),
+            amount=amount,
             tool=tool,
-            server=data.server or "?",
+            server=data.server,
         )
+    else:
+        said = lang._("Stepped the clock %(amount)s with %(tool)s.", amount=amount, tool=tool)
     if data.fallback:
         said += " " + lang._(
             "%(daemon)s held the NTP socket, so it was stopped for the sync and started again.", daemon=daemon
@@ -691,7 +695,7 @@ def step_note(result: StepResult, lang: Language, story: Story, view: MissedJobs
     elif isinstance(data, DaemonRestart):
         note = lang._("restarted") if result.changed else lang._("running: not restarted")
     elif isinstance(data, ClockSync):
-        note = _sync_note(data, result, lang)
+        note = _sync_note(data, result, lang, story.daemon)
     elif isinstance(data, DaemonBoot):
         note = lang._("running and enabled at boot") if data.running and data.enabled else None
     elif isinstance(data, RtcWrite):
@@ -720,10 +724,10 @@ def step_note(result: StepResult, lang: Language, story: Story, view: MissedJobs
     return note if note is not None else text.one_line(result.message)
 
 
-def _sync_note(data: ClockSync, result: StepResult, lang: Language) -> str:
+def _sync_note(data: ClockSync, result: StepResult, lang: Language, daemon: str) -> str:
     if not result.changed:
         return lang._("clock within tolerance")
-    tool = data.tool or "?"
+    tool = data.tool or daemon
     if data.stepped is None:
         return lang._("set the clock with %(tool)s", tool=tool)
     amount = ("+" if data.stepped >= 0 else "−") + lang.amount(data.stepped)

@@ -310,11 +310,10 @@ def one_shot_sync(
         return rec.finish(Outcome.FAILED, result.message, **data)
     forget_facts(c)
     server = result.server or ""
-    data.update(server=server, method=result.method, address=result.address)
+    data.update(server=result.server, method=result.method, address=result.address)
     if result.kind is not SyncKind.SYNCED:
-        return rec.finish(
-            Outcome.FAILED, f"{result.tool or driver.family} {server}: {result.message}{again}", **data
-        )
+        who = " ".join(part for part in (result.tool or driver.family, server) if part)
+        return rec.finish(Outcome.FAILED, f"{who}: {result.message}{again}", **data)
     _mark_changed(c)
     data["stepped"] = result.offset
     did = (
@@ -325,7 +324,8 @@ def one_shot_sync(
     if measured is not None and measured.offset < 0:
         did += f" (backwards: the host was {-measured.offset:,.1f} s ahead)"
     outcome = Outcome.FAILED if data.get("start") not in {None, "ok"} else Outcome.CHANGED
-    return rec.finish(outcome, f"{did} with {result.tool or result.message} ({server}){again}", **data)
+    where = f" ({server})" if server else ""
+    return rec.finish(outcome, f"{did} with {result.tool or result.message}{where}{again}", **data)
 
 
 # -- start_enable_daemon -----------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 from record_checks import list_items
 
 from runbook.record import host_json, render_host
+from runbook.record.model import host_record
 from runbook.results import HostRun, Outcome, StepResult
 from runbook.settings import Settings
 
@@ -91,3 +92,24 @@ def test_a_failed_step_is_left_with_what_to_do_and_no_fixed_verdict() -> None:
         "Step 1, site answers, failed: site_answers said so. See its details below, fix the cause, "
         "then run post-maint again."
     ]
+
+
+def done_and_note(sync: StepResult) -> tuple[list[str], str]:
+    run = HostRun("web01", [result("clock_check", offset=330.0, bound=0.001), sync], T0, T0 + 1)
+    record = host_record(run, Settings(), now=T0)
+    return record.done, record.steps[1].note
+
+
+def test_a_chrony_sync_names_its_tool_and_source_and_an_unknown_server_is_left_out() -> None:
+    """On a real Debian 12 VM the record said "Set the clock with chronyd (chronyd)." and "set the
+    clock with ?": chrony's sync gave its daemon as the server and no tool."""
+    chrony = result("clock_sync", Outcome.CHANGED, tool="chronyc makestep", server="10.0.0.2", method="step")
+    done, note = done_and_note(chrony)
+    assert done[0] == "Set the clock with chronyc makestep (10.0.0.2)."
+    assert note == "set the clock with chronyc makestep"
+    timesyncd = result("clock_sync", Outcome.CHANGED, tool="systemd-timesyncd", server=None, method="step")
+    done, note = done_and_note(timesyncd)
+    assert done[0] == "Set the clock with systemd-timesyncd."
+    assert note == "set the clock with systemd-timesyncd"
+    stepped = result("clock_sync", Outcome.CHANGED, tool="chronyd -q", stepped=330.0, method="step")
+    assert done_and_note(stepped)[0][0] == "Stepped the clock +330.000 s with chronyd -q."

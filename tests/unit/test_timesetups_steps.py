@@ -128,6 +128,9 @@ def test_chrony_running_burst_makestep_waitsync() -> None:
     sent = commands(c)
     assert sent.index("LC_ALL=C chronyc burst 4/4") < sent.index("LC_ALL=C chronyc makestep")
     assert sent[-1].startswith("LC_ALL=C sh -c") and "chronyc waitsync" in sent[-1]
+    # the tool that set the clock and chronyd's reference, not "chronyd" as the server
+    assert (result.data["tool"], result.data["server"]) == ("chronyc makestep", "10.205.0.1")
+    assert result.message == "set the clock with chronyc makestep (10.205.0.1)"
 
 
 @pytest.mark.parametrize(
@@ -223,6 +226,8 @@ def test_timesyncd_set_ntp_restart_and_wait() -> None:
         "LC_ALL=C timedatectl set-ntp true",
         "LC_ALL=C systemctl restart systemd-timesyncd",
     ]
+    assert (result.data["tool"], result.data["server"]) == ("systemd-timesyncd", None)
+    assert result.message == "set the clock with systemd-timesyncd"
 
 
 def test_timesyncd_never_synchronised_fails() -> None:
