@@ -222,3 +222,18 @@ class SiteAnswers(StepData):
 
     kind: ClassVar[str] = "site_answers"
     checks: list[Any] | None = None
+
+
+@dataclass(frozen=True)
+class SinceBefore(StepData):
+    """The comparison with the snapshot from before the maintenance: the snapshot's file and time,
+    what differs now (``findings``), what differed before ``--restore`` acted (``found``, only when
+    it started something) and what it did (``restores``: ``service``, ``action``)."""
+
+    kind: ClassVar[str] = "since_before"
+    snapshot: str | None = None
+    taken_utc: str | None = None
+    findings: list[Any] | None = None
+    found: list[Any] | None = None
+    restores: list[Any] | None = None
+    init: str | None = None

@@ -11,8 +11,10 @@ import re
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from runbook import stepdata
 from runbook.record.language import N_, Language
 from runbook.results import HostRun, Outcome
+from runbook.stepdata import SinceBefore
 
 LEVEL_WORDS = {"failure": N_("FAILED"), "warning": N_("warning"), "info": N_("info")}
 KIND_WORDS = {
@@ -60,11 +62,16 @@ def since_before(run: HostRun, code: str = "en", zone: tzinfo = UTC) -> dict[str
     """What the section shows: the snapshot compared with (and when it was taken, in ``zone`` with
     UTC beside it), a row per finding, what was restored, or the one-line reason the comparison
     was skipped; words in the language ``code``."""
-    result = next((r for r in run.results if r.step == "compare"), None)
-    if result is None or "findings" not in result.data:
-        bad_snapshot = result is not None and result.outcome is Outcome.SKIPPED and "snapshot" in result.data
-        return {"skipped": result.message} if result is not None and bad_snapshot else None
+    compared = stepdata.last(run.results, SinceBefore)
+    if compared is None:
+        return None
+    result, data = compared
+    if data.findings is None:
+        bad_snapshot = result.outcome is Outcome.SKIPPED and data.snapshot is not None
+        return {"skipped": result.message} if bad_snapshot else None
     lang = Language(code)
+    still = {(f["kind"], f["subject"]) for f in data.findings}
+    restored = data.found is not None
     rows = [
         {
             "level": _level(str(finding["level"]), lang),
@@ -73,14 +80,16 @@ def since_before(run: HostRun, code: str = "en", zone: tzinfo = UTC) -> dict[str
             if finding["subject"] == finding["kind"]
             else finding["subject"],
             "before": _state(str(finding["before"]), lang),
-            "now": _state(str(finding["now"]), lang),
+            "now": lang._("%(now)s (fixed by --restore)", now=_state(str(finding["now"]), lang))
+            if restored and (finding["kind"], finding["subject"]) not in still
+            else _state(str(finding["now"]), lang),
         }
-        for finding in result.data.get("findings", [])
+        for finding in (data.found if data.found is not None else data.findings)
     ]
     return {
         "skipped": None,
-        "snapshot": result.data.get("snapshot"),
-        "taken": _taken(result.data.get("taken_utc"), lang, zone),
+        "snapshot": data.snapshot,
+        "taken": _taken(data.taken_utc, lang, zone),
         "rows": rows,
         "restored": _restored(result.data, lang),
     }

@@ -32,6 +32,7 @@ from runbook.stepdata import (
     DaemonRestart,
     MissedJobs,
     RtcWrite,
+    SinceBefore,
     SiteAnswers,
 )
 
@@ -136,6 +137,7 @@ class Story:
     backup: tuple[StepResult, BackupRerun] | None
     missed: tuple[StepResult, MissedJobs] | None
     site: tuple[StepResult, SiteAnswers] | None
+    since: tuple[StepResult, SinceBefore] | None
 
     @property
     def daemon(self) -> str:
@@ -162,6 +164,7 @@ def story_of(run: HostRun) -> Story:
         backup=stepdata.first(typed, BackupRerun),
         missed=stepdata.first(typed, MissedJobs),
         site=stepdata.first(typed, SiteAnswers),
+        since=stepdata.last(typed, SinceBefore),
     )
 
 
@@ -284,7 +287,34 @@ def found_items(story: Story, settings: Settings, lang: Language, view: MissedJo
         )
     if story.site is not None and story.site[0].failed:
         items.append(lang._("The site did not answer as it should."))
+    if story.since is not None:
+        items.extend(_since_found(story.since[1], lang))
     return items
+
+
+def _since_found(data: SinceBefore, lang: Language) -> list[str]:
+    """compare's failures and warnings as found, before ``--restore`` acted, counted."""
+    listed = data.found if data.found is not None else data.findings
+    problems = [f for f in listed or [] if isinstance(f, dict) and f.get("level") in {"failure", "warning"}]
+    if not problems:
+        return []
+    if data.snapshot:
+        return [
+            lang.n(
+                "%(n)d problem appeared since the snapshot taken before the maintenance: "
+                "see “Since before the maintenance”.",
+                "%(n)d problems appeared since the snapshot taken before the maintenance: "
+                "see “Since before the maintenance”.",
+                len(problems),
+            )
+        ]
+    return [
+        lang.n(
+            "%(n)d problem with services or mounts: see “Since before the maintenance”.",
+            "%(n)d problems with services or mounts: see “Since before the maintenance”.",
+            len(problems),
+        )
+    ]
 
 
 def _backup_found(item: tuple[StepResult, BackupRerun], settings: Settings, lang: Language) -> list[str]:
@@ -303,11 +333,12 @@ def done_items(story: Story, lang: Language, view: MissedJobsView | None, dry: b
     run = story.run
     daemon = story.daemon
     for result in run.results:
-        if not result.changed:
-            continue
         data = stepdata.read(result)
+        if not result.changed and not isinstance(data, SinceBefore):
+            continue  # compare may have restored a service and still failed on the rest
         if dry:
-            items.append(lang._("%(step)s: would change the host.", step=title_of(result, lang)))
+            if result.changed:
+                items.append(lang._("%(step)s: would change the host.", step=title_of(result, lang)))
         elif isinstance(data, DaemonRestart):
             items.append(lang._("Restarted %(daemon)s.", daemon=data.daemon or daemon))
         elif isinstance(data, ClockSync):
@@ -325,6 +356,12 @@ def done_items(story: Story, lang: Language, view: MissedJobsView | None, dry: b
         elif isinstance(data, MissedJobs) and view is not None:
             ran = [row for row in view.rows if row.state == "ran"]
             items.append(lang.n("Reran %(n)d missed cron job.", "Reran %(n)d missed cron jobs.", len(ran)))
+        elif isinstance(data, SinceBefore):
+            items.extend(
+                lang._("Started %(name)s again: it ran before the maintenance.", name=item["service"])
+                for item in data.restores or []
+                if isinstance(item, dict) and item.get("action") == "started"
+            )
         else:
             items.append(f"{title_of(result, lang)}: {text.one_line(result.message)}")
     if view is not None and not dry:

@@ -39,6 +39,7 @@ from runbook.snapshot.files import Snapshot, SnapshotError, load_snapshot, newes
 from runbook.snapshot.model import CronJob, HostState, Output
 from runbook.snapshot.reading import commands_command, parse_outputs, with_programs
 from runbook.snapshot.restore import restore_commands
+from runbook.stepdata import SinceBefore
 from runbook.steps.site import expand_url, fetch
 
 
@@ -111,7 +112,13 @@ def compares_cron(c: Context, settings: Settings) -> bool:
 
 # It only reads (unless restoring): a failed step before it must not hide what the maintenance
 # broke, so the engine runs it anyway.
-@step("compare", title="compare with before", runs_after_failure=True, reads_every_crontab=compares_cron)
+@step(
+    "compare",
+    title="compare with before",
+    data=SinceBefore,
+    runs_after_failure=True,
+    reads_every_crontab=compares_cron,
+)
 def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run: bool = False) -> StepResult:
     """Compare the host with its snapshot from before the maintenance; ``restore`` starts services again.
 
@@ -138,6 +145,7 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
     )
     findings = _findings(c, settings, _state(facts), before, outputs, answered, jobs)
     actions: list[tuple[str, str]] = []
+    found: list[Finding] | None = None
     lost = [f.subject for f in findings if f.kind == "service" and f.before == "running"]
     if restore and lost and before is not None:
         plan = {
@@ -164,13 +172,14 @@ def compare(c: Context, rec: StepRecorder, restore: bool | None = None, dry_run:
                 actions.append((name, "started" if worked else "not_started" if records else "cannot"))
             forget_facts(c)
             now = _state(facts_for(c, rec, settings))
-            findings = _findings(c, settings, now, before, outputs, None, jobs)
+            found, findings = findings, _findings(c, settings, now, before, outputs, None, jobs)
     restored = [RESTORE_WORDS[action].format(name=name, init=facts.init) for name, action in actions]
     failures = [f for f in findings if f.level is Level.FAILURE]
     data: dict[str, Any] = {
         "snapshot": path.name if path else None,
         "taken_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(before.taken)) if before else None,
         "findings": [f.to_dict() for f in findings],
+        **({"found": [f.to_dict() for f in found]} if found is not None else {}),
         "restored": restored,
         "restores": [{"service": name, "action": action} for name, action in actions],
         "init": facts.init,

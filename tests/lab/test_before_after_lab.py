@@ -92,6 +92,12 @@ def test_snapshot_then_broken_services_sockets_mounts_named_and_restored(
     assert restored["data"]["restored"] == ["started httpd"]
     assert host.run("/sbin/service httpd status").returncode == 0
     assert ("service", "failure", "httpd") not in findings(restored)
+    assert ("service", "failure", "httpd") in findings({"data": {"findings": restored["data"]["found"]}})
+    record = sorted(tmp_path.glob(f"{host.name}-2*.md"), key=newest_last)[-1].read_text()
+    summary, since = record.split("## Steps")[0], record.split("## Since before the maintenance")[1]
+    assert "| **FAILED** | service | httpd | running | → stopped (fixed by --restore) |" in since
+    assert "problems appeared since the snapshot taken before the maintenance" in summary
+    assert "- Started httpd again: it ran before the maintenance." in summary
 
     host.run("mount -t tmpfs -o size=4m tmpfs /mnt/data; echo 'replication: ok, lag 0' >/etc/lab-replication")
     again = runbook(lab, tmp_path, "post-maint", host.name, "--skip", "rerun_backup")

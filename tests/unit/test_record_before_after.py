@@ -37,6 +37,7 @@ def with_compare(data: dict[str, Any]) -> HostRun:
         "(httpd) no longer listening",
         data={"snapshot": "lab1-before-20261205T200000Z.json", "taken_utc": "2026-12-05T20:00:00Z", **data},
         title="compare with before",
+        kind="since_before",
     )
     return replace(run, results=[*run.results, result])
 
@@ -138,3 +139,46 @@ def test_without_a_snapshot_and_nothing_found_it_says_what_was_checked() -> None
     assert "起動時に有効なサービスはすべて動作中で" in ja
     compared = the_section(render(with_compare({"findings": []}), "en"), "Since before the maintenance")
     assert "Nothing changed that the comparison looks at." in compared
+
+
+def test_what_restore_fixed_stays_in_the_record_as_found() -> None:
+    """On a real Debian 12 VM, cron stopped and --restore started it: the record said "Nothing changed
+    that the comparison looks at" beside "Restored: started cron", and Found did not name it."""
+    stopped = {**FINDINGS[0], "subject": "cron", "message": "cron ran before and is stopped now"}
+    data = {
+        "findings": [],
+        "found": [stopped],
+        "restored": ["started cron"],
+        "restores": [{"service": "cron", "action": "started"}],
+        "init": "systemd",
+    }
+    run = with_compare(data)
+    run = replace(run, results=[*run.results[:-1], replace(run.results[-1], outcome=Outcome.CHANGED)])
+    full = render(run, "en")
+    md = the_section(full, "Since before the maintenance")
+    assert tables(md)[0][1] == ["**FAILED**", "service", "cron", "running", "→ stopped (fixed by --restore)"]
+    assert "Nothing changed" not in md
+    summary = full.split("## Steps")[0]
+    assert (
+        "- 1 problem appeared since the snapshot taken before the maintenance: see “Since before the "
+        "maintenance”." in summary
+    )
+    assert "- Started cron again: it ran before the maintenance." in summary
+    ja = render(run, "ja")
+    assert "→ 停止（--restore で復旧）" in the_section(ja, "保守前からの変化")
+    assert "保守前に動いていた cron を再び起動しました。" in ja.split("## 手順")[0]
+
+
+def test_a_restore_is_done_also_when_compare_still_fails_on_the_rest() -> None:
+    data = {
+        "findings": [{**FINDINGS[1], "message": ""}],
+        "found": [{**FINDINGS[0], "message": ""}, {**FINDINGS[1], "message": ""}],
+        "restores": [{"service": "httpd", "action": "started"}],
+        "init": "sysv",
+    }
+    full = render(with_compare(data), "en")
+    summary = full.split("## Steps")[0]
+    assert "- Started httpd again: it ran before the maintenance." in summary
+    assert "- 2 problems appeared since the snapshot taken before the maintenance" in summary
+    rows = tables(the_section(full, "Since before the maintenance"))[0]
+    assert rows[1][-1] == "→ stopped (fixed by --restore)" and rows[2][-1] == "→ closed"
