@@ -45,12 +45,15 @@ PLUMBING = "@@runbook:"
 """Commands that print this section marker are the runbook's own scripts (probe, cron reader, waits)."""
 _SECTION = re.compile(r"^@@runbook:([A-Za-z0-9._-]+)@@[0-9a-f]*$", re.M)
 ADMIN_SECTIONS = {
-    "sync.ntpq": "ntpq -pn",
-    "sync.ntpstat": "ntpstat",
-    "sync.chronyc": "chronyc -n tracking",
-    "sync.timedatectl": "timedatectl show",
+    "sync.ntpq": ("ntpq -pn", frozenset({"ntpd", "ntpsec"})),
+    "sync.ntpstat": ("ntpstat", frozenset({"ntpd", "ntpsec"})),
+    "sync.chronyc": ("chronyc -n tracking", frozenset({"chronyd"})),
+    "sync.timedatectl": ("timedatectl show", frozenset({"systemd-timesyncd"})),
 }
-"""Sections of the runbook's scripts that are a command an admin would type, shown as that command."""
+"""Sections of the runbook's scripts that are a command an admin would type, shown as that command
+when the host's time daemon is one it is about (all of them for a daemon none is about): the probe
+asks every systemd host's timedatectl, which on a chrony host without D-Bus only says "Failed to
+connect to bus"."""
 
 
 def step_title(name: str) -> str:
@@ -689,16 +692,18 @@ def console(command: CommandRecord, lang: Language, *, timed: bool = True) -> st
     return "\n".join(lines)
 
 
-def admin_consoles(command: CommandRecord, lang: Language) -> list[str]:
-    """What one of the runbook's scripts read that an admin would have typed (``ntpq -pn`` …), as consoles."""
+def admin_consoles(command: CommandRecord, lang: Language, daemon: str = "") -> list[str]:
+    """What one of the runbook's scripts read that an admin of ``daemon`` would have typed
+    (``ntpq -pn`` …), as consoles."""
     found: dict[str, str] = {}
     marks = list(_SECTION.finditer(command.stdout))
     for mark, following in zip(marks, [*marks[1:], None], strict=True):
         end = following.start() if following is not None else len(command.stdout)
         found[mark.group(1)] = command.stdout[mark.end() : end].strip("\n")
     consoles = []
-    for name, typed in ADMIN_SECTIONS.items():
-        if name in found:
+    known = any(daemon in families for _, families in ADMIN_SECTIONS.values())
+    for name, (typed, families) in ADMIN_SECTIONS.items():
+        if name in found and (daemon in families or not known):
             shown = CommandRecord(typed, _exit_code(found.get(f"{name}.rc")), stdout=found[name])
             consoles.append(console(shown, lang, timed=False))
     return consoles
@@ -802,7 +807,7 @@ def step_view(
         if full or not is_plumbing(command):
             commands.append(console(command, lang))
         else:
-            commands.extend(admin_consoles(command, lang))
+            commands.extend(admin_consoles(command, lang, story.daemon))
     shown = [c for c in result.commands if full or not is_plumbing(c)]
     note = step_note(result, lang, story, view)
     warnings = [w for w in result.warnings if full or PANIC_THRESHOLD not in w]

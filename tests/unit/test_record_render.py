@@ -17,7 +17,7 @@ from sample_run import T0, cmd, seed_run, seed_settings
 
 from runbook.record import fleet_json, host_json, render_fleet, render_host
 from runbook.record.text import _escape, fence, visible
-from runbook.results import FleetRun, HostRun, Outcome, StepResult
+from runbook.results import CommandRecord, FleetRun, HostRun, Outcome, StepResult
 from runbook.settings import with_overrides
 
 CLOSING = re.compile(r"^ {0,3}(`{3,})[ \t]*$")
@@ -456,3 +456,33 @@ def test_an_unreachable_host_is_not_found_healthy() -> None:
     assert "The host could not be checked: ssh: connection refused (port 22)." in list_items(markdown)
     japanese = render_host(run, with_overrides(seed_settings(), {"lang": "ja"}), now=T0 + 60)
     assert "ホストを確認できませんでした: ssh: connection refused (port 22)。" in japanese
+
+
+def _probed(daemon: str) -> str:
+    """A run whose probe read chronyc and timedatectl (no D-Bus on the host) and found ``daemon``."""
+    probe = CommandRecord(
+        'LC_ALL=C; export LC_ALL; rb_sec() { printf \'@@runbook:%s@@%s\\n\' "$1" "$rb_tok"; }; …',
+        0,
+        stdout="@@runbook:sync.chronyc@@ab12\nReference ID    : 0A000002 (10.0.0.2)\n"
+        "@@runbook:sync.chronyc.rc@@ab12\n0\n"
+        "@@runbook:sync.timedatectl@@ab12\nFailed to connect to bus: No such file or directory\n"
+        "@@runbook:sync.timedatectl.rc@@ab12\n1\n",
+    )
+    boot = {"daemon": daemon, "was_running": True, "was_enabled": True, "running": True, "enabled": True}
+    run = HostRun(
+        "web01",
+        [StepResult("start_enable_daemon", Outcome.OK, "ok", [probe], T0, 0.1, boot, [], kind="daemon_boot")],
+        T0,
+        T0 + 1,
+    )
+    return render_host(run, seed_settings(), now=T0 + 2)
+
+
+def test_details_show_the_reads_of_the_hosts_own_time_daemon() -> None:
+    """A real Debian 12 VM with chrony and no D-Bus: every probe showed `timedatectl show` failing."""
+    chrony = _probed("chronyd")
+    assert "$ chronyc -n tracking" in chrony and "timedatectl" not in chrony
+    timesyncd = _probed("systemd-timesyncd")
+    assert "$ timedatectl show" in timesyncd and "chronyc" not in timesyncd
+    unknown = _probed("openntpd")
+    assert "$ chronyc -n tracking" in unknown and "$ timedatectl show" in unknown
