@@ -237,7 +237,6 @@ class RecordWriter:
         self._lock = threading.Lock()
         self._taken: set[str] = set()
         self._stems: dict[int, str] = {}
-        self._claimed: set[str] = set()
         self._names: dict[str, str] = {}
         self._done: dict[int, list[Path]] = {}
         self._records: dict[str, HostRecord] = {}
