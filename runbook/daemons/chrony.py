@@ -182,24 +182,20 @@ def _sync_running(run: Runner, settings: Settings, driver: ChronyDriver, token: 
     code, said = parse_reply(output_of(burst), burst.exit_code)
     if not burst.ok or (code is not None and code != 200):
         message = f"chronyc burst: {code or ''} {said}".replace("  ", " ")
-        return SyncRun(SyncKind.ERROR, message, server="chronyd")
+        return SyncRun(SyncKind.ERROR, message)
     tries = max(1, math.ceil(min(settings.ntp.sync_wait, 30.0)))
     run(waitsync_command(tries), tries + settings.fleet.command_timeout)
     stepped = run("chronyc makestep")
     code, said = parse_reply(output_of(stepped), stepped.exit_code)
     if code != 200:
         why = {506: " (chronyd is not running)", 501: " (not authorised: run as root)"}.get(code or 0, "")
-        return SyncRun(
-            SyncKind.ERROR, f"chronyc makestep: {code or ''} {said}{why}".strip(), server="chronyd"
-        )
+        return SyncRun(SyncKind.ERROR, f"chronyc makestep: {code or ''} {said}{why}".strip())
     wait = math.ceil(settings.ntp.sync_wait)
     waited = run(driver.wait_command(wait, token), wait + settings.fleet.command_timeout)
     state = driver.sync_state(shell.split_sections(waited.stdout, token))
     if not state.synchronised:
         last = state.lines[-1] if state.lines else waited.note or f"exit {waited.exit_code}"
-        return SyncRun(
-            SyncKind.ERROR, f"chronyc makestep: 200 OK, but not synchronised: {last}", server="chronyd"
-        )
+        return SyncRun(SyncKind.ERROR, f"chronyc makestep: 200 OK, but not synchronised: {last}")
     return SyncRun(
         SyncKind.SYNCED,
         "chronyc makestep: 200 OK; chronyc waitsync: synchronised",

@@ -90,7 +90,7 @@ class TimesyncdDriver:
             message = f"NTPSynchronized=yes after {record.duration:.0f} s"
             return SyncRun(SyncKind.SYNCED, message, "step", tool="systemd-timesyncd")
         message = f"NTPSynchronized not yes within {settings.ntp.sync_wait:g} s"
-        return SyncRun(SyncKind.ERROR, message, server="timesyncd")
+        return SyncRun(SyncKind.ERROR, message)
 
 
 DRIVER = TimesyncdDriver()

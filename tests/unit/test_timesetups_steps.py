@@ -145,6 +145,7 @@ def test_chrony_makestep_errors_fail(reply: str, why: str) -> None:
     )
     result = one_shot_sync(c)
     assert result.failed and reply in result.message and why in result.message
+    assert result.message.startswith("chronyd: chronyc makestep"), "the daemon is no server"
 
 
 def test_chronyd_q_when_the_daemon_is_down() -> None:
@@ -234,6 +235,7 @@ def test_timesyncd_never_synchronised_fails() -> None:
     c = fake_host(offset=10800, probe=setup_probe("systemd", TIMESYNCD), run=_timesyncd("no"))
     result = one_shot_sync(c)
     assert result.failed and "NTPSynchronized not yes" in result.message
+    assert result.message.startswith("systemd-timesyncd: NTPSynchronized"), result.message
 
 
 # -- which daemon ------------------------------------------------------------------------
