@@ -345,6 +345,7 @@ def sample_session(
     samples: int,
     timeout: float,
     last_line: Callable[[str, list[Timing]], str] | None = None,
+    shell: str = "sh",
 ) -> tuple[CommandRecord, str, list[Timing]]:
     """Run ``command`` (a probe with ``clock_loop``) in one session on ``c``'s transport.
 
@@ -353,9 +354,9 @@ def sample_session(
     the host's second changes), then the line ``last_line(method, timings)`` if given (no answer
     awaited), then ends stdin and reads the rest. Returns the command record (stdout decoded as
     UTF-8 with replacement, within ``runbook.output``'s limit), the method and the timings. On
-    the host the command runs under ``host_timeout``: ended with its processes after ``timeout``
-    seconds. Connection errors propagate after the record is marked unfinished; a timeout
-    here closes the channel.
+    the host the command runs under ``host_timeout`` (by ``shell`` when the host has it): ended
+    with its processes after ``timeout`` seconds. Connection errors propagate after the record
+    is marked unfinished; a timeout here closes the channel.
     """
     record = CommandRecord(command=command, exit_code=None, started=time.time())
     clock = time.monotonic()
@@ -368,7 +369,7 @@ def sample_session(
     method = ""
     try:
         channel.settimeout(timeout)
-        channel.exec_command(host_timeout(command, timeout))
+        channel.exec_command(host_timeout(command, timeout, shell))
         reader = _LineReader(channel, out)
         if reader.until_clock_header():
             method = reader.line() or ""

@@ -62,39 +62,50 @@ class Privilege(Enum):
 NOT_PRIVILEGED = Privilege.NOT_PRIVILEGED
 
 
-def host_timeout(command: str, seconds: float) -> str:
+def host_timeout(command: str, seconds: float, shell: str = "sh") -> str:
     """``command`` ended on the host after ``seconds``, with every process it started.
 
     Closing an SSH channel does not stop the remote process. With ``setsid`` (util-linux,
-    BusyBox) the command runs in a process group of its own, stdin kept; a watchdog in
-    another group sends the whole group TERM at the limit and KILL ``KILL_AFTER`` s later,
-    and the wrapper exits 124 (a limit told by ``/proc/uptime``, which a clock step does not
-    move). The watchdog is stopped as soon as the command's group is empty, in time or not, so
-    it leaves no process behind either. Without ``setsid``: GNU
-    ``timeout -k``, which signals its process group; BusyBox ``timeout`` signals only its
-    direct child (a job's child kept running), so that child is a shell that passes the TERM
-    to its whole process group (the session's). Without either, the command runs as is
-    (only the channel is closed).
+    BusyBox) the command runs in a process group of its own, stdin kept; a watchdog (a
+    subshell of the wrapper, so no process but its ``sleep`` is started for it) sends that
+    group TERM at the limit and KILL ``KILL_AFTER`` s later, and the wrapper exits 124 (a limit
+    told by ``/proc/uptime``, which a clock step does not move: GNU ``timeout``'s timer would).
+    The watchdog and its ``sleep`` are stopped as soon as the command's group is empty, in time
+    or not, so they leave no process behind either. Without ``setsid``: GNU ``timeout -k``,
+    which signals its process group; BusyBox ``timeout`` signals only its direct child (a job's
+    child kept running), so that child is a shell that passes the TERM to its whole process
+    group (the session's). Without either, the command runs as is (only the channel is closed).
+    ``shell`` runs the command when the host has it (``sh`` otherwise): the probe asks for bash,
+    which it would start itself.
     """
     limit = max(1, math.ceil(seconds))
-    watchdog = shlex.quote(f'sleep {limit}; kill -TERM -"$1"; sleep {KILL_AFTER}; kill -KILL -"$1"')
     relay = shlex.quote('trap "trap - TERM; kill -TERM 0" TERM; exec 3<&0; sh -c "$0" <&3 3<&- & wait $!')
     timeout = f"timeout -k {KILL_AFTER} {limit}"
     script = (
+        'rb_sh=sh; if [ "$1" != sh ] && command -v "$1" >/dev/null 2>&1; then rb_sh=$1; fi; '
         "if command -v setsid >/dev/null 2>&1; then "
         "read rb_s rb_x </proc/uptime 2>/dev/null || rb_s=0; "
-        'exec 3<&0; setsid sh -c "$0" <&3 3<&- & rb_p=$!; exec 3<&-; '
-        f'setsid sh -c {watchdog} rb_watchdog "$rb_p" </dev/null >/dev/null 2>&1 & rb_w=$!; '
+        'exec 3<&0; setsid "$rb_sh" -c "$0" <&3 3<&- & rb_p=$!; exec 3<&-; '
+        # the watchdog: a TERM at any point ends it and its sleep (the flag is read again once
+        # the sleep's pid is known; KILL, as a TERM can reach the sleep before it stops catching)
+        "( rb_z=; rb_stop=; "
+        'trap \'rb_stop=1; if [ -n "$rb_z" ]; then kill -KILL "$rb_z" 2>/dev/null; fi\' TERM; '
+        f"for rb_step in {limit}:TERM {KILL_AFTER}:KILL; do "
+        '[ -z "$rb_stop" ] || exit 0; sleep "${rb_step%:*}" & rb_z=$!; '
+        '[ -z "$rb_stop" ] || { kill -KILL "$rb_z" 2>/dev/null; exit 0; }; '
+        'wait "$rb_z"; rb_z=; [ -z "$rb_stop" ] || exit 0; '
+        'kill -"${rb_step#*:}" -"$rb_p" 2>/dev/null; done '
+        ") </dev/null >/dev/null 2>&1 & rb_w=$!; "
         'wait "$rb_p"; rb_rc=$?; '
         "read rb_e rb_x </proc/uptime 2>/dev/null || rb_e=0; "
-        'if ! kill -0 -"$rb_p" 2>/dev/null; then kill -TERM -"$rb_w" 2>/dev/null; fi; '
+        'if ! kill -0 -"$rb_p" 2>/dev/null; then kill -TERM "$rb_w" 2>/dev/null; fi; '
         f'if [ $(( ${{rb_e%.*}} - ${{rb_s%.*}} )) -ge {limit} ] && [ "$rb_rc" -gt 128 ]; then rb_rc=124; fi; '
         'exit "$rb_rc"; fi; '
         "if timeout -k 1 5 true >/dev/null 2>&1; then "
         f'if timeout --help 2>&1 | grep -q BusyBox; then exec {timeout} sh -c {relay} "$0"; fi; '
-        f'exec {timeout} sh -c "$0"; fi; exec sh -c "$0"'
+        f'exec {timeout} "$rb_sh" -c "$0"; fi; exec "$rb_sh" -c "$0"'
     )
-    return f"sh -c {shlex.quote(script)} {shlex.quote(command)}"
+    return shlex.join(["sh", "-c", script, command, shell])
 
 
 def nested_timeout(timeout: float | None, deadline: float | None) -> float | None:

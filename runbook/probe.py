@@ -36,6 +36,7 @@ from runbook.shell import new_token, split_sections
 
 __all__ = [
     "CRON_SCOPES",
+    "PROBE_SHELL",
     "clock_command",
     "new_token",
     "probe_arguments",
@@ -44,6 +45,9 @@ __all__ = [
     "split_sections",
 ]
 
+PROBE_SHELL = "bash"
+"""The shell the probe asks ``host_timeout`` to start it with when the host has it: the probe
+would otherwise start bash itself, one process more on every host."""
 CRON_SCOPES = ("all", "jobs", "boot")
 """How much of the cron setup the probe reads: ``all``; or ``boot``, only the boot and the
 host's time unless the boot is recent (no window is possible otherwise: the clock does not

@@ -15,7 +15,7 @@ from runbook.cron.window import MIN_LAG
 from runbook.errors import NTPUnavailable, ProbeError
 from runbook.facts.types import HostFacts
 from runbook.facts.units import parse_facts
-from runbook.probe import clock_command, probe_command
+from runbook.probe import PROBE_SHELL, clock_command, probe_command
 from runbook.session import session_of
 from runbook.settings import Settings
 from runbook.shell import new_token, split_sections
@@ -58,6 +58,7 @@ def facts_for(c: Context, rec: StepRecorder, settings: Settings) -> HostFacts:
             settings.ntp.samples,
             settings.fleet.command_timeout,
             lambda method, timings: at_least(least, cron_scope(settings, clock.best_sample(method, timings))),
+            shell=PROBE_SHELL,
         )
         rec.commands.append(record)
         sample = clock.best_sample(method, timings)

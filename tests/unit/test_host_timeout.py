@@ -1,0 +1,81 @@
+"""``host_timeout``'s wrapper on this machine's shells: limits, leftovers, stdin and the shell asked for.
+
+The lab tests (tests/lab/test_safety_commands.py) run it over SSH on lab hosts, BusyBox's
+``timeout`` included; these run it here, many times, for the races a single run would not meet.
+"""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runbook.commands import host_timeout
+
+SHELLS = ["dash", "bash", "busybox"]
+
+
+def wrapped(shell: str, command: str, seconds: float, run_by: str = "sh") -> list[str]:
+    """The wrapper's argv with ``shell`` as the host's ``sh``."""
+    words = shlex.split(host_timeout(command, seconds, run_by))
+    assert words[:2] == ["sh", "-c"]
+    return [*(["busybox", "sh"] if shell == "busybox" else [shell]), *words[1:]]
+
+
+def run(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(argv, check=False, capture_output=True, timeout=60, **kwargs)
+
+
+def sleeps(seconds: int) -> int:
+    """How many ``sleep SECONDS`` processes run on this machine."""
+    return int(run(["pgrep", "-c", "-x", "-f", f"sleep {seconds}"]).stdout.strip() or 0)
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_commands_in_time_leave_no_watchdog_behind(shell: str) -> None:
+    """The watchdog's sleep is ended with it, even when the command ends before the watchdog
+    has started its sleep or caught TERM (300 quick commands, where the races are)."""
+    limit = 3000 + SHELLS.index(shell)  # a sleep of this length is the watchdog's own
+    before = sleeps(limit)
+    for _ in range(300):
+        done = run(wrapped(shell, "true", limit))
+        assert done.returncode == 0, done.stderr
+    deadline = time.monotonic() + 10
+    while sleeps(limit) > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sleeps(limit) == before
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_command_past_its_limit_ends_with_its_jobs(shell: str) -> None:
+    started = time.monotonic()
+    done = run(wrapped(shell, "sleep 1234 & sleep 4321", 1))
+    assert done.returncode == 124 and time.monotonic() - started < 10
+    deadline = time.monotonic() + 10
+    while sleeps(1234) + sleeps(4321) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sleeps(1234) + sleeps(4321) == 0
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_the_command_reads_the_wrappers_stdin(shell: str) -> None:
+    done = run(wrapped(shell, 'read a; echo "got $a"', 5), input=b"line\n")
+    assert done.stdout == b"got line\n"
+
+
+def test_the_shell_asked_for_runs_the_command_when_the_host_has_it(tmp_path: Path) -> None:
+    command = 'if [ -n "${BASH_VERSION:-}" ]; then echo bash; else echo sh; fi'
+    assert run(wrapped("dash", command, 5, "bash")).stdout == b"bash\n"
+    assert run(wrapped("dash", command, 5)).stdout == b"sh\n"
+    bin_dir = tmp_path / "bin"  # a host without bash: sh runs it
+    bin_dir.mkdir()
+    for tool in ("setsid", "sleep", "sh", "dash", "kill"):
+        found = run(["sh", "-c", f"command -v {tool}"]).stdout.decode().strip()
+        if found.startswith("/"):
+            (bin_dir / tool).symlink_to(found)
+    done = run(wrapped("dash", command, 5, "bash"), env={"PATH": str(bin_dir)})
+    assert done.stdout == b"sh\n", done.stderr
