@@ -1,12 +1,15 @@
 """Snapshot files: ``HOST-before-YYYYMMDDTHHMMSSZ.json`` (and ``.md``) beside the records.
 
 Written like records (atomic, 0600, through ``write_atomic``, secrets masked by the records'
-``Redactor``). ``load_snapshot`` checks the file's kind, format and host
+``Redactor``), and never over another: a second snapshot of the host in the same second is
+``HOST-before-YYYYMMDDTHHMMSSZ-2.json``, and so on. ``load_snapshot`` checks the file's kind, format and host
 and raises ``SnapshotError`` with a one-line reason; ``newest_snapshot`` finds a host's latest.
 """
 
 from __future__ import annotations
 
+import glob
+import itertools
 import json
 import re
 import time
@@ -60,26 +63,42 @@ class Snapshot:
         }
 
 
-def snapshot_path(folder: Path, host: str, taken: float) -> Path:
-    return Path(folder) / f"{safe_name(host)}-before-{stamp(taken)}.json"
+def snapshot_path(folder: Path, host: str, taken: float, n: int = 1) -> Path:
+    """The name of ``host``'s ``n``-th snapshot taken in the second of ``taken``."""
+    suffix = "" if n == 1 else f"-{n}"
+    return Path(folder) / f"{safe_name(host)}-before-{stamp(taken)}{suffix}.json"
 
 
 def write_snapshot(folder: Path, data: dict[str, Any], redactor: Redactor) -> list[Path]:
     """Write a snapshot (``Snapshot.to_dict``'s shape) as ``.json`` and a short ``.md`` view, secrets
-    masked as in the records; return both paths."""
+    masked as in the records, under the first free name; return both paths."""
     data = redactor.value(data)
     folder.mkdir(parents=True, exist_ok=True)
-    json_path = snapshot_path(folder, str(data["host"]), float(data["taken"]))
-    write_atomic(json_path, json.dumps(data, indent=2, sort_keys=True) + "\n", sync_folder=False)
+    text = json.dumps(data, indent=2, sort_keys=True) + "\n"
+    for n in itertools.count(1):
+        json_path = snapshot_path(folder, str(data["host"]), float(data["taken"]), n)
+        try:
+            write_atomic(json_path, text, sync_folder=False, new=True)
+        except FileExistsError:
+            continue
+        break
     md_path = json_path.with_suffix(".md")
     write_atomic(md_path, markdown(data, json_path.name))
     return [json_path, md_path]
 
 
 def newest_snapshot(folder: Path, host: str) -> Path | None:
-    """``host``'s newest snapshot in ``folder`` (the stamps sort in time order)."""
-    found = sorted(Path(folder).glob(f"{safe_name(host)}-before-*.json"))
-    return found[-1] if found else None
+    """``host``'s newest snapshot in ``folder``: the latest stamp, then the highest ``-N``.
+
+    Only names of exactly this host's snapshots count (host ``db``'s are not ``db-before-x``'s).
+    """
+    name = re.compile(rf"{re.escape(safe_name(host))}-before-(\d{{8}}T\d{{6}}Z)(?:-(\d+))?\.json")
+    found = []
+    for path in Path(folder).glob(f"{glob.escape(safe_name(host))}-before-*.json"):
+        matched = name.fullmatch(path.name)
+        if matched:
+            found.append((matched[1], int(matched[2] or 1), path))
+    return max(found)[2] if found else None
 
 
 def load_snapshot(path: Path, host: str) -> Snapshot:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,31 @@ def test_written_0600_masked_and_read_back(tmp_path: Path) -> None:
     assert loaded.state.outputs[0].rc == 0
     assert newest_snapshot(tmp_path, "web1") == json_path
     assert newest_snapshot(tmp_path, "web2") is None
+
+
+def test_a_second_snapshot_in_the_same_second_is_kept_beside_the_first(tmp_path: Path) -> None:
+    first, _ = write_snapshot(tmp_path, snapshot().to_dict(), Redactor())
+    changed = replace(snapshot(), commands=("uptime",)).to_dict()
+    second, second_md = write_snapshot(tmp_path, changed, Redactor())
+    assert second.name == "web1-before-20270115T080000Z-2.json" and second_md.is_file()
+    assert json.loads(first.read_text())["commands"] != ["uptime"]
+    assert json.loads(second.read_text())["commands"] == ["uptime"]
+    assert newest_snapshot(tmp_path, "web1") == second
+
+
+def test_the_newest_snapshot_is_the_latest_stamp_then_the_highest_number(tmp_path: Path) -> None:
+    names = [
+        "web1-before-20270115T080000Z.json",
+        "web1-before-20270115T080000Z-2.json",
+        "web1-before-20270115T080000Z-10.json",
+        "web1-before-20270114T235959Z-99.json",
+        "web1-before-x-before-20270116T000000Z.json",  # host web1-before-x's
+        "web1-before-20270117T000000Z.json.tmp",
+    ]
+    for name in names:
+        (tmp_path / name).write_text("{}")
+    assert newest_snapshot(tmp_path, "web1") == tmp_path / "web1-before-20270115T080000Z-10.json"
+    assert newest_snapshot(tmp_path, "web1-before-x") == tmp_path / names[4]
 
 
 @pytest.mark.parametrize(
