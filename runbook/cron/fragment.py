@@ -29,8 +29,9 @@ Contents reach the output as hex, and names as hex unless plain, so no content o
 line ``@@runbook:date@@``, a form feed, a fake tag) can end or forge a block. The one
 exception is the probe's ``jobs`` scope on an old boot (what ``compare`` needs, read with no
 process at all): each file is a size-less ``file PATH`` tag and its lines as ``| TEXT`` lines
-(at most ``max_bytes / 64`` of them; a last line without a newline gets one), which no content
-can end either, since every line of it starts with ``|``. Otherwise the boundaries
+(at most ``max_bytes / 64`` of them, then a ``cut PATH LINES`` tag if the file goes on; a last
+line without a newline gets one), which no content can end either, since every line of it
+starts with ``|``. Otherwise the boundaries
 between files come from the sizes ``wc`` gave before ``od`` ran. A file whose
 size changed by the time it was read again is not used, nor are the files its bytes may
 have shifted; ``parse_cron_section`` says so in ``CronSnapshot.notes``, as it does for
@@ -62,6 +63,7 @@ _DATA = re.compile(r"^[0-9a-f ]*$")
 _FIELDS = {
     "file": (0, 1),
     "big": (1,),
+    "cut": (1,),
     "gone": (0,),
     "denied": (0,),
     "dir": (0,),
@@ -273,6 +275,8 @@ class _Reader:
             name = encoded.decode("utf-8", "replace")
         if kind == "big":
             self.notes.append(f"{name}: not read: {extra[0]} bytes, more than max_bytes")
+        elif kind == "cut":
+            self.notes.append(f"{name}: only its first {extra[0]} lines read (max_bytes / 64), not the rest")
         elif kind == "gone":
             self.notes.append(f"{name}: vanished or became unreadable while the probe ran")
         elif kind == "file" and extra:

@@ -50,10 +50,12 @@ rbc_one() {
   else rbc_tag file "$1" "$rbc_n"; od -An -v -tx1 <"$1"; rbc_size "$1"; printf 'S %s\n' "$rbc_n"; fi
 }
 rbc_text() {
-  rbc_tag file "$1"; rbc_n=0
-  while [ "$rbc_n" -lt "$rbc_lines_max" ] && { IFS= read -r rbc_l || [ -n "$rbc_l" ]; }; do
+  rbc_tag file "$1"; rbc_n=0; rbc_cut=
+  while IFS= read -r rbc_l || [ -n "$rbc_l" ]; do
+    if [ "$rbc_n" -ge "$rbc_lines_max" ]; then rbc_cut=1; break; fi
     printf '| %s\n' "$rbc_l"; rbc_n=$((rbc_n + 1))
   done <"$1"
+  if [ -n "$rbc_cut" ]; then rbc_tag cut "$1" "$rbc_n"; fi
 }
 rbc_file() {
   if [ -f "$1" ] && [ -r "$1" ]; then

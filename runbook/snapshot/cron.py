@@ -15,10 +15,13 @@ def unread(section: str) -> bool:
     return "unread" in parse_cron_section(section).flags
 
 
-def scheduled_jobs(section: str, zone: str, paths: CronPaths | None = None) -> tuple[CronJob, ...]:
-    """Every job the section's crontabs schedule, once each, sorted; ``zone`` when the host's is
-    unknown; ``paths``: where the fragment looked (the defaults')."""
+def scheduled_jobs(
+    section: str, zone: str, paths: CronPaths | None = None
+) -> tuple[tuple[CronJob, ...], tuple[str, ...]]:
+    """Every job the section's crontabs schedule, once each, sorted, and what the fragment could
+    not read (``CronSnapshot.notes``: a file cut short, skipped, unreadable); ``zone`` when the
+    host's is unknown; ``paths``: where the fragment looked (the defaults')."""
     found = parse_cron_section(section)
     table = read_schedule(found, host_zone(found, paths) or zone, paths)
     jobs = {CronJob(e.schedule, e.user, e.command, e.source) for e in table.entries}
-    return tuple(sorted(jobs, key=lambda job: (job.source, job.key)))
+    return tuple(sorted(jobs, key=lambda job: (job.source, job.key))), found.notes

@@ -263,10 +263,9 @@ def _cron_jobs(
             return None
         section = session.cron_section = ran.stdout
     redactor = redactor_for(settings)
-    return tuple(
-        replace(job, command=redactor.text(job.command))
-        for job in scheduled_jobs(section, settings.records.timezone)
-    )
+    jobs, unreadable = scheduled_jobs(section, settings.records.timezone)
+    rec.warnings.extend(f"cron schedule: {note}" for note in unreadable)
+    return tuple(replace(job, command=redactor.text(job.command)) for job in jobs)
 
 
 def _enable(before: Snapshot, now: HostState, name: str) -> bool:

@@ -133,3 +133,13 @@ def test_damaged_lines_are_noted_not_raised() -> None:
     snapshot = parse_cron_section(out)
     assert snapshot.files == {}
     assert len(snapshot.notes) == 10
+
+
+def test_a_text_file_cut_short_keeps_its_lines_and_says_so() -> None:
+    out = (
+        "@@runbook:cron@@\nT file /etc/crontab\n| 0 1 * * * root a\nT cut /etc/crontab 1\n"
+        "T file /etc/cron.d/b\n| x\n"
+    )
+    snapshot = parse_cron_section(out)
+    assert snapshot.files == {"/etc/crontab": "0 1 * * * root a\n", "/etc/cron.d/b": "x\n"}
+    assert snapshot.notes == ("/etc/crontab: only its first 1 lines read (max_bytes / 64), not the rest",)

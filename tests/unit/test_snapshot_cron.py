@@ -5,9 +5,12 @@ view, and compared: a job gone is a warning naming it, a new one information."""
 from __future__ import annotations
 
 import json
+import time
+from dataclasses import replace
 from pathlib import Path
 
-from test_cron_fragment_live import root, run, write
+import pytest
+from test_cron_fragment_live import SHELLS, root, run, stat, write
 
 from runbook.record.redact import Redactor
 from runbook.snapshot.compare import Level, cron_findings
@@ -39,13 +42,31 @@ def test_jobs_come_from_the_fragment_with_run_parts_expanded(root: Path) -> None
     )
     out, _ = run("dash", root, paths)
     assert not unread(out)
-    jobs = scheduled_jobs(out, "UTC", paths)
+    jobs, unreadable = scheduled_jobs(out, "UTC", paths)
+    assert unreadable == ()
     assert {(j.schedule, j.user, j.command) for j in jobs} == {
         ("17 * * * *", "root", f"{root}/etc/cron.hourly/rotate"),
         ("30 2 * * *", "root", "/usr/local/bin/backup --password=hunter2 /srv"),
         ("09,39 * * * *", "root", "[ -x /usr/lib/php/clean ] && /usr/lib/php/clean"),
         ("@reboot", "alice", "/home/alice/start.sh"),
     }
+
+
+@pytest.mark.host_clock
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_crontab_longer_than_the_text_read_says_it_was_cut(shell: str, root: Path) -> None:
+    """The probe's ``jobs`` scope reads at most max_bytes / 64 lines of each file (10 here):
+    the jobs after them are not in the snapshot, and the caller is told so."""
+    lines = [f"{minute} 1 * * * root /bin/job{minute}\n" for minute in range(12)]
+    paths = write(root, {"etc/crontab": "".join(lines).encode(), "proc/stat": stat(time.time() - 40 * 86400)})
+    paths = replace(paths, max_bytes=640)
+    out, _ = run(shell, root, paths, scope="jobs")
+    jobs, unreadable = scheduled_jobs(out, "UTC", paths)
+    assert sorted(job.command for job in jobs) == sorted(f"/bin/job{minute}" for minute in range(10))
+    assert unreadable == (f"{paths.crontab}: only its first 10 lines read (max_bytes / 64), not the rest",)
+    write(root, {"etc/crontab": "".join(lines[:10]).encode()})  # exactly the limit: all of it
+    jobs, unreadable = scheduled_jobs(run(shell, root, paths, scope="jobs")[0], "UTC", paths)
+    assert len(jobs) == 10 and unreadable == ()
 
 
 def test_the_probe_scope_boot_leaves_them_unread(root: Path) -> None:
