@@ -44,18 +44,20 @@ def host_line(
     run: HostRun, settings: Settings, record: str | None, now: float, host: model.HostRecord | None = None
 ) -> HostLine:
     """The host's verdict, what changed and what is left, as its own record (``host``, made
-    when not given) says them."""
+    when not given) says them. All of it comes from the run as that record saw it: after a
+    Ctrl-C the host's current step may still end, and add a result, while the records are written."""
     host = host or model.host_record(run, settings, now=now)
+    seen = host.run or run
     return HostLine(
-        host=run.host,
-        outcome=run.outcome.value,
+        host=seen.host,
+        outcome=seen.outcome.value,
         label=host.label,
-        changes=[step.title for step, result in zip(host.steps, run.results, strict=True) if result.changed],
+        changes=[step.title for step, result in zip(host.steps, seen.results, strict=True) if result.changed],
         left=[f"{item.text} {item.command}".strip() for item in host.left],
         record=record,
-        connections=run.connections,
-        commands=len(run.commands),
-        round_trips=run.round_trips,
+        connections=seen.connections,
+        commands=len(seen.commands),
+        round_trips=seen.round_trips,
     )
 
 

@@ -16,6 +16,8 @@ from record_seed import seed_settings as lab_settings
 from sample_run import T0, cmd, seed_run, seed_settings
 
 from runbook.record import fleet_json, host_json, render_fleet, render_host
+from runbook.record.fleet import fleet_record
+from runbook.record.model import host_record
 from runbook.record.text import _escape, fence, visible
 from runbook.results import CommandRecord, FleetRun, HostRun, Outcome, StepResult
 from runbook.settings import with_overrides
@@ -384,6 +386,21 @@ def test_a_long_host_error_stays_out_of_the_title() -> None:
     md = render(HostRun(host="web1", started=T0, finished=T0 + 1, error=error))
     assert md.startswith("# Maintenance record — web1 — FAILED (host error)\n")
     assert f"> **HOST ERROR:** {error}" in md
+
+
+def test_a_step_ending_after_its_hosts_record_was_made_leaves_the_fleet_record_whole() -> None:
+    """After a Ctrl-C the records are written while a host may still end its current step: the
+    fleet's line says what the host's own record says, and nothing raises."""
+    run = seed_run()
+    made = host_record(run, seed_settings(), now=T0 + 60)
+    run.results.append(replace(run.results[-1], step="late", outcome=Outcome.CHANGED))
+    fleet = FleetRun([run], started=T0, finished=T0 + 60)
+    record = fleet_record(fleet, seed_settings(), {}, now=T0 + 60, host_records={run.host: made})
+    [line] = record.hosts
+    assert line.changes == ["restart time daemon", "one-shot sync", "rerun missed backup"]
+    assert made.run is not None and line.commands == len(made.run.commands)
+    data = fleet_json(fleet, seed_settings(), {}, now=T0 + 60, record=record)
+    assert data["totals"]["commands"] == line.commands
 
 
 def test_fleet_record_counts_round_trips_and_says_why_it_stopped() -> None:
