@@ -270,7 +270,12 @@ class StepRecorder:
                 record.exit_code = result.exited
                 record.stdout, record.stderr = cap(result.stdout), cap(result.stderr)
                 ran = time.monotonic() - clock
-                if sent != wire and result.exited in _ENDED_BY_TIMEOUT and ran >= (timeout or 0.0):
+                if result.exited == -1 and ran >= options.get("timeout", math.inf):
+                    # Invoke's timer closed the channel, but the runner asked whether the timer
+                    # had run out while its thread was still closing it: no CommandTimedOut
+                    record.exit_code = None
+                    record.note = f"timed out after {timeout:g} s; the channel was closed"
+                elif sent != wire and result.exited in _ENDED_BY_TIMEOUT and ran >= (timeout or 0.0):
                     record.exit_code = None
                     record.note = f"timed out after {timeout:g} s; ended on the host (exit {result.exited})"
         finally:

@@ -1,4 +1,5 @@
-"""``host_timeout``'s wrapper on this machine's shells: limits, leftovers, stdin and the shell asked for.
+"""``host_timeout``'s wrapper on this machine's shells (limits, leftovers, stdin, the shell asked
+for), and the controller's backstop behind it.
 
 The lab tests (tests/lab/test_safety_commands.py) run it over SSH on lab hosts, BusyBox's
 ``timeout`` included; these run it here, many times, for the races a single run would not meet.
@@ -13,8 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fabric import Connection
+from fabric.runners import Result
 
-from runbook.commands import host_timeout
+from runbook.commands import StepRecorder, host_timeout
+from runbook.session import attach
+from runbook.settings import build_settings
 
 SHELLS = ["dash", "bash", "busybox"]
 
@@ -79,3 +84,27 @@ def test_the_shell_asked_for_runs_the_command_when_the_host_has_it(tmp_path: Pat
             (bin_dir / tool).symlink_to(found)
     done = run(wrapped("dash", command, 5, "bash"), env={"PATH": str(bin_dir)})
     assert done.stdout == b"sh\n", done.stderr
+
+
+class _ClosedByInvokesTimer(Connection):  # type: ignore[misc]
+    """A connection whose command came back as Invoke returns it when its timer closed the channel
+    but the runner missed that the timer ran out: exit -1, no CommandTimedOut."""
+
+    def run(self, command: str, **kwargs: Any) -> Result:
+        return Result(command=command, exited=-1, connection=self)
+
+
+def test_the_controllers_backstop_is_a_timeout_even_when_invoke_misses_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    c = _ClosedByInvokesTimer("web1")
+    attach(c, build_settings({}))
+    ticks = [0.0]
+
+    def monotonic() -> float:  # 1000 s between any two readings: past the backstop (2 + 5 + 10 s)
+        ticks[0] += 1000.0
+        return ticks[0]
+
+    monkeypatch.setattr("runbook.commands.time.monotonic", monotonic)
+    record = StepRecorder("x").run(c, "sleep 100", timeout=2, parse=False)
+    assert record.exit_code is None and record.note == "timed out after 2 s; the channel was closed"
