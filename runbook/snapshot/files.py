@@ -2,8 +2,9 @@
 
 Written like records (atomic, 0600, through ``write_atomic``, secrets masked by the records'
 ``Redactor``), and never over another: a second snapshot of the host in the same second is
-``HOST-before-YYYYMMDDTHHMMSSZ-2.json``, and so on. ``load_snapshot`` checks the file's kind, format and host
-and raises ``SnapshotError`` with a one-line reason; ``newest_snapshot`` finds a host's latest.
+``HOST-before-YYYYMMDDTHHMMSSZ-2.json``, and so on. ``load_snapshot`` checks the file's kind,
+format and host and raises ``SnapshotError`` with a one-line reason; ``newest_snapshot`` finds a
+host's latest.
 """
 
 from __future__ import annotations

@@ -57,13 +57,14 @@ def test_commands_in_time_leave_no_watchdog_behind(shell: str) -> None:
 
 @pytest.mark.parametrize("shell", SHELLS)
 def test_a_command_past_its_limit_ends_with_its_jobs(shell: str) -> None:
+    job, last = 2741, 2743  # lengths no other test sleeps (the lab's tests leave sleep 4321 running)
     started = time.monotonic()
-    done = run(wrapped(shell, "sleep 1234 & sleep 4321", 1))
+    done = run(wrapped(shell, f"sleep {job} & sleep {last}", 1))
     assert done.returncode == 124 and time.monotonic() - started < 10
     deadline = time.monotonic() + 10
-    while sleeps(1234) + sleeps(4321) and time.monotonic() < deadline:
+    while sleeps(job) + sleeps(last) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert sleeps(1234) + sleeps(4321) == 0
+    assert sleeps(job) + sleeps(last) == 0
 
 
 @pytest.mark.parametrize("shell", SHELLS)
